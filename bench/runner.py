@@ -1,0 +1,271 @@
+"""Plans jobs and runs each one in a fresh Python subprocess, one at a time.
+
+A job is (model, dataset, profile, device, seed) plus resolved hyper-parameters. Each job
+runs in its own process (``bench.worker``) so the device is fixed before TensorFlow starts,
+a crash or OOM kills one job rather than the suite, and timings are not polluted by the
+previous job. The device and thread budget are set through the child's environment:
+``CUDA_VISIBLE_DEVICES=-1`` for CPU jobs, and OMP/OpenBLAS/MKL thread counts (TensorFlow's
+pools and XGBoost's ``n_jobs`` get the same number through the adapter).
+
+Records are written as jobs finish; a job that dies without writing one, or runs past its
+timeout (its whole process group is killed), gets a ``failed``/``timeout`` record here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import envinfo, records
+from bench.errors import BenchError
+
+DEVICES = ("cpu", "gpu", "all")
+
+
+@dataclass
+class Job:
+    model: str
+    family: str
+    dataset: str
+    profile: str
+    device: str
+    seed: int
+    params: dict
+    skip_reason: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
+                "device": self.device, "seed": self.seed, "params": self.params,
+                "params_hash": records.params_hash(self.params)}
+
+    def title(self) -> str:
+        return f"{self.model} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
+
+
+def parse_value(raw: str, default, where: str):
+    """Convert ``raw`` to the type of ``default``; ``BenchError`` when it does not fit."""
+    if isinstance(default, bool):
+        if raw.lower() in ("true", "1", "yes"):
+            return True
+        if raw.lower() in ("false", "0", "no"):
+            return False
+        raise BenchError(f"{where}: expected true or false, got {raw!r}")
+    for kind in (int, float):
+        if isinstance(default, kind):
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise BenchError(f"{where}: expected {kind.__name__}, got {raw!r}") from None
+            return value
+    return raw
+
+
+def parse_overrides(items: list[str], model_names: list[str]) -> dict[str, dict[str, str]]:
+    """``["cnn-small.epochs=3"]`` -> ``{"cnn-small": {"epochs": "3"}}`` (values still text)."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        target, sep, raw = item.partition("=")
+        model, dot, key = target.rpartition(".")
+        if not sep or not dot or not model or not key:
+            raise BenchError(f"--set {item!r}: expected MODEL.KEY=VALUE, e.g. cnn-small.epochs=3")
+        if model not in model_names:
+            raise BenchError(f"--set {item!r}: model {model!r} is not in this run; models: {', '.join(model_names)}")
+        out.setdefault(model, {})[key] = raw
+    return out
+
+
+def resolve_params(cls, profile: str, overrides: dict[str, str]) -> dict:
+    """The adapter's defaults for ``profile`` with the user's overrides applied and typed."""
+    params = dict(cls.defaults[profile])
+    for key, raw in overrides.items():
+        if key not in params:
+            raise BenchError(f"--set {cls.name}.{key}: unknown hyper-parameter; "
+                             f"{cls.name} has: {', '.join(sorted(params))}")
+        params[key] = parse_value(raw, params[key], f"--set {cls.name}.{key}")
+    return params
+
+
+def gpu_available() -> bool:
+    """True when an NVIDIA GPU is visible (``nvidia-smi``), without importing a framework."""
+    return bool(envinfo.gpus())
+
+
+def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu) -> list[Job]:
+    """Expand the request into jobs, in the order they run (dataset, model, device, seed).
+
+    ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
+    the GPU jobs anyway, marked to be recorded as ``skipped`` with the reason.
+    """
+    import models
+
+    if device not in DEVICES:
+        raise BenchError(f"unknown device {device!r}; choose from: {', '.join(DEVICES)}")
+    if device == "gpu" and not has_gpu:
+        raise BenchError("--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all")
+    classes = [models.get(name) for name in model_names]
+    by_model = parse_overrides(overrides, [c.name for c in classes])
+    jobs = []
+    for dataset in datasets:
+        for cls in classes:
+            params = resolve_params(cls, profile, by_model.get(cls.name, {}))
+            wanted = ("cpu", "gpu") if device == "all" else (device,)
+            for dev in wanted:
+                if dev not in cls.devices:
+                    continue  # e.g. scikit-learn models have no GPU path
+                skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
+                for seed in seeds:
+                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params, skip))
+    if not jobs:
+        raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
+    return jobs
+
+
+def child_env(device: str, threads: int | None) -> dict:
+    env = dict(os.environ)
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = "-1"
+    if threads:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[var] = str(threads)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Outcome:
+    job: Job
+    status: str
+    record: dict | None
+    path: Path | None
+    seconds: float
+    lines: list[str] = field(default_factory=list)
+
+
+def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, echo=print) -> Outcome:
+    """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``."""
+    run_id = records.new_run_id()
+    started = records.now_iso()
+    if job.skip_reason:
+        rec = records.empty(run_id, job.as_dict(), "skipped", job.skip_reason)
+        rec["finished_at"] = started
+        return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
+    spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "threads": threads,
+            "runs_dir": str(runs_dir)}
+    t0 = time.monotonic()
+    tail: list[str] = []
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(spec, fh)
+        spec_path = fh.name
+    status = "failed"
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "bench.worker", spec_path], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, env=child_env(job.device, threads),
+                                start_new_session=True)
+        deadline = t0 + timeout_s
+        timed_out = _pump(proc, deadline, tail, t0, echo)
+        if timed_out:
+            status = "timeout"
+    except KeyboardInterrupt:
+        _kill_group(proc)
+        raise
+    finally:
+        os.unlink(spec_path)
+    seconds = time.monotonic() - t0
+    path = _record_path(runs_dir, run_id)
+    if status != "timeout" and path is not None:
+        rec = records.read(path)
+        return Outcome(job, rec["status"], rec, path, seconds, tail)
+    if status == "timeout":
+        error = f"timed out after {timeout_s:g}s; process group killed"
+    else:
+        error = f"worker exited with code {proc.returncode} without a record" + (
+            f" (signal {signal.Signals(-proc.returncode).name})" if proc.returncode and proc.returncode < 0 else "")
+    rec = records.empty(run_id, job.as_dict(), status, error)
+    rec["started_at"] = started
+    rec["finished_at"] = records.now_iso()
+    rec["error_detail"] = tail[-15:]
+    return Outcome(job, status, rec, records.write(runs_dir, rec), seconds, tail)
+
+
+def _record_path(runs_dir: Path, run_id: str) -> Path | None:
+    found = sorted(Path(runs_dir).glob(f"{run_id}-*.json"))
+    return found[0] if found else None
+
+
+def _pump(proc, deadline: float, tail: list[str], t0: float, echo) -> bool:
+    """Echo the child's output with elapsed time until it exits; True if it timed out."""
+    import selectors
+
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            _kill_group(proc)
+            return True
+        if sel.select(timeout=min(remaining, 1.0)):
+            line = proc.stdout.readline()
+            if line == "":
+                break
+            line = line.rstrip()
+            tail.append(line)
+            del tail[:-50]
+            if _worth_showing(line):
+                echo(f"    [{time.monotonic() - t0:6.1f}s] {line}")
+    proc.wait()
+    return False
+
+
+def _worth_showing(line: str) -> bool:
+    """Hide TensorFlow's start-up chatter; keep our progress lines and real errors."""
+    noise = ("oneDNN custom operations", "WARNING: All log messages before absl", "I0000 ", "W0000 ",
+             "cuda_", "Unable to register", "computation placer", "TF-TRT", "rebuild TensorFlow",
+             "This TensorFlow binary is optimized")
+    return bool(line.strip()) and not any(n in line for n in noise)
+
+
+def _kill_group(proc) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def check_writable(runs_dir: Path) -> None:
+    """Fail before any training if records could not be stored."""
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise BenchError(f"cannot write records to {runs_dir}: {exc.strerror or exc}") from None
+
+
+def run_suite(jobs: list[Job], runs_dir: Path, threads: int | None, timeout_s: float, echo=print) -> list[Outcome]:
+    """Run ``jobs`` one at a time, echoing progress; returns every outcome."""
+    check_writable(runs_dir)
+    outcomes = []
+    suite_t0 = time.monotonic()
+    for i, job in enumerate(jobs, start=1):
+        echo(f"[{i}/{len(jobs)}] {job.title()}  (suite {time.monotonic() - suite_t0:.0f}s)")
+        out = run_job(job, runs_dir, threads, timeout_s, echo)
+        outcomes.append(out)
+        echo(f"    -> {summary_line(out)}")
+    return outcomes
+
+
+def summary_line(out: Outcome) -> str:
+    rec = out.record or {}
+    if out.status == "ok":
+        m, t = rec["metrics"], rec["timing"]
+        return f"ok: accuracy {m['accuracy']:.2%}, fit {t['fit_s']:.1f}s, job {out.seconds:.0f}s"
+    return f"{out.status}: {rec.get('error')}"

@@ -1,0 +1,45 @@
+"""Model registry: name -> adapter class.
+
+Adding a model is one ``Adapter`` subclass plus one ``register`` line in its family
+module, and that module's name in ``FAMILY_MODULES``. Family modules import their
+frameworks lazily, inside methods, so importing this registry is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from bench.errors import BenchError
+from models.base import Adapter
+
+REGISTRY: dict[str, type[Adapter]] = {}
+FAMILY_MODULES = ("models.linear", "models.svm", "models.boosting", "models.mlp", "models.cnn")
+DEFAULT_SUITE = ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep")
+
+
+def register(cls: type[Adapter]) -> type[Adapter]:
+    """Class decorator: add ``cls`` to the registry under ``cls.name``."""
+    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
+        raise ValueError(f"model name {cls.name!r} registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def _load_all() -> None:
+    for module in FAMILY_MODULES:
+        importlib.import_module(module)
+
+
+def names() -> list[str]:
+    """All registered model names, in registration order."""
+    _load_all()
+    return list(REGISTRY)
+
+
+def get(name: str) -> type[Adapter]:
+    """The adapter class for ``name``; ``BenchError`` listing the valid names otherwise."""
+    _load_all()
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise BenchError(f"unknown model {name!r}; choose from: {', '.join(REGISTRY)}") from None

@@ -1,0 +1,179 @@
+"""Neural architectures as plain data: one description gives the Keras model, the
+parameter count and the forward FLOPs.
+
+An architecture is a tuple of layer specs (``Conv``, ``MaxPool``, ``Dense`` ...). Shapes
+are propagated here in pure Python, so ``bench list`` can show parameter counts without
+importing TensorFlow, and FLOPs are computed from the same shapes Keras builds. A test
+checks the analytic counts against Keras' ``count_params``.
+
+FLOPs convention: a multiply-add counts 2; bias adds, activations, pooling and batch-norm
+(folded into the preceding layer at inference) are not counted, as in most papers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Conv:
+    filters: int
+    kernel: int = 3
+    padding: str = "same"  # "same" | "valid"
+    activation: str | None = "relu"
+    use_bias: bool = True
+
+    def out_shape(self, s: Shape) -> Shape:
+        h, w, _ = s
+        if self.padding == "valid":
+            h, w = h - self.kernel + 1, w - self.kernel + 1
+        return (h, w, self.filters)
+
+    def params(self, s: Shape) -> tuple[int, int]:
+        return self.kernel * self.kernel * s[2] * self.filters + (self.filters if self.use_bias else 0), 0
+
+    def flops(self, s: Shape) -> int:
+        h, w, c = self.out_shape(s)
+        return 2 * h * w * c * self.kernel * self.kernel * s[2]
+
+    def keras(self, keras):
+        return keras.layers.Conv2D(self.filters, self.kernel, padding=self.padding,
+                                   activation=self.activation, use_bias=self.use_bias)
+
+
+@dataclass(frozen=True)
+class MaxPool:
+    size: int = 2
+
+    def out_shape(self, s: Shape) -> Shape:
+        return (s[0] // self.size, s[1] // self.size, s[2])
+
+    def keras(self, keras):
+        return keras.layers.MaxPooling2D(self.size)
+
+
+@dataclass(frozen=True)
+class Flatten:
+    def out_shape(self, s: Shape) -> Shape:
+        return (math.prod(s),)
+
+    def keras(self, keras):
+        return keras.layers.Flatten()
+
+
+@dataclass(frozen=True)
+class GlobalAvgPool:
+    def out_shape(self, s: Shape) -> Shape:
+        return (s[-1],)
+
+    def keras(self, keras):
+        return keras.layers.GlobalAveragePooling2D()
+
+
+@dataclass(frozen=True)
+class Dense:
+    units: int
+    activation: str | None = "relu"
+    use_bias: bool = True
+
+    def out_shape(self, s: Shape) -> Shape:
+        return (*s[:-1], self.units)
+
+    def params(self, s: Shape) -> tuple[int, int]:
+        return s[-1] * self.units + (self.units if self.use_bias else 0), 0
+
+    def flops(self, s: Shape) -> int:
+        return 2 * math.prod(s[:-1]) * s[-1] * self.units
+
+    def keras(self, keras):
+        return keras.layers.Dense(self.units, activation=self.activation, use_bias=self.use_bias)
+
+
+@dataclass(frozen=True)
+class Dropout:
+    rate: float
+
+    def keras(self, keras):
+        return keras.layers.Dropout(self.rate)
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """gamma and beta are trainable; the moving mean and variance are not.
+
+    Momentum 0.9 rather than Keras' 0.99: the moving statistics settle within a few dozen
+    steps, so short runs (quick profile, small datasets) evaluate with sensible statistics.
+    """
+
+    momentum: float = 0.9
+
+    def params(self, s: Shape) -> tuple[int, int]:
+        return 2 * s[-1], 2 * s[-1]
+
+    def keras(self, keras):
+        return keras.layers.BatchNormalization(momentum=self.momentum)
+
+
+@dataclass(frozen=True)
+class Activation:
+    fn: str
+
+    def keras(self, keras):
+        return keras.layers.Activation(self.fn)
+
+
+INPUT_SHAPES = {"flat": (784,), "image": (28, 28, 1)}
+
+
+def walk(layers, input_shape: Shape):
+    """Yield (layer, input shape, output shape) through the network."""
+    s = input_shape
+    for layer in layers:
+        out = layer.out_shape(s) if hasattr(layer, "out_shape") else s
+        if any(d <= 0 for d in out):
+            raise ValueError(f"{layer} shrinks {s} to {out}")
+        yield layer, s, out
+        s = out
+
+
+def param_counts(layers, input_shape: Shape) -> tuple[int, int]:
+    """(trainable, non-trainable) parameters of the network."""
+    trainable = non_trainable = 0
+    for layer, s, _ in walk(layers, input_shape):
+        if hasattr(layer, "params"):
+            t, n = layer.params(s)
+            trainable += t
+            non_trainable += n
+    return trainable, non_trainable
+
+
+def forward_flops(layers, input_shape: Shape) -> int:
+    """Forward FLOPs for one input (see module docstring for the convention)."""
+    return sum(layer.flops(s) for layer, s, _ in walk(layers, input_shape) if hasattr(layer, "flops"))
+
+
+def build_keras(layers, input_shape: Shape, keras):
+    """A ``keras.Sequential`` for the architecture; the output layer is given in ``layers``."""
+    return keras.Sequential([keras.Input(input_shape), *(layer.keras(keras) for layer in layers)])
+
+
+def describe(layers) -> str:
+    """A compact one-line summary, e.g. ``conv32-pool-dense128-dense10``."""
+    parts = []
+    for layer in layers:
+        if isinstance(layer, Conv):
+            parts.append(f"conv{layer.filters}x{layer.kernel}{'v' if layer.padding == 'valid' else ''}")
+        elif isinstance(layer, Dense):
+            parts.append(f"dense{layer.units}")
+        elif isinstance(layer, MaxPool):
+            parts.append("pool")
+        elif isinstance(layer, BatchNorm):
+            parts.append("bn")
+        elif isinstance(layer, Dropout):
+            parts.append(f"drop{layer.rate:g}")
+        elif isinstance(layer, GlobalAvgPool):
+            parts.append("gap")
+    return "-".join(parts)

@@ -1,0 +1,137 @@
+"""Shared machinery for the Keras (TensorFlow backend) adapters.
+
+A Keras adapter declares its architecture as data (``models.arch``) through
+``architecture(params)`` and inherits training, inference, counting and saving from
+``KerasAdapter``. TensorFlow is imported only inside methods, after the worker has fixed
+the device and thread settings (``configure``).
+
+Training: Adam, sparse categorical cross-entropy, a cosine-decayed learning rate over all
+steps (``schedule="cosine"``) or a constant one, shuffled mini-batches seeded by ``seed``.
+Inference: a ``tf.function``-compiled forward pass over fixed-size batches, not
+``Model.predict`` (whose per-call overhead dominates small batches).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from models import arch
+from models.base import Adapter, ParamCount
+
+TRAINING_DEFAULTS = {"epochs": 10, "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine"}
+
+
+def import_keras():
+    """Import Keras on the TensorFlow backend (the only backend we run)."""
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    return keras
+
+
+def configure(device: str, threads: int | None, deterministic: bool = False) -> None:
+    """Fix TensorFlow's device visibility and thread pools; call before any TF op runs."""
+    import tensorflow as tf
+
+    if threads and tf.config.threading.get_intra_op_parallelism_threads() != threads:
+        # only possible before TensorFlow's runtime starts, as in a fresh worker process
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    if device == "gpu" and not tf.config.list_physical_devices("GPU"):
+        raise RuntimeError("no GPU visible to TensorFlow (is tensorflow[and-cuda] installed?)")
+
+
+class KerasAdapter(Adapter):
+    family = "neural"
+    devices = ("cpu", "gpu")
+
+    @classmethod
+    def architecture(cls, params) -> tuple:
+        """Layer specs from input to the 10-way softmax output."""
+        raise NotImplementedError
+
+    @classmethod
+    def static_param_count(cls, params):
+        return sum(arch.param_counts(cls.architecture(params), arch.INPUT_SHAPES[cls.view]))
+
+    def flops_per_image(self):
+        return float(arch.forward_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view]))
+
+    def build(self):
+        keras = import_keras()
+        return arch.build_keras(self.architecture(self.params), arch.INPUT_SHAPES[self.view], keras)
+
+    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
+        keras = import_keras()
+        configure(device, threads, bool(self.params.get("deterministic", False)))
+        keras.utils.set_random_seed(seed)
+        p = self.params
+        self.model = self.build()
+        steps = int(np.ceil(len(x) / p["batch_size"])) * p["epochs"]
+        lr = p["learning_rate"]
+        if p["schedule"] == "cosine":
+            lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps, alpha=0.01)
+        elif p["schedule"] != "constant":
+            raise ValueError(f"schedule must be 'cosine' or 'constant', got {p['schedule']!r}")
+        self.model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
+                           metrics=["accuracy"])
+        history: list[dict] = []
+        validation = (x_val, y_val) if x_val is not None and len(x_val) else None
+        self.model.fit(x, y, batch_size=p["batch_size"], epochs=p["epochs"], validation_data=validation,
+                       shuffle=True, verbose=0, callbacks=[_EpochLog(keras, history, p["epochs"], log)])
+        return history
+
+    def _compiled_forward(self):
+        if getattr(self, "_forward", None) is None:
+            import tensorflow as tf
+
+            spec = tf.TensorSpec((None, *arch.INPUT_SHAPES[self.view]), tf.float32)
+            self._forward = tf.function(lambda batch: self.model(batch, training=False),
+                                        input_signature=[spec], reduce_retracing=True)
+        return self._forward
+
+    def predict_proba(self, x, batch_size=1024):
+        forward = self._compiled_forward()
+        parts = [forward(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
+        proba = np.concatenate(parts).astype(np.float64)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def n_params(self):
+        trainable = int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
+        frozen = int(sum(np.prod(w.shape) for w in self.model.non_trainable_weights))
+        return ParamCount(trainable, frozen, f"Keras weights, {arch.describe(self.architecture(self.params))}")
+
+    def serialized_size(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "model.keras")
+            self.model.save(path)
+            return os.path.getsize(path)
+
+
+class _EpochLog:
+    """A Keras callback (duck-typed to keep Keras out of module import) that records and
+    prints one line per epoch with its wall time."""
+
+    def __new__(cls, keras, history, epochs, log):
+        class EpochLog(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                row = {"epoch": epoch + 1, "seconds": time.perf_counter() - self.t0}
+                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+                    if key in logs:
+                        row[key] = float(logs[key])
+                history.append(row)
+                metrics = " ".join(f"{k} {row[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in row)
+                log(f"epoch {epoch + 1}/{epochs} {metrics} ({row['seconds']:.1f}s)")
+
+        return EpochLog()

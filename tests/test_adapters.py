@@ -1,0 +1,80 @@
+"""Every adapter trains and predicts on the embedded digits set, for real."""
+
+import numpy as np
+import pytest
+
+import models
+from bench import preprocess as pp
+from models import arch
+
+CHANCE = 0.1
+
+
+@pytest.fixture(scope="module")
+def prepared(digits):
+    return pp.prepare(digits.x_train, digits.y_train, digits.x_test, digits.y_test, pp.SplitRule(val_fraction=0.1))
+
+
+FLOORS = {"logreg": 0.9, "svm": 0.9, "xgboost": 0.85, "mlp": 0.85, "cnn-small": 0.6, "cnn-deep": 0.6}
+# small budgets so the suite stays fast; quick defaults otherwise
+DIGITS_OVERRIDES = {"xgboost": {"n_estimators": 30}, "mlp": {"epochs": 8}, "cnn-small": {"epochs": 6},
+                    "cnn-deep": {"epochs": 4}}
+
+
+@pytest.mark.parametrize("name", models.DEFAULT_SUITE)
+def test_adapter_fits_and_predicts_on_digits(name, prepared):
+    cls = models.get(name)
+    params = {**cls.defaults["quick"], **DIGITS_OVERRIDES.get(name, {})}
+    adapter = cls(params)
+    x_train, x_val, x_test = prepared.views(cls.view)
+    lines = []
+    history = adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val, seed=0, log=lines.append)
+    proba = adapter.predict_proba(x_test, batch_size=100)
+    assert proba.shape == (len(x_test), 10)
+    assert np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    accuracy = (proba.argmax(1) == prepared.y_test).mean()
+    assert accuracy > FLOORS[name] > 5 * CHANCE, accuracy
+    # batch size does not change the answer
+    np.testing.assert_allclose(adapter.predict_proba(x_test[:7], batch_size=3), proba[:7], rtol=1e-4, atol=1e-6)
+    counts = adapter.n_params()
+    assert counts.total > 0 and counts.detail
+    assert adapter.serialized_size() > 0
+    if cls.family == "neural":
+        assert len(history) == params["epochs"] and "val_accuracy" in history[-1] and "seconds" in history[-1]
+        assert lines and lines[-1].startswith(f"epoch {params['epochs']}/")
+        assert counts.total == cls.static_param_count(params)
+        assert adapter.flops_per_image() > 0
+
+
+def test_registry_lists_the_six_families():
+    assert set(models.DEFAULT_SUITE) <= set(models.names())
+    assert {models.get(n).family for n in models.DEFAULT_SUITE} == {"linear", "kernel", "trees", "neural"}
+
+
+def test_unknown_model_error_lists_choices():
+    from bench.errors import BenchError
+
+    with pytest.raises(BenchError, match="unknown model 'resnet'.*logreg.*cnn-deep"):
+        models.get("resnet")
+
+
+def test_flops_and_params_by_hand_for_cnn_small():
+    layers = models.get("cnn-small").architecture({})
+    # conv 3x3x1x32 valid on 28x28 -> 26x26x32; pool -> 13x13; conv 3x3x32x64 -> 11x11x64; pool -> 5x5x64
+    conv1 = 2 * 26 * 26 * 32 * 9
+    conv2 = 2 * 11 * 11 * 64 * 9 * 32
+    dense1 = 2 * 1600 * 128
+    dense2 = 2 * 128 * 10
+    assert arch.forward_flops(layers, (28, 28, 1)) == conv1 + conv2 + dense1 + dense2
+    params = (9 * 32 + 32) + (9 * 32 * 64 + 64) + (1600 * 128 + 128) + (128 * 10 + 10)
+    assert arch.param_counts(layers, (28, 28, 1)) == (params, 0)
+
+
+def test_batchnorm_counts_moving_statistics_as_non_trainable():
+    t, n = arch.param_counts((arch.Conv(8, 3, activation=None, use_bias=False), arch.BatchNorm()), (28, 28, 1))
+    assert (t, n) == (9 * 8 + 2 * 8, 2 * 8)
+
+
+def test_logreg_flops_are_one_matrix_vector_product():
+    assert models.get("logreg").static_param_count({}) == 7850

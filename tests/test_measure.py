@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+from bench import measure
+from bench.measure import TimingRule
+
+
+def test_metrics_match_scikit_learn():
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, precision_recall_fscore_support
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 500)
+    logits = rng.normal(size=(500, 10))
+    logits[np.arange(500), y] += 1.5
+    proba = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    m = measure.classification_metrics(y, proba)
+    pred = proba.argmax(1)
+    assert m["accuracy"] == pytest.approx(accuracy_score(y, pred))
+    assert m["macro_f1"] == pytest.approx(f1_score(y, pred, average="macro"))
+    assert m["log_loss"] == pytest.approx(log_loss(y, proba, labels=range(10)))
+    assert m["confusion"] == confusion_matrix(y, pred, labels=range(10)).tolist()
+    p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(10), zero_division=0)
+    for c in range(10):
+        assert m["per_class"][str(c)]["precision"] == pytest.approx(p[c])
+        assert m["per_class"][str(c)]["recall"] == pytest.approx(r[c])
+        assert m["per_class"][str(c)]["f1"] == pytest.approx(f[c])
+        assert m["per_class"][str(c)]["support"] == s[c]
+
+
+def test_never_predicted_class_scores_zero_not_nan():
+    y = np.array([0, 1, 2, 3])
+    proba = np.full((4, 10), 0.01)
+    proba[:, 0] = 0.91
+    m = measure.classification_metrics(y, proba)
+    assert m["per_class"]["1"]["precision"] == 0.0 and m["per_class"]["1"]["f1"] == 0.0
+    assert m["accuracy"] == 0.25
+
+
+def test_metrics_refuse_wrong_shape():
+    with pytest.raises(ValueError, match="shape"):
+        measure.classification_metrics(np.zeros(3, int), np.zeros((3, 9)))
+
+
+def test_percentiles():
+    samples = list(range(1, 101))
+    assert measure.percentile(samples, 50) == pytest.approx(50.5)
+    assert measure.percentile(samples, 99) == pytest.approx(99.01)
+    assert measure.percentile([7.0], 95) == 7.0
+    with pytest.raises(ValueError):
+        measure.percentile([], 50)
+
+
+class FakeClock:
+    """Each call() advances time by ``step``; reading the clock costs nothing."""
+
+    def __init__(self, step):
+        self.t, self.step = 0.0, step
+
+    def __call__(self):
+        return self.t
+
+    def work(self, i):
+        self.t += self.step
+
+
+def test_stopping_rule_needs_both_count_and_duration():
+    clock = FakeClock(0.1)
+    times = measure.time_calls(clock.work, TimingRule(warmup=2, min_repeats=5, min_seconds=2.0), clock=clock)
+    assert len(times) == 20  # 5 calls would be too short; 2.0 s of 0.1 s calls is 20
+    clock = FakeClock(1.0)
+    times = measure.time_calls(clock.work, TimingRule(warmup=0, min_repeats=5, min_seconds=2.0), clock=clock)
+    assert len(times) == 5  # duration reached early, count not yet
+
+
+def test_stopping_rule_caps_at_max_seconds_and_warms_up():
+    calls = []
+    clock = FakeClock(10.0)
+
+    def work(i):
+        calls.append(i)
+        clock.work(i)
+
+    times = measure.time_calls(work, TimingRule(warmup=3, min_repeats=100, min_seconds=1, max_seconds=25), clock=clock)
+    assert len(times) == 3 and calls[:3] == [0, 1, 2] and len(calls) == 6
+
+
+def test_summarise_throughput_from_median():
+    s = measure.summarise([0.1, 0.2, 0.4], batch=100)
+    assert s["images_per_s"] == pytest.approx(500.0)
+    assert s["images_per_s_min"] == pytest.approx(250.0) and s["images_per_s_max"] == pytest.approx(1000.0)
+    assert s["latency_ms_p50"] == pytest.approx(200.0)
+
+
+def test_training_figures_exclude_first_epoch():
+    hist = [{"seconds": 10.0}, {"seconds": 2.0}, {"seconds": 4.0}, {"seconds": 3.0}]
+    t = measure.training_figures(19.5, 600, hist)
+    assert t["first_epoch_s"] == 10.0 and t["train_images_per_s"] == pytest.approx(200.0)
+    t = measure.training_figures(4.0, 600, [])
+    assert t["first_epoch_s"] is None and t["train_images_per_s"] == pytest.approx(150.0)
