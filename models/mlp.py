@@ -13,7 +13,7 @@ class MLPAdapter(KerasAdapter):
     view = "flat"
     description = "784-512-512-10 ReLU MLP with dropout 0.2, Adam + cosine decay (Keras)"
     defaults = {
-        "full": {**TRAINING_DEFAULTS, "epochs": 20, "hidden": 512, "dropout": 0.2},
+        "full": {**TRAINING_DEFAULTS, "epochs": 15, "hidden": 512, "dropout": 0.2},
         "quick": {**TRAINING_DEFAULTS, "epochs": 10, "hidden": 512, "dropout": 0.2},
     }
 

@@ -20,8 +20,8 @@ class SVMAdapter(Adapter):
     view = "flat"
     description = "PCA projection + RBF SVC, temperature-scaled probabilities (scikit-learn)"
     defaults = {
-        "full": {"n_components": 50, "C": 10.0, "gamma": "scale"},
-        "quick": {"n_components": 50, "C": 10.0, "gamma": "scale"},
+        "full": {"n_components": 50, "C": 10.0, "gamma": 0.04},
+        "quick": {"n_components": 50, "C": 10.0, "gamma": 0.04},
     }
 
     def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
