@@ -1,4 +1,4 @@
-"""``python -m bench``: list, data, run, report.
+"""``python -m bench``: list, data, run, report, selfcheck.
 
 Every user error (``BenchError``) is printed as one line, ``error: ...``, with exit code 2.
 ``run`` exits 1 when any job failed or timed out, 130 when interrupted.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", default=None, help="CPU threads for every framework (default: all usable cores)")
     run.add_argument("--timeout", default=None, help="seconds per job (default: full 3600, quick 600)")
     run.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    run.add_argument("--deterministic", action="store_true",
+                     help="TensorFlow op determinism: bit-identical Keras runs for a seed (slower)")
+    run.add_argument("--infer-batch", default=None, help="large inference batch (default 1000)")
+    run.add_argument("--infer-min-repeats", default=None, help="minimum timed inference calls per batch size")
+    run.add_argument("--infer-min-seconds", default=None, help="minimum timed seconds per batch size")
+
+    check = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
+    check.add_argument("model", nargs="?", default="logreg")
+    check.add_argument("--dataset", default="mnist")
+    check.add_argument("--profile", default="quick")
+    check.add_argument("--rounds", default="5", help="alternating harness/plain rounds (default 5)")
+    check.add_argument("--threads", default=None, help="CPU threads (default: all usable cores)")
 
     report = sub.add_parser("report", help="rebuild LEADERBOARD.md from stored records")
     report.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
@@ -114,6 +127,18 @@ def _positive_int(raw, flag: str, allow_none=False):
     return value
 
 
+def _positive_float(raw, flag: str):
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BenchError(f"{flag} must be a positive number, got {raw!r}") from None
+    if not value > 0:
+        raise BenchError(f"{flag} must be a positive number, got {raw!r}")
+    return value
+
+
 def cmd_run(args) -> int:
     import models
     from bench import data, envinfo, report, runner
@@ -133,14 +158,19 @@ def cmd_run(args) -> int:
     profile = PROFILES[args.profile]
     timeout = float(_positive_int(args.timeout, "--timeout", allow_none=True) or profile.timeout_s)
     datasets = args.dataset or ["mnist"]
-    jobs = runner.plan(names, datasets, args.profile, args.device, seeds, args.set, runner.gpu_available())
+    inference = profile.inference.overridden(
+        _positive_int(args.infer_batch, "--infer-batch", allow_none=True),
+        _positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
+        _positive_float(args.infer_min_seconds, "--infer-min-seconds"))
+    jobs = runner.plan(names, datasets, args.profile, args.device, seeds, args.set, runner.gpu_available(),
+                       deterministic=args.deterministic)
     runs_dir = args.out / "runs"
     runner.check_writable(runs_dir)
     for name in datasets:  # fetch and verify once, before any job starts
         ds = data.load(name)
         print(f"dataset {name}: {len(ds.splits.y_train)} train / {len(ds.splits.y_test)} test ({ds.source})")
     print(f"{len(jobs)} job(s), {threads} thread(s) each, records -> {runs_dir}")
-    outcomes = runner.run_suite(jobs, runs_dir, threads, timeout)
+    outcomes = runner.run_suite(jobs, runs_dir, threads, timeout, inference=inference.as_dict())
     board = report.write_leaderboard(args.out)
     print(f"\nleaderboard: {board}")
     bad = [o for o in outcomes if o.status in ("failed", "timeout")]
@@ -160,4 +190,23 @@ def cmd_report(args) -> int:
     return 0
 
 
-COMMANDS = {"list": cmd_list, "data": cmd_data, "run": cmd_run, "report": cmd_report}
+def cmd_selfcheck(args) -> int:
+    import models
+    from bench import envinfo, selfcheck
+    from bench.profiles import PROFILES
+
+    models.get(args.model)
+    if args.profile not in PROFILES:
+        raise BenchError(f"unknown profile {args.profile!r}; choose from: {', '.join(PROFILES)}")
+    rounds = _positive_int(args.rounds, "--rounds")
+    threads = _positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))  # before any numerical library loads a pool
+    figures = selfcheck.run(args.model, args.dataset, args.profile, rounds, threads)
+    table, ok = selfcheck.render(args.model, figures)
+    print(table)
+    print("harness overhead within band" if ok else "harness and plain loop disagree beyond the band")
+    return 0 if ok else 1
+
+
+COMMANDS = {"list": cmd_list, "data": cmd_data, "run": cmd_run, "report": cmd_report, "selfcheck": cmd_selfcheck}

@@ -128,6 +128,23 @@ class InferenceProtocol:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "InferenceProtocol":
+        return cls(d["large_batch"], TimingRule(**d["large"]), TimingRule(**d["single"]))
+
+    def overridden(self, batch: int | None = None, min_repeats: int | None = None,
+                   min_seconds: float | None = None) -> "InferenceProtocol":
+        """This protocol with the user's overrides (``None`` keeps a value); the batch-1
+        rule keeps its own larger minimum count."""
+        from dataclasses import replace
+
+        def rule(r: TimingRule, floor: int) -> TimingRule:
+            return replace(r, min_repeats=max(min_repeats, floor) if min_repeats else r.min_repeats,
+                           min_seconds=r.min_seconds if min_seconds is None else min_seconds)
+
+        return InferenceProtocol(batch or self.large_batch, rule(self.large, 1),
+                                 rule(self.single, min_repeats or self.single.min_repeats))
+
 
 def measure_inference(predict: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray,
                       protocol: InferenceProtocol) -> dict:

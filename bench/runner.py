@@ -39,11 +39,12 @@ class Job:
     seed: int
     params: dict
     skip_reason: str | None = None
+    deterministic: bool = False
 
     def as_dict(self) -> dict:
         return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
                 "device": self.device, "seed": self.seed, "params": self.params,
-                "params_hash": records.params_hash(self.params)}
+                "params_hash": records.params_hash(self.params), "deterministic": self.deterministic}
 
     def title(self) -> str:
         return f"{self.model} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
@@ -97,7 +98,7 @@ def gpu_available() -> bool:
     return bool(envinfo.gpus())
 
 
-def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu) -> list[Job]:
+def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False) -> list[Job]:
     """Expand the request into jobs, in the order they run (dataset, model, device, seed).
 
     ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
@@ -121,7 +122,7 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu) -> l
                     continue  # e.g. scikit-learn models have no GPU path
                 skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
                 for seed in seeds:
-                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params, skip))
+                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params, skip, deterministic))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs
@@ -149,7 +150,8 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
 
 
-def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, echo=print) -> Outcome:
+def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, echo=print,
+            inference: dict | None = None) -> Outcome:
     """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``."""
     run_id = records.new_run_id()
     started = records.now_iso()
@@ -158,7 +160,7 @@ def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, ech
         rec["finished_at"] = started
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
     spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "threads": threads,
-            "runs_dir": str(runs_dir)}
+            "runs_dir": str(runs_dir), "inference": inference}
     t0 = time.monotonic()
     tail: list[str] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -250,14 +252,15 @@ def check_writable(runs_dir: Path) -> None:
         raise BenchError(f"cannot write records to {runs_dir}: {exc.strerror or exc}") from None
 
 
-def run_suite(jobs: list[Job], runs_dir: Path, threads: int | None, timeout_s: float, echo=print) -> list[Outcome]:
+def run_suite(jobs: list[Job], runs_dir: Path, threads: int | None, timeout_s: float, echo=print,
+              inference: dict | None = None) -> list[Outcome]:
     """Run ``jobs`` one at a time, echoing progress; returns every outcome."""
     check_writable(runs_dir)
     outcomes = []
     suite_t0 = time.monotonic()
     for i, job in enumerate(jobs, start=1):
         echo(f"[{i}/{len(jobs)}] {job.title()}  (suite {time.monotonic() - suite_t0:.0f}s)")
-        out = run_job(job, runs_dir, threads, timeout_s, echo)
+        out = run_job(job, runs_dir, threads, timeout_s, echo, inference)
         outcomes.append(out)
         echo(f"    -> {summary_line(out)}")
     return outcomes

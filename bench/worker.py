@@ -19,6 +19,7 @@ from pathlib import Path
 from bench import envinfo, measure, records
 from bench.data import load as load_dataset
 from bench.preprocess import prepare
+from bench.measure import InferenceProtocol
 from bench.profiles import PROFILES
 
 
@@ -46,11 +47,13 @@ def run(spec: dict) -> dict:
 
     t0 = time.perf_counter()
     history = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, seed=job["seed"],
-                          device=job["device"], threads=spec.get("threads"), log=log)
+                          device=job["device"], threads=spec.get("threads"),
+                          deterministic=bool(job.get("deterministic")), log=log)
     fit_s = time.perf_counter() - t0
     log(f"fit: {fit_s:.1f}s")
 
-    proba = adapter.predict_proba(x_test, batch_size=profile.inference.large_batch)
+    protocol = InferenceProtocol.from_dict(spec["inference"]) if spec.get("inference") else profile.inference
+    proba = adapter.predict_proba(x_test, batch_size=protocol.large_batch)
     rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
 
@@ -62,11 +65,14 @@ def run(spec: dict) -> dict:
     ips = rec["timing"].get("train_images_per_s")
     rec["timing"]["train_gflops_per_s"] = 3 * flops * ips / 1e9 if flops and ips else None
     log("measuring inference")
-    rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, x_test, profile.inference)
-    rec["timing"]["inference_protocol"] = profile.inference.as_dict()
+    rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, x_test, protocol)
+    rec["timing"]["inference_protocol"] = protocol.as_dict()
     rec["history"] = history
     rec["extra"] = getattr(adapter, "fit_info", {})
     rec["env"] = envinfo.capture()
+    rec["env"]["runtime"] = adapter.runtime_info()
+    rec["threads"] = {"requested": spec.get("threads"), **adapter.threads_used(),
+                      "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
     rec["finished_at"] = records.now_iso()
     return rec
 

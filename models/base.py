@@ -15,12 +15,14 @@ Class attributes (read without instantiating, so ``bench list`` stays instant):
 
 Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, then
 
-    fit(x, y, *, x_val, y_val, seed, device, threads, log) -> list[dict]
+    fit(x, y, *, x_val, y_val, seed, device, threads, deterministic, log) -> list[dict]
         Train on float32 ``x`` in the adapter's view and int64 labels ``y``. ``x_val/y_val``
         may be used for monitoring (never for the reported test metrics). Deterministic for
         a given ``seed`` where the framework allows. ``device`` is ``"cpu"`` or ``"gpu"``;
-        ``threads`` the CPU thread budget (None: framework default). ``log(str)`` prints
-        progress. Returns the per-epoch history (``epoch, loss, accuracy, val_loss,
+        ``threads`` the CPU thread budget (None: framework default). ``deterministic``
+        asks for bit-reproducible training where the framework offers a switch for it
+        (TensorFlow op determinism); scikit-learn and XGBoost on CPU already are.
+        ``log(str)`` prints progress. Returns the per-epoch history (``epoch, loss, accuracy, val_loss,
         val_accuracy, seconds``), empty for models without epochs.
     predict_proba(x, batch_size) -> np.ndarray
         (N, 10) float class probabilities whose rows sum to 1.
@@ -32,6 +34,11 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         Analytic forward FLOPs for one image (multiply-add = 2), None where undefined.
     serialized_size() -> int
         Bytes of the fitted model in the framework's own save format.
+    threads_used() -> dict
+        The thread settings the framework actually applied (e.g. TensorFlow's intra/inter
+        op pools, XGBoost's nthread), recorded so ``--threads`` can be checked.
+    runtime_info() -> dict
+        Framework build and device facts (CUDA/cuDNN versions, visible GPUs) for the record.
     static_param_count(params) -> int | None   (classmethod)
         Parameter count known before training (architecture-defined models), else None.
 """
@@ -77,7 +84,8 @@ class Adapter:
         self.params = dict(params)
 
     def fit(self, x: np.ndarray, y: np.ndarray, *, x_val=None, y_val=None, seed: int = 0,
-            device: str = "cpu", threads: int | None = None, log: Callable[[str], None] = quiet) -> list[dict]:
+            device: str = "cpu", threads: int | None = None, deterministic: bool = False,
+            log: Callable[[str], None] = quiet) -> list[dict]:
         raise NotImplementedError
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -91,6 +99,12 @@ class Adapter:
 
     def serialized_size(self) -> int:
         raise NotImplementedError
+
+    def threads_used(self) -> dict[str, Any]:
+        return {}
+
+    def runtime_info(self) -> dict[str, Any]:
+        return {}
 
     @classmethod
     def static_param_count(cls, params: dict[str, Any]) -> int | None:

@@ -24,10 +24,13 @@ class XGBoostAdapter(Adapter):
                   "subsample": 1.0, "colsample_bytree": 1.0},
     }
 
-    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, deterministic=False,
+            log=print):
         import xgboost as xgb
 
         p = self.params
+        if device == "gpu" and not xgb.build_info().get("USE_CUDA"):
+            raise RuntimeError("this XGBoost build has no CUDA support; --device gpu needs one that has")
         self.model = xgb.XGBClassifier(
             n_estimators=p["n_estimators"], max_depth=p["max_depth"], learning_rate=p["learning_rate"],
             max_bin=p["max_bin"], subsample=p["subsample"], colsample_bytree=p["colsample_bytree"],
@@ -62,3 +65,15 @@ class XGBoostAdapter(Adapter):
 
     def serialized_size(self):
         return len(self.booster.save_raw("ubj"))
+
+    def threads_used(self):
+        config = json.loads(self.booster.save_config())
+        return {"xgboost_nthread": int(config["learner"]["generic_param"]["nthread"])}
+
+    def runtime_info(self):
+        import xgboost as xgb
+
+        info = xgb.build_info()
+        return {"xgboost": xgb.__version__, "use_cuda": bool(info.get("USE_CUDA")),
+                "cuda_version": info.get("CUDA_VERSION"),
+                "device": self.model.get_params().get("device")}

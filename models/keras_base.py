@@ -68,9 +68,10 @@ class KerasAdapter(Adapter):
         keras = import_keras()
         return arch.build_keras(self.architecture(self.params), arch.INPUT_SHAPES[self.view], keras)
 
-    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, deterministic=False,
+            log=print):
         keras = import_keras()
-        configure(device, threads, bool(self.params.get("deterministic", False)))
+        configure(device, threads, deterministic)
         keras.utils.set_random_seed(seed)
         p = self.params
         self.model = self.build()
@@ -108,11 +109,36 @@ class KerasAdapter(Adapter):
         frozen = int(sum(np.prod(w.shape) for w in self.model.non_trainable_weights))
         return ParamCount(trainable, frozen, f"Keras weights, {arch.describe(self.architecture(self.params))}")
 
+    def threads_used(self):
+        import tensorflow as tf
+
+        return {"tensorflow_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                "tensorflow_inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+
+    def runtime_info(self):
+        import tensorflow as tf
+
+        build = tf.sysconfig.get_build_info()
+        return {"tensorflow": tf.__version__, "built_with_cuda": tf.test.is_built_with_cuda(),
+                "cuda_version": build.get("cuda_version"), "cudnn_version": build.get("cudnn_version"),
+                "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+                "op_determinism": _op_determinism_enabled(tf)}
+
     def serialized_size(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "model.keras")
             self.model.save(path)
             return os.path.getsize(path)
+
+
+def _op_determinism_enabled(tf) -> bool | None:
+    """TensorFlow's own view (the query is not in its public API); None if unavailable."""
+    try:
+        from tensorflow.python.framework import config as tf_config
+
+        return bool(tf_config.is_op_determinism_enabled())
+    except (ImportError, AttributeError):
+        return None
 
 
 class _EpochLog:

@@ -19,7 +19,8 @@ class LogisticRegressionAdapter(Adapter):
         "quick": {"C": 0.3, "max_iter": 200, "tol": 1e-4},
     }
 
-    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, deterministic=False,
+            log=print):
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning

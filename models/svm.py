@@ -24,7 +24,8 @@ class SVMAdapter(Adapter):
         "quick": {"n_components": 50, "C": 10.0, "gamma": 0.04},
     }
 
-    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, deterministic=False,
+            log=print):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.decomposition import PCA
         from sklearn.frozen import FrozenEstimator

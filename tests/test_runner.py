@@ -125,7 +125,7 @@ def test_set_values_are_typed():
 
     params = runner.resolve_params(models.get("svm"), "quick", {"C": "3", "n_components": "20", "gamma": "0.01"})
     assert params["C"] == 3.0 and isinstance(params["C"], float)
-    assert params["n_components"] == 20 and params["gamma"] == "0.01"
+    assert params["n_components"] == 20 and params["gamma"] == 0.01
     with pytest.raises(BenchError):
         runner.resolve_params(models.get("svm"), "quick", {"n_components": "2.5"})
 

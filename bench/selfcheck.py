@@ -1,0 +1,78 @@
+"""``python -m bench selfcheck``: evidence that the harness adds no measurable overhead.
+
+In ONE process, one trained model's inference is timed alternately by the harness
+(``measure.measure_inference``) and by an independent plain loop (``time.perf_counter``
+around back-to-back calls, nothing else), at the large batch and at batch 1. The ratio of
+median throughputs, harness / plain, should sit near 1: below 0.9 would mean the harness
+slows what it measures, above 1.1 that it flatters it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+
+from bench import measure
+from bench.data import load as load_dataset
+from bench.preprocess import prepare
+from bench.profiles import PROFILES
+
+BAND = (0.9, 1.1)
+
+
+def plain_throughput(predict, x, batch: int, calls: int) -> float:
+    """images/s of ``calls`` back-to-back ``predict`` calls (one warm-up call first)."""
+    predict(x[:batch], batch)
+    t0 = time.perf_counter()
+    for i in range(calls):
+        start = (i * batch) % max(1, len(x) - batch + 1) if batch == 1 else 0
+        predict(x[start:start + batch], batch)
+    return batch * calls / (time.perf_counter() - t0)
+
+
+def run(model: str, dataset: str, profile_name: str, rounds: int, threads: int | None, log=print) -> dict:
+    """Train ``model`` on ``profile_name`` and compare harness vs plain timing; returns figures."""
+    import models
+
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # CPU: before any framework starts
+    profile = PROFILES[profile_name]
+    cls = models.get(model)
+    adapter = cls(dict(cls.defaults[profile_name]))
+    s = load_dataset(dataset).splits
+    prep = prepare(s.x_train, s.y_train, s.x_test, s.y_test, profile.split)
+    x_train, x_val, x_test = prep.views(cls.view)
+    log(f"training {model} ({profile_name} profile, {len(x_train)} images)")
+    adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, seed=0, threads=threads, log=lambda _: None)
+    protocol = profile.inference
+    big = min(protocol.large_batch, len(x_test))
+    figures = {f"batch_{big}": {"harness": [], "plain": []}, "batch_1": {"harness": [], "plain": []}}
+    for r in range(rounds):
+        h = measure.measure_inference(adapter.predict_proba, x_test, protocol)
+        figures[f"batch_{big}"]["harness"].append(h[f"batch_{big}"]["images_per_s"])
+        figures["batch_1"]["harness"].append(h["batch_1"]["images_per_s"])
+        figures[f"batch_{big}"]["plain"].append(
+            plain_throughput(adapter.predict_proba, x_test, big, h[f"batch_{big}"]["calls"]))
+        figures["batch_1"]["plain"].append(plain_throughput(adapter.predict_proba, x_test, 1, h["batch_1"]["calls"]))
+        log(f"round {r + 1}/{rounds} done")
+    out = {}
+    for key, f in figures.items():
+        harness, plain = statistics.median(f["harness"]), statistics.median(f["plain"])
+        out[key] = {"harness_images_per_s": harness, "plain_images_per_s": plain, "ratio": harness / plain,
+                    "rounds": rounds}
+    return out
+
+
+def render(model: str, figures: dict) -> tuple[str, bool]:
+    """A Markdown table of the figures and whether every ratio lies in ``BAND``."""
+    from tabulate import tabulate
+
+    rows, ok = [], True
+    for key, f in figures.items():
+        inside = BAND[0] <= f["ratio"] <= BAND[1]
+        ok &= inside
+        rows.append([model, key.replace("_", " "), f"{f['harness_images_per_s']:,.0f}",
+                     f"{f['plain_images_per_s']:,.0f}", f"{f['ratio']:.3f}", "ok" if inside else "OUTSIDE"])
+    table = tabulate(rows, headers=["model", "batch", "harness img/s", "plain loop img/s", "ratio",
+                                    f"in {BAND[0]}-{BAND[1]}"], tablefmt="github", disable_numparse=True)
+    return table, ok
