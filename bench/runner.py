@@ -228,7 +228,7 @@ def _pump(proc, deadline: float, tail: list[str], t0: float, echo) -> bool:
 
 def _worth_showing(line: str) -> bool:
     """Hide TensorFlow's start-up chatter; keep our progress lines and real errors."""
-    noise = ("oneDNN custom operations", "WARNING: All log messages before absl", "I0000 ", "W0000 ",
+    noise = ("oneDNN custom operations", "E0000 ", "WARNING: All log messages before absl", "I0000 ", "W0000 ",
              "cuda_", "Unable to register", "computation placer", "TF-TRT", "rebuild TensorFlow",
              "This TensorFlow binary is optimized")
     return bool(line.strip()) and not any(n in line for n in noise)
