@@ -60,8 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--rounds", default="5", help="alternating harness/plain rounds (default 5)")
     check.add_argument("--threads", default=None, help="CPU threads (default: all usable cores)")
 
-    report = sub.add_parser("report", help="rebuild LEADERBOARD.md from stored records")
-    report.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    report = sub.add_parser("report", help="rebuild LEADERBOARD.md and plots from stored records (no training)")
+    report.add_argument("--runs", type=Path, default=None, help="records folder (default <out>/runs)")
+    report.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="output folder (default results/)")
+    report.add_argument("--format", default="md", help="md (LEADERBOARD.md + plots), csv or json")
+    report.add_argument("--no-plots", action="store_true", help="Markdown without figures")
+    report.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"), default=None,
+                        help="also update the leaderboard section of README.md (or PATH) between its markers")
     return p
 
 
@@ -181,12 +186,19 @@ def cmd_run(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench import report
+    from bench import records, report
 
-    runs = args.results / "runs"
+    runs = args.runs or args.out / "runs"
     if not runs.is_dir():
         raise BenchError(f"no run records: {runs} is not a folder (run `python -m bench run` first)")
-    print(f"leaderboard: {report.write_leaderboard(args.results)}")
+    if args.format not in ("md", "csv", "json"):
+        raise BenchError(f"unknown format {args.format!r}; choose from: md, csv, json")
+    if args.readme is not None and not args.readme.is_file():
+        raise BenchError(f"--readme: no such file: {args.readme}")
+    print(f"leaderboard: {report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format)}")
+    if args.readme is not None:
+        report.update_readme(args.readme, records.load(runs))
+        print(f"updated: {args.readme}")
     return 0
 
 

@@ -57,6 +57,17 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
     }
 
 
+def worst_mistakes(y_true: np.ndarray, proba: np.ndarray, limit: int = 64) -> list[list]:
+    """The ``limit`` most confident misclassifications as ``[test index, true, predicted,
+    probability of the prediction]``, most confident first (ties: lower index first).
+    Stored in the record so galleries can be drawn later without the model."""
+    y_pred = proba.argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != y_true)
+    conf = proba[wrong, y_pred[wrong]]
+    order = np.lexsort((wrong, -conf))[:limit]
+    return [[int(wrong[i]), int(y_true[wrong[i]]), int(y_pred[wrong[i]]), round(float(conf[i]), 6)] for i in order]
+
+
 def percentile(samples, q: float) -> float:
     """Linear-interpolated percentile ``q`` in [0, 100] (numpy's default method)."""
     if len(samples) == 0:

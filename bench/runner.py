@@ -157,6 +157,7 @@ def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, ech
     started = records.now_iso()
     if job.skip_reason:
         rec = records.empty(run_id, job.as_dict(), "skipped", job.skip_reason)
+        rec["env"] = envinfo.capture()
         rec["finished_at"] = started
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
     spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "threads": threads,
@@ -194,6 +195,7 @@ def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, ech
     rec["started_at"] = started
     rec["finished_at"] = records.now_iso()
     rec["error_detail"] = tail[-15:]
+    rec["env"] = envinfo.capture()
     return Outcome(job, status, rec, records.write(runs_dir, rec), seconds, tail)
 
 

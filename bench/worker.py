@@ -55,6 +55,7 @@ def run(spec: dict) -> dict:
     protocol = InferenceProtocol.from_dict(spec["inference"]) if spec.get("inference") else profile.inference
     proba = adapter.predict_proba(x_test, batch_size=protocol.large_batch)
     rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
+    rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
 
     counts = adapter.n_params()

@@ -40,7 +40,7 @@ def test_report_rebuilds_the_same_bytes(tmp_path):
     assert run_cli("run", "logreg", "--dataset", "digits", "--profile", "quick", "--out", str(out)).returncode == 0
     first = (out / "LEADERBOARD.md").read_bytes()
     (out / "LEADERBOARD.md").unlink()
-    proc = run_cli("report", "--results", str(out))
+    proc = run_cli("report", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert (out / "LEADERBOARD.md").read_bytes() == first
 

@@ -1,0 +1,149 @@
+"""Leaderboard figures (matplotlib, headless Agg), each from plain data, one PNG each.
+
+Every function takes the numbers to draw and a path, draws at a fixed size and DPI, and
+writes atomically with no timestamp metadata, so the same numbers give the same bytes
+(for one matplotlib version). Sizes in pixels are ``FIGSIZES[kind] * DPI``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bench import atomic
+
+DPI = 100
+FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4)}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 9, "axes.titlesize": 10, "svg.hashsalt": "mnist-bench"})
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    plt = _pyplot()
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def pareto_front(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of points not dominated in (x up, y up), ordered by x."""
+    order = sorted(range(len(points)), key=lambda i: (-points[i][0], -points[i][1]))
+    front, best_y = [], -np.inf
+    for i in order:
+        if points[i][1] > best_y:
+            front.append(i)
+            best_y = points[i][1]
+    return sorted(front, key=lambda i: points[i][0])
+
+
+def accuracy_vs_throughput(names, throughput, accuracy, title: str, path: Path) -> Path:
+    """Scatter of test accuracy (%) against inference images/s (log x), Pareto front marked."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIGSIZES["pareto"])
+    pts = list(zip(throughput, accuracy))
+    front = pareto_front(pts)
+    ax.scatter(throughput, accuracy, s=36, color="tab:blue", zorder=3)
+    fx, fy = [pts[i][0] for i in front], [pts[i][1] for i in front]
+    ax.step(fx, fy, where="post", color="tab:orange", lw=1.5, label="Pareto front", zorder=2)
+    ax.scatter(fx, fy, s=90, facecolors="none", edgecolors="tab:orange", lw=1.5, zorder=4)
+    for name, x, y in zip(names, throughput, accuracy):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("inference throughput, images/s (large batch, log scale)")
+    ax.set_ylabel("test accuracy, %")
+    lo, hi = min(accuracy), max(accuracy)
+    pad = max(0.2, (hi - lo) * 0.12)
+    ax.set_ylim(lo - pad, min(100.0, hi + pad))
+    ax.set_xlim(min(throughput) / 2, max(throughput) * 3)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower left")
+    ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def per_class_f1(names, f1_rows, title: str, path: Path) -> Path:
+    """Grouped bars: per-class F1 (%) for each model."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIGSIZES["f1"])
+    width = 0.8 / max(1, len(names))
+    digits = np.arange(10)
+    for k, (name, row) in enumerate(zip(names, f1_rows)):
+        ax.bar(digits + (k - (len(names) - 1) / 2) * width, row, width, label=name)
+    lo = min(min(r) for r in f1_rows)
+    ax.set_ylim(max(0.0, lo - 2.0), 100.0)
+    ax.set_xticks(digits)
+    ax.set_xlabel("class")
+    ax.set_ylabel("F1, %")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(ncol=min(len(names), 6), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False)
+    ax.set_title(title, pad=28)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def training_curves(history: list[dict], title: str, path: Path) -> Path:
+    """Loss and accuracy per epoch, training and validation."""
+    plt = _pyplot()
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=FIGSIZES["curves"])
+    epochs = [row["epoch"] for row in history]
+    for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
+        for prefix, style in (("", "-"), ("val_", "--")):
+            values = [row.get(prefix + key) for row in history]
+            if any(v is not None for v in values):
+                ax.plot(epochs, values, style, marker="o", ms=3, label=("validation " if prefix else "training ") + label)
+        ax.set_xlabel("epoch (boosting round for trees)")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    ax_loss.set_yscale("log")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def confusion_heatmap(confusion, title: str, path: Path) -> Path:
+    """10x10 counts, log colour scale (the diagonal would drown every error), counts written in."""
+    from matplotlib.colors import LogNorm
+
+    plt = _pyplot()
+    cm = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=FIGSIZES["confusion"])
+    image = ax.imshow(np.maximum(cm, 0.5), cmap="Blues", norm=LogNorm(vmin=0.5, vmax=max(1, cm.max())))
+    for (i, j), n in np.ndenumerate(cm):
+        if n:
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=7,
+                    color="white" if n > cm.max() ** 0.7 else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="images (log scale)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def mistakes_gallery(images, captions, title: str, path: Path, columns: int = 8) -> Path:
+    """A grid of misclassified test images with 'true -> predicted (p)' captions."""
+    plt = _pyplot()
+    rows = max(1, int(np.ceil(len(images) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=FIGSIZES["gallery"], squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img, caption in zip(axes.flat, images, captions):
+        ax.imshow(img, cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(caption, fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
