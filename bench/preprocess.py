@@ -121,3 +121,8 @@ def prepare(x_train, y_train, x_test, y_test, rule: SplitRule) -> Prepared:
     if rule.max_val is not None:
         val = val[stratified_subset(y_train[val], rule.max_val, rule.seed + 2)]
     return Prepared(x_train[rest], y_train[rest], x_train[val], y_train[val], x_test, y_test)
+
+
+def missing_classes(y: np.ndarray) -> list[int]:
+    """Classes 0..9 with no sample in ``y``."""
+    return [c for c in range(N_CLASSES) if not np.any(y == c)]

@@ -370,9 +370,16 @@ def update_readme(readme: Path, df) -> None:
 
 
 def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md") -> Path:
-    """Write the leaderboard (and figures) for ``runs_dir`` into ``out_dir``; returns the file."""
-    df = records.load(runs_dir)
+    """Write the leaderboard (and figures) for ``runs_dir`` into ``out_dir``; returns the file.
+
+    Holds ``<out>/.publish.lock`` meanwhile: suites sharing a results folder take turns."""
     out_dir = Path(out_dir)
+    with atomic.locked(out_dir / ".publish.lock"):
+        return _publish(Path(runs_dir), out_dir, plots, fmt)
+
+
+def _publish(runs_dir: Path, out_dir: Path, plots: bool, fmt: str) -> Path:
+    df = records.load(runs_dir)
     if fmt == "md":
         path = out_dir / "LEADERBOARD.md"
         atomic.write_text(path, render(df, out_dir, out_dir / "plots" if plots else None))

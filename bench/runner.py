@@ -9,6 +9,10 @@ pools and XGBoost's ``n_jobs`` get the same number through the adapter).
 
 Records are written as jobs finish; a job that dies without writing one, or runs past its
 timeout (its whole process group is killed), gets a ``failed``/``timeout`` record here.
+Ctrl-C or SIGTERM stops the current job (SIGTERM to its process group, SIGKILL after a
+grace period), keeps every finished record and writes none for the interrupted job;
+``resume=True`` skips every job that already has an ``ok`` record with the same key
+(model, dataset, profile, device, seed, hyper-parameter hash, data digest, determinism).
 """
 
 from __future__ import annotations
@@ -40,6 +44,12 @@ class Job:
     params: dict
     skip_reason: str | None = None
     deterministic: bool = False
+    data_digest: str | None = None
+
+    def key(self) -> tuple:
+        """What makes two runs the same job (``--resume`` compares this)."""
+        return (self.model, self.dataset, self.profile, self.device, self.seed,
+                records.params_hash(self.params), self.data_digest, self.deterministic)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
@@ -98,7 +108,15 @@ def gpu_available() -> bool:
     return bool(envinfo.gpus())
 
 
-def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False) -> list[Job]:
+def record_key(rec: dict) -> tuple:
+    """``Job.key`` of the job a record came from."""
+    j = rec["job"]
+    return (j["model"], j["dataset"], j["profile"], j["device"], j["seed"], records.params_hash(j["params"]),
+            rec["data"].get("digest"), bool(j.get("deterministic", False)))
+
+
+def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
+         digests: dict | None = None) -> list[Job]:
     """Expand the request into jobs, in the order they run (dataset, model, device, seed).
 
     ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
@@ -122,7 +140,8 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                     continue  # e.g. scikit-learn models have no GPU path
                 skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
                 for seed in seeds:
-                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params, skip, deterministic))
+                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params, skip, deterministic,
+                                    (digests or {}).get(dataset)))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs
@@ -168,6 +187,7 @@ def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, ech
         json.dump(spec, fh)
         spec_path = fh.name
     status = "failed"
+    proc = None
     try:
         proc = subprocess.Popen([sys.executable, "-m", "bench.worker", spec_path], stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, env=child_env(job.device, threads),
@@ -177,7 +197,8 @@ def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, ech
         if timed_out:
             status = "timeout"
     except KeyboardInterrupt:
-        _kill_group(proc)
+        if proc is not None:
+            _stop_group(proc)
         raise
     finally:
         os.unlink(spec_path)
@@ -236,6 +257,19 @@ def _worth_showing(line: str) -> bool:
     return bool(line.strip()) and not any(n in line for n in noise)
 
 
+def _stop_group(proc, grace_s: float = 5.0) -> None:
+    """SIGTERM the job's process group (the worker unwinds, leaving no partial file), then
+    SIGKILL whatever is left after ``grace_s``."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        pass
+    except (ProcessLookupError, PermissionError):
+        return
+    _kill_group(proc)
+
+
 def _kill_group(proc) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -254,17 +288,49 @@ def check_writable(runs_dir: Path) -> None:
         raise BenchError(f"cannot write records to {runs_dir}: {exc.strerror or exc}") from None
 
 
+class Interrupted(Exception):
+    """The suite was stopped by Ctrl-C or SIGTERM; ``outcomes`` are the finished jobs."""
+
+    def __init__(self, outcomes: list[Outcome], pending: int):
+        super().__init__(f"interrupted with {pending} job(s) not finished")
+        self.outcomes, self.pending = outcomes, pending
+
+
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def done_keys(runs_dir: Path) -> dict[tuple, str]:
+    """Key -> run id of every ``ok`` record in ``runs_dir``."""
+    return {record_key(r): r["run_id"] for r in records.read_all(runs_dir) if r["status"] == "ok"}
+
+
 def run_suite(jobs: list[Job], runs_dir: Path, threads: int | None, timeout_s: float, echo=print,
-              inference: dict | None = None) -> list[Outcome]:
-    """Run ``jobs`` one at a time, echoing progress; returns every outcome."""
+              inference: dict | None = None, resume: bool = False) -> list[Outcome]:
+    """Run ``jobs`` one at a time, echoing progress; returns every outcome.
+
+    Raises ``Interrupted`` (carrying the finished outcomes) on Ctrl-C or SIGTERM.
+    """
     check_writable(runs_dir)
-    outcomes = []
+    done = done_keys(runs_dir) if resume else {}
+    outcomes: list[Outcome] = []
     suite_t0 = time.monotonic()
-    for i, job in enumerate(jobs, start=1):
-        echo(f"[{i}/{len(jobs)}] {job.title()}  (suite {time.monotonic() - suite_t0:.0f}s)")
-        out = run_job(job, runs_dir, threads, timeout_s, echo, inference)
-        outcomes.append(out)
-        echo(f"    -> {summary_line(out)}")
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    try:
+        for i, job in enumerate(jobs, start=1):
+            head = f"[{i}/{len(jobs)}] {job.title()}"
+            if job.key() in done:
+                echo(f"{head}  already done (record {done[job.key()]}), skipped by --resume")
+                continue
+            echo(f"{head}  (suite {time.monotonic() - suite_t0:.0f}s)")
+            try:
+                out = run_job(job, runs_dir, threads, timeout_s, echo, inference)
+            except KeyboardInterrupt:
+                raise Interrupted(outcomes, len(jobs) - i + 1) from None
+            outcomes.append(out)
+            echo(f"    -> {summary_line(out)}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return outcomes
 
 

@@ -78,7 +78,14 @@ def run(spec: dict) -> dict:
     return rec
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temp files
+
+
 def main(argv: list[str]) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     spec = json.loads(Path(argv[0]).read_text())
     runs_dir = Path(spec["runs_dir"])
     try:

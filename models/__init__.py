@@ -3,11 +3,16 @@
 Adding a model is one ``Adapter`` subclass plus one ``register`` line in its family
 module, and that module's name in ``FAMILY_MODULES``. Family modules import their
 frameworks lazily, inside methods, so importing this registry is cheap.
+
+Adapters outside this package (your own, or the test suite's fault-injecting ones) are
+loaded from the modules named in ``BENCH_EXTRA_MODELS`` (comma-separated, importable), in
+every process, job workers included.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 
 from bench.errors import BenchError
 from models.base import Adapter
@@ -26,8 +31,14 @@ def register(cls: type[Adapter]) -> type[Adapter]:
 
 
 def _load_all() -> None:
-    for module in FAMILY_MODULES:
-        importlib.import_module(module)
+    extra = [m.strip() for m in os.environ.get("BENCH_EXTRA_MODELS", "").split(",") if m.strip()]
+    for module in (*FAMILY_MODULES, *extra):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:
+            if module in FAMILY_MODULES:
+                raise
+            raise BenchError(f"BENCH_EXTRA_MODELS: cannot import {module!r} ({exc})") from None
 
 
 def names() -> list[str]:

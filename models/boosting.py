@@ -36,6 +36,7 @@ class XGBoostAdapter(Adapter):
             max_bin=p["max_bin"], subsample=p["subsample"], colsample_bytree=p["colsample_bytree"],
             tree_method="hist", device="cuda" if device == "gpu" else "cpu", n_jobs=threads,
             random_state=seed, eval_metric=["mlogloss", "merror"],
+            callbacks=[_progress(xgb, p["n_estimators"], log)],
         )
         eval_set = [(x_val, y_val)] if x_val is not None and len(x_val) else None
         self.model.fit(x, y, eval_set=eval_set, verbose=False)
@@ -77,3 +78,17 @@ class XGBoostAdapter(Adapter):
         return {"xgboost": xgb.__version__, "use_cuda": bool(info.get("USE_CUDA")),
                 "cuda_version": info.get("CUDA_VERSION"),
                 "device": self.model.get_params().get("device")}
+
+
+def _progress(xgb, rounds: int, log, every: int = 25):
+    """An XGBoost callback that logs validation accuracy every ``every`` rounds."""
+
+    class Progress(xgb.callback.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log):
+            done = epoch + 1
+            if done % every == 0 or done == rounds:
+                err = evals_log.get("validation_0", {}).get("merror", [None])[-1]
+                log(f"round {done}/{rounds}" + (f" val_accuracy {1 - err:.4f}" if err is not None else ""))
+            return False
+
+    return Progress()

@@ -1,0 +1,75 @@
+"""Test-only adapters that fail on purpose, loaded through ``BENCH_EXTRA_MODELS``.
+
+``fault-raise`` raises in fit; ``fault-exit`` kills its process with ``os._exit(3)``;
+``fault-sleep`` sleeps far past any test timeout; ``fault-slow`` takes a few seconds and
+then predicts the training class frequencies (a real, if useless, classifier), leaving
+time to interrupt a suite mid-job.
+"""
+
+import os
+import time
+
+import numpy as np
+
+from models import register
+from models.base import Adapter, ParamCount
+
+
+class _Prior(Adapter):
+    family = "test"
+    view = "flat"
+    defaults = {"full": {"seconds": 4.0}, "quick": {"seconds": 4.0}}
+
+    def fit(self, x, y, **kw):
+        self.prior = np.bincount(y, minlength=10) / len(y)
+        return []
+
+    def predict_proba(self, x, batch_size=1024):
+        return np.tile(self.prior, (len(x), 1))
+
+    def n_params(self):
+        return ParamCount(10, 0, "class frequencies")
+
+    def serialized_size(self):
+        return self.prior.nbytes
+
+
+@register
+class RaisingAdapter(_Prior):
+    name = "fault-raise"
+
+    def fit(self, x, y, **kw):
+        raise RuntimeError("injected failure in fit")
+
+
+@register
+class ExitingAdapter(_Prior):
+    name = "fault-exit"
+
+    def fit(self, x, y, **kw):
+        print("about to die", flush=True)
+        os._exit(3)
+
+
+@register
+class SleepingAdapter(_Prior):
+    name = "fault-sleep"
+
+    def fit(self, x, y, **kw):
+        import subprocess
+
+        child = subprocess.Popen(["sleep", "3600"])  # a grandchild: the timeout must kill it too
+        if os.environ.get("FAULT_PID_FILE"):
+            with open(os.environ["FAULT_PID_FILE"], "w") as fh:
+                fh.write(str(child.pid))
+        time.sleep(3600)
+
+
+@register
+class SlowAdapter(_Prior):
+    name = "fault-slow"
+
+    def fit(self, x, y, **kw):
+        print("slow fit started", flush=True)
+        time.sleep(self.params["seconds"])
+        return super().fit(x, y)

@@ -1,0 +1,107 @@
+"""The accuracy gate: baselines, verdicts, exit codes; for real on digits and MNIST."""
+
+import copy
+import json
+
+import pytest
+
+from bench import check, records
+from bench.errors import BenchError
+from tests.conftest import ROOT, assert_one_line_error, run_cli
+
+FIXTURE_RUNS = ROOT / "tests" / "fixtures" / "runs"
+
+
+@pytest.fixture(scope="module")
+def fixture_recs():
+    return [r for r in records.read_all(FIXTURE_RUNS) if r["job"]["model"] in ("logreg", "cnn-small")]
+
+
+def test_baseline_mean_and_tolerance_from_seed_spread(fixture_recs):
+    b = check.build_baseline(fixture_recs, "digits", "quick", floor=0.005, k=3)
+    cnn = b["models"]["cnn-small"]
+    accs = [r["metrics"]["accuracy"] for r in fixture_recs if r["job"]["model"] == "cnn-small"]
+    assert cnn["n"] == 2 and cnn["accuracy"] == pytest.approx(sum(accs) / 2)
+    assert cnn["tolerance"] == pytest.approx(max(0.005, 3 * cnn["accuracy_std"]))
+    assert b["models"]["logreg"]["tolerance"] == 0.005  # identical seeds: the floor
+    assert sorted(cnn["records"]) == sorted(r["run_id"] for r in fixture_recs if r["job"]["model"] == "cnn-small")
+
+
+def test_baseline_refuses_failed_records():
+    with pytest.raises(BenchError, match="svm seed 0 is failed"):
+        check.build_baseline(records.read_all(FIXTURE_RUNS), "digits", "quick")
+
+
+def _shifted(recs, model, delta):
+    out = copy.deepcopy(recs)
+    for r in out:
+        if r["job"]["model"] == model:
+            r["metrics"]["accuracy"] += delta
+    return out
+
+
+def test_verdicts(fixture_recs):
+    b = check.build_baseline(fixture_recs, "digits", "quick", floor=0.005, k=3)
+    assert {v.model: v.verdict for v in check.compare(b, fixture_recs)} == {"cnn-small": "ok", "logreg": "ok"}
+    worse = check.compare(b, _shifted(fixture_recs, "logreg", -0.006))
+    assert [(v.model, v.verdict, v.fails) for v in worse if v.model == "logreg"] == [("logreg", "regressed", True)]
+    within = check.compare(b, _shifted(fixture_recs, "logreg", -0.004))
+    assert all(v.verdict == "ok" for v in within)
+    better = {v.model: v for v in check.compare(b, _shifted(fixture_recs, "logreg", 0.006))}
+    assert better["logreg"].verdict == "improved" and not better["logreg"].fails
+    assert "update the baseline" in better["logreg"].note
+    gone = check.compare(b, [r for r in fixture_recs if r["job"]["model"] != "cnn-small"])
+    assert {v.model: v.verdict for v in gone}["cnn-small"] == "missing"
+    failed = copy.deepcopy(fixture_recs)
+    failed.append({**failed[-1], "status": "failed", "error": "boom", "run_id": "z", "started_at": "9999"})
+    v = {v.model: v for v in check.compare(b, failed)}[failed[-1]["job"]["model"]]
+    assert v.verdict == "missing" and "failed: boom" in v.note
+    table = check.table(worse)
+    assert table.startswith("| model") and "REGRESSED" in table and "-0.60 pp" in table
+    with pytest.raises(BenchError, match="not in the baseline: svm"):
+        check.compare(b, fixture_recs, only=["svm"])
+
+
+def test_bad_baselines_exit_2(tmp_path):
+    assert_one_line_error(run_cli("check", "--baseline", str(tmp_path / "none.json")), "no baseline at")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert_one_line_error(run_cli("check", "--baseline", str(bad)), "corrupt baseline")
+    bad.write_text(json.dumps({"schema": 1, "dataset": "digits", "profile": "quick", "device": "cpu",
+                               "models": {"logreg": {"accuracy": 7, "tolerance": 0.01}}}))
+    assert_one_line_error(run_cli("check", "--baseline", str(bad)), "corrupt baseline")
+
+
+def test_gate_on_digits_passes_then_catches_a_deliberate_regression(tmp_path):
+    out = tmp_path / "results"
+    proc = run_cli("baseline", "update", "logreg", "svm", "--dataset", "digits", "--seeds", "2", "--out", str(out),
+                   "--infer-min-seconds", "0.1")
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    base = out / "baselines" / "digits-quick.json"
+    assert json.loads(base.read_text())["models"]["svm"]["n"] == 2
+    assert_one_line_error(run_cli("check", "--baseline", str(base), "--runs", str(tmp_path / "empty")), "no run records")
+    ok = run_cli("check", "--baseline", str(base), "--runs", str(out / "runs"))
+    assert ok.returncode == 0 and "PASS" in ok.stdout, ok.stdout
+    fresh = run_cli("check", "--baseline", str(base), "--run", "--out", str(tmp_path / "c1"), "--infer-min-seconds", "0.1")
+    assert fresh.returncode == 0, fresh.stdout[-2000:]
+    bad = run_cli("check", "--baseline", str(base), "--run", "--out", str(tmp_path / "c2"), "--models", "logreg",
+                  "--set", "logreg.max_iter=1", "--infer-min-seconds", "0.1")
+    assert bad.returncode == 1, bad.stdout[-2000:]
+    row = next(line for line in bad.stdout.splitlines() if line.startswith("| logreg"))
+    assert "REGRESSED" in row and "max_iter" in row
+    assert "FAIL: logreg" in bad.stdout
+
+
+def test_committed_baseline_is_valid():
+    b = check.read_baseline(ROOT / "results" / "baselines" / "mnist-quick.json")
+    assert set(b["models"]) == {"logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep"}
+    assert all(m["n"] >= 3 for m in b["models"].values())
+    ids = {r["run_id"] for r in records.read_all(ROOT / "results" / "runs")}
+    assert all(set(m["records"]) <= ids for m in b["models"].values())  # its evidence is committed
+
+
+@pytest.mark.slow
+def test_gate_on_mnist_catches_logreg_with_one_iteration(use_mnist, tmp_path):
+    bad = run_cli("check", "--run", "--out", str(tmp_path / "c"), "--models", "logreg", "--set", "logreg.max_iter=1")
+    assert bad.returncode == 1, bad.stdout[-3000:] + bad.stderr[-2000:]
+    assert "REGRESSED" in next(line for line in bad.stdout.splitlines() if line.startswith("| logreg"))
