@@ -70,12 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--models", nargs="+", default=None, help="check only these models")
     _add_job_options(gate)
 
-    check = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
-    check.add_argument("model", nargs="?", default="logreg")
-    check.add_argument("--dataset", default="mnist")
-    check.add_argument("--profile", default="quick")
-    check.add_argument("--rounds", default="5", help="alternating harness/plain rounds (default 5)")
-    check.add_argument("--threads", default=None, help="CPU threads (default: all usable cores)")
+    selfcheck = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
+    selfcheck.add_argument("model", nargs="?", default="logreg")
+    selfcheck.add_argument("--dataset", default="mnist")
+    selfcheck.add_argument("--profile", default="quick")
+    selfcheck.add_argument("--rounds", default="5", help="alternating harness/plain rounds (default 5)")
+    selfcheck.add_argument("--threads", default=None, help="CPU threads (default: all usable cores)")
 
     report = sub.add_parser("report", help="rebuild LEADERBOARD.md and plots from stored records (no training)")
     report.add_argument("--runs", type=Path, default=None, help="records folder (default <out>/runs)")

@@ -102,7 +102,12 @@ def test_fashion_mnist_missing_everywhere_names_both(monkeypatch, tmp_path):
 
 
 def test_fashion_mnist_from_debian_package_files(monkeypatch, tmp_path):
-    """Reads the real Debian IDX files (``.ci/run`` installs the package)."""
+    """Reads the real Debian IDX files. ``.ci/run`` installs the package, and under CI=true a
+    missing package fails this test; elsewhere it is skipped with the install hint."""
+    import os
+
+    if not os.path.isdir("/usr/share/datasets/fashion-mnist") and not os.environ.get("CI"):
+        pytest.skip("needs Debian's dataset-fashion-mnist (apt-get install dataset-fashion-mnist)")
     monkeypatch.setenv("BENCH_OFFLINE", "1")
     ds = data.load("fashion-mnist")
     assert ds.source == "debian-package"
