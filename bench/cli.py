@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="train and measure models; one record per job")
     run.add_argument("models", nargs="*", help="model names (see `list`)")
     run.add_argument("--all", action="store_true", help="the six default families")
+    run.add_argument("--suite", default=None, help="a named suite: default (= --all) or reference")
     run.add_argument("--dataset", action="append", help="dataset (repeatable; default mnist)")
     run.add_argument("--profile", default="full", help="full or quick (default full)")
     run.add_argument("--device", default="cpu", help="cpu, gpu or all (default cpu)")
@@ -177,11 +178,15 @@ def _positive_float(raw, flag: str):
 def _model_names(args) -> list[str]:
     import models
 
-    if args.all and args.models:
-        raise BenchError("give model names or --all, not both")
+    chosen = [flag for flag, on in (("model names", bool(args.models)), ("--all", args.all),
+                                    ("--suite", getattr(args, "suite", None) is not None)) if on]
+    if len(chosen) > 1:
+        raise BenchError(f"give one of model names, --all or --suite, not {' and '.join(chosen)}")
+    if getattr(args, "suite", None) is not None:
+        return models.suite(args.suite)
     names = list(models.DEFAULT_SUITE) if args.all else args.models
     if not names:
-        raise BenchError(f"name models to run or use --all; models: {', '.join(models.names())}")
+        raise BenchError(f"name models to run or use --all or --suite; models: {', '.join(models.names())}")
     for name in names:
         models.get(name)  # unknown name -> one-line error listing the valid ones
     return names

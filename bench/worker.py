@@ -70,6 +70,8 @@ def run(spec: dict) -> dict:
     rec["timing"]["inference_protocol"] = protocol.as_dict()
     rec["history"] = history
     rec["extra"] = getattr(adapter, "fit_info", {})
+    if getattr(adapter, "published", None):
+        rec["reference"] = dict(adapter.published)
     rec["env"] = envinfo.capture()
     rec["env"]["runtime"] = adapter.runtime_info()
     rec["threads"] = {"requested": spec.get("threads"), **adapter.threads_used(),

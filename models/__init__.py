@@ -18,8 +18,9 @@ from bench.errors import BenchError
 from models.base import Adapter
 
 REGISTRY: dict[str, type[Adapter]] = {}
-FAMILY_MODULES = ("models.linear", "models.svm", "models.boosting", "models.mlp", "models.cnn")
+FAMILY_MODULES = ("models.linear", "models.svm", "models.boosting", "models.mlp", "models.cnn", "models.reference")
 DEFAULT_SUITE = ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep")
+SUITES = ("default", "reference")
 
 
 def register(cls: type[Adapter]) -> type[Adapter]:
@@ -45,6 +46,15 @@ def names() -> list[str]:
     """All registered model names, in registration order."""
     _load_all()
     return list(REGISTRY)
+
+
+def suite(name: str) -> list[str]:
+    """Model names of a suite: ``default`` (the six families) or ``reference`` (tagged models)."""
+    if name == "default":
+        return list(DEFAULT_SUITE)
+    if name == "reference":
+        return [n for n in names() if "reference" in REGISTRY[n].tags]
+    raise BenchError(f"unknown suite {name!r}; choose from: {', '.join(SUITES)}")
 
 
 def get(name: str) -> type[Adapter]:
