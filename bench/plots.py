@@ -56,8 +56,6 @@ def accuracy_vs_throughput(names, throughput, accuracy, title: str, path: Path) 
     fx, fy = [pts[i][0] for i in front], [pts[i][1] for i in front]
     ax.step(fx, fy, where="post", color="tab:orange", lw=1.5, label="Pareto front", zorder=2)
     ax.scatter(fx, fy, s=90, facecolors="none", edgecolors="tab:orange", lw=1.5, zorder=4)
-    for name, x, y in zip(names, throughput, accuracy):
-        ax.annotate(name, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("inference throughput, images/s (large batch, log scale)")
     ax.set_ylabel("test accuracy, %")
@@ -69,7 +67,43 @@ def accuracy_vs_throughput(names, throughput, accuracy, title: str, path: Path) 
     ax.legend(loc="lower left")
     ax.set_title(title)
     fig.tight_layout()
+    _place_labels(fig, ax, names, throughput, accuracy)
     return _save(fig, path)
+
+
+# label offsets (points) tried in order until a label overlaps no other label or marker
+_OFFSETS = ((6, 4, "left"), (6, -11, "left"), (-6, 4, "right"), (-6, -11, "right"), (6, 14, "left"),
+            (6, -21, "left"), (-6, 14, "right"), (-6, -21, "right"))
+
+
+def _place_labels(fig, ax, names, xs, ys) -> None:
+    """Annotate each point with its name, moving labels that would overlap earlier ones."""
+    renderer = fig.canvas.get_renderer()
+    marker_boxes = []
+    for x, y in zip(xs, ys):
+        px, py = ax.transData.transform((x, y))
+        marker_boxes.append((px - 5, py - 5, px + 5, py + 5))
+    placed: list[tuple] = []
+    for i in sorted(range(len(names)), key=lambda i: (-ys[i], xs[i])):
+        for dx, dy, ha in _OFFSETS:
+            text = ax.annotate(names[i], (xs[i], ys[i]), textcoords="offset points", xytext=(dx, dy),
+                               fontsize=8, ha=ha)
+            bb = text.get_window_extent(renderer)
+            box = (bb.x0, bb.y0, bb.x1, bb.y1)
+            others = placed + [m for j, m in enumerate(marker_boxes) if j != i]
+            if not any(_overlap(box, o) for o in others):
+                break
+            text.remove()
+        else:  # nowhere free: keep the first position
+            text = ax.annotate(names[i], (xs[i], ys[i]), textcoords="offset points", xytext=_OFFSETS[0][:2],
+                               fontsize=8)
+            bb = text.get_window_extent(renderer)
+            box = (bb.x0, bb.y0, bb.x1, bb.y1)
+        placed.append(box)
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 def per_class_f1(names, f1_rows, title: str, path: Path) -> Path:
@@ -86,8 +120,8 @@ def per_class_f1(names, f1_rows, title: str, path: Path) -> Path:
     ax.set_xlabel("class")
     ax.set_ylabel("F1, %")
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(ncol=min(len(names), 6), fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.02), frameon=False)
-    ax.set_title(title, pad=28)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.set_title(title)
     fig.tight_layout()
     return _save(fig, path)
 

@@ -4,7 +4,8 @@
 the figures under ``<out>/plots/``. Per (dataset, profile, device) group:
 
 - a summary table, one row per model from the newest record of each (model, seed); several
-  seeds are shown as mean ± std with n; the best value of each column is in bold;
+  seeds are shown as mean ± std with n; the best value of each column is in bold; reference
+  models (tutorial reproductions) are marked "(ref)" with their published accuracy beside;
 - accuracy against inference throughput (Pareto front marked) and per-class F1 bars;
 - per-class F1 per model, and each model's three most-confused class pairs;
 - per model: training curves (neural models), confusion heatmap, misclassified gallery;
@@ -34,7 +35,7 @@ GALLERY_SIZE = 32
 # column -> (header, higher is better, format)
 COLUMNS = {
     "accuracy": ("accuracy %", True, ".2f"),
-    "macro_f1": ("macro-F1 %", True, ".2f"),
+    "macro_f1": ("macro-F1 %", True, ".2f"),  # (reference rows get "published %" before this)
     "params": ("params", False, ",.0f"),
     "size_mb": ("size MB", False, ".2f"),
     "fit_s": ("fit s", False, ".1f"),
@@ -99,7 +100,9 @@ def model_stats(ok) -> list[dict]:
     }
     out = []
     for model, g in ok.groupby("job.model", sort=True):
-        row = {"model": model, "family": g["job.family"].iloc[-1], "n": len(g)}
+        published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
+        row = {"model": model, "family": g["job.family"].iloc[-1], "n": len(g),
+               "published": 100 * float(published.iloc[-1]) if len(published) else None}
         for key, (col, scale) in sources.items():
             vals = _column(g, col) if col else None
             vals = vals.dropna() * scale if vals is not None else []
@@ -119,10 +122,14 @@ def summary_table(stats: list[dict]) -> str:
     from tabulate import tabulate
 
     best = {k: _best(stats, k, hi) for k, (_, hi, _) in COLUMNS.items()}
+    with_published = any(r["published"] is not None for r in stats)
     rows = []
     for r in stats:
-        row = {"model": r["model"], "family": r["family"], "n": str(r["n"])}
+        reference = r["published"] is not None
+        row = {"model": r["model"] + (" (ref)" if reference else ""), "family": r["family"], "n": str(r["n"])}
         for key, (header, _, fmt) in COLUMNS.items():
+            if key == "macro_f1" and with_published:  # published figure right beside the measured one
+                row["published %"] = f"{r['published']:.2f}" if reference else "-"
             v = r[key]
             if v is None:
                 row[header] = "-"
