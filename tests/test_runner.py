@@ -86,7 +86,7 @@ def test_exception_in_adapter_is_a_failed_record_and_exit_1(tmp_path):
     (["run", "logreg", "--seeds", "1.5"], ["--seeds must be a positive integer"]),
     (["run", "logreg", "--dataset", "npz:/no/such.npz"], ["no such file"]),
     (["run"], ["name models to run or use --all"]),
-    (["run", "--all", "svm"], ["not both"]),
+    (["run", "--all", "svm"], ["not model names and --all"]),
     (["frobnicate"], ["invalid choice"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, fragments, tmp_path):
