@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.arrays import Splits, make_splits
+from bench.arrays import Splits, make_splits, to_images, to_labels
 from bench.errors import DataError
+from bench.preprocess import stratified_split
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -129,8 +130,6 @@ def load_csv(path: str | os.PathLike) -> Splits:
     The rows are split into train/test by a stratified, seeded split:
     ``CSV_TEST_FRACTION`` (20%) of each class goes to test, with seed ``CSV_SPLIT_SEED``.
     """
-    from bench.preprocess import stratified_split  # local: preprocess imports nothing of ours
-
     path = _existing_file(Path(path), "csv")
     what = f"csv {path}"
     with open(path, "rb") as fh:
@@ -154,8 +153,6 @@ def load_csv(path: str | os.PathLike) -> Splits:
         raise DataError(f"{what}: non-numeric value ({exc})") from None
     labels = table[:, 0]
     pixels = table[:, 1:]
-    from bench.arrays import to_images, to_labels
-
     y = to_labels(labels, what)
     x = to_images(pixels, what)
     counts = np.bincount(y, minlength=10)
