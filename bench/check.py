@@ -12,6 +12,13 @@ of the same dataset/profile/device and gives each model a verdict:
     regressed   now < baseline - tolerance                       -> exit 1
     improved    now > baseline + tolerance (passes; hint: update the baseline)
     missing     no ok record for the model, or its job failed     -> exit 1
+    data differs  the records' dataset content is not the baseline's -> exit 1
+
+A model whose seeds all gave identical predictions is marked ``seed_independent``: its
+zero spread is not measured stability, so its tolerance is the floor and says so. Where the
+baseline's own records are at hand (``results/runs`` is committed), the table adds the
+paired evidence: test images won and lost against the baseline run of the same seed, and
+McNemar's mid-p (``bench.stats.paired``).
 
 Bad input (no baseline, a corrupt one, no records) is a ``BenchError``: exit 2.
 """
@@ -23,7 +30,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import atomic, records
+from bench import atomic, measure, records, stats
 from bench.errors import BenchError
 
 SCHEMA = 1
@@ -36,16 +43,30 @@ def baseline_path(results_dir: Path, dataset: str, profile: str) -> Path:
 
 
 def newest(recs: list[dict], dataset: str, profile: str, device: str) -> dict[str, list[dict]]:
-    """model -> the newest record of each seed, for one dataset/profile/device."""
-    latest: dict[tuple[str, int], dict] = {}
+    """model -> the newest record of each seed, for one dataset/profile/device, taken only
+    from the parameter set of the model's newest record (two configurations never mix)."""
+    latest: dict[tuple[str, str, int], dict] = {}
+    newest_hash: dict[str, str] = {}
     for r in recs:  # read_all returns oldest first
         j = r["job"]
         if (j["dataset"], j["profile"], j["device"]) == (dataset, profile, device):
-            latest[(j["model"], j["seed"])] = r
+            h = records.params_hash(j["params"])
+            latest[(j["model"], h, j["seed"])] = r
+            newest_hash[j["model"]] = h
     out: dict[str, list[dict]] = {}
-    for (model, _), r in sorted(latest.items()):
-        out.setdefault(model, []).append(r)
+    for (model, h, _), r in sorted(latest.items()):
+        if h == newest_hash[model]:
+            out.setdefault(model, []).append(r)
     return out
+
+
+def identical_predictions(rs: list[dict]) -> bool:
+    """Two or more records whose test predictions and log-loss are all the same."""
+    if len(rs) < 2:
+        return False
+    keys = {(json.dumps(r.get("outcomes") or r["metrics"]["confusion"], sort_keys=True), r["metrics"]["log_loss"])
+            for r in rs}
+    return len(keys) == 1
 
 
 def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "cpu",
@@ -64,6 +85,7 @@ def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "
         models[model] = {
             "accuracy": statistics.fmean(acc), "macro_f1": statistics.fmean(f1),
             "accuracy_min": min(acc), "accuracy_max": max(acc), "accuracy_std": std, "n": len(acc),
+            "seed_independent": identical_predictions(rs),
             "tolerance": max(floor, k * std),
             "seeds": [r["job"]["seed"] for r in rs], "records": [r["run_id"] for r in rs],
             "params": rs[-1]["job"]["params"],
@@ -109,8 +131,9 @@ class Verdict:
     baseline: float
     now: float | None
     tolerance: float
-    verdict: str  # ok | regressed | improved | missing
+    verdict: str  # ok | regressed | improved | missing | data differs
     note: str = ""
+    paired: stats.Paired | None = None  # against the baseline's own records, seed with seed
 
     @property
     def delta(self) -> float | None:
@@ -118,11 +141,19 @@ class Verdict:
 
     @property
     def fails(self) -> bool:
-        return self.verdict in ("regressed", "missing")
+        return self.verdict in ("regressed", "missing", "data differs")
 
 
-def compare(baseline: dict, recs: list[dict], only: list[str] | None = None) -> list[Verdict]:
-    """A verdict per baseline model (or per model in ``only``) from the newest records."""
+def _masks(rs: list[dict]) -> dict[int, object]:
+    return {int(r["job"]["seed"]): measure.correct_mask(r["outcomes"]) for r in rs
+            if isinstance(r.get("outcomes"), dict)}
+
+
+def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
+            baseline_recs: list[dict] | None = None) -> list[Verdict]:
+    """A verdict per baseline model (or per model in ``only``) from the newest records;
+    ``baseline_recs`` (records holding the baseline's run ids) add the paired evidence."""
+    by_id = {r["run_id"]: r for r in baseline_recs or []}
     by_model = newest(recs, baseline["dataset"], baseline["profile"], baseline["device"])
     names = only or sorted(baseline["models"])
     unknown = [m for m in names if m not in baseline["models"]]
@@ -138,14 +169,23 @@ def compare(baseline: dict, recs: list[dict], only: list[str] | None = None) -> 
             out.append(Verdict(model, b["accuracy"], None, b["tolerance"], "missing", why))
             continue
         now = statistics.fmean(r["metrics"]["accuracy"] for r in ok)
+        base_recs = [by_id[i] for i in b.get("records", []) if i in by_id]
+        paired = stats.paired(_masks(base_recs), _masks(ok)) if base_recs else None
+        digests = {r["data"].get("digest") for r in ok}
+        if baseline.get("data_digest") and digests != {baseline["data_digest"]}:
+            out.append(Verdict(model, b["accuracy"], now, b["tolerance"], "data differs",
+                               "the records were measured on other data than the baseline", paired))
+            continue
         delta = now - b["accuracy"]
         verdict = "ok" if abs(delta) <= b["tolerance"] + 1e-12 else ("regressed" if delta < 0 else "improved")
         note = "update the baseline: `python -m bench baseline update`" if verdict == "improved" else ""
+        if b.get("seed_independent"):
+            note = (note + "; " if note else "") + "seed-independent: tolerance is the floor, not a measured spread"
         changed = sorted(k for k in set(b["params"]) | set(ok[-1]["job"]["params"])
                          if b["params"].get(k) != ok[-1]["job"]["params"].get(k))
         if changed:
             note = (note + "; " if note else "") + "hyper-parameters differ: " + ", ".join(changed)
-        out.append(Verdict(model, b["accuracy"], now, b["tolerance"], verdict, note))
+        out.append(Verdict(model, b["accuracy"], now, b["tolerance"], verdict, note, paired))
     return out
 
 
@@ -156,8 +196,14 @@ def table(verdicts: list[Verdict]) -> str:
     def pct(v):
         return "-" if v is None else f"{100 * v:.2f}%"
 
+    def evidence(p: stats.Paired | None) -> list[str]:
+        if p is None:
+            return ["-", "-"]
+        return [f"+{p.won} / -{p.lost}", stats.format_p(p.p)]
+
     rows = [[v.model, pct(v.baseline), pct(v.now), "-" if v.delta is None else f"{100 * v.delta:+.2f} pp",
-             f"±{100 * v.tolerance:.2f} pp", v.verdict.upper() if v.fails else v.verdict, v.note.replace("|", "\\|")]
+             f"±{100 * v.tolerance:.2f} pp", *evidence(v.paired), v.verdict.upper() if v.fails else v.verdict,
+             v.note.replace("|", "\\|")]
             for v in verdicts]
-    return tabulate(rows, headers=["model", "baseline", "now", "delta", "tolerance", "verdict", "note"],
-                    tablefmt="github", disable_numparse=True)
+    return tabulate(rows, headers=["model", "baseline", "now", "delta", "tolerance", "images won / lost",
+                                   "McNemar", "verdict", "note"], tablefmt="github", disable_numparse=True)

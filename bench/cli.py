@@ -1,4 +1,4 @@
-"""``python -m bench``: list, data, run, report, selfcheck, baseline, check.
+"""``python -m bench``: list, data, run, report, compare, selfcheck, baseline, check.
 
 Every user error (``BenchError``) is printed as one line, ``error: ...``, with exit code 2.
 ``run`` exits 1 when any job failed or timed out, 130 when interrupted.
@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
 import sys
 from pathlib import Path
 
 from bench.errors import BenchError
+from bench.suite import execute, positive_float, positive_int
 
 DEFAULT_RESULTS = Path("results")
 
@@ -69,7 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--run", action="store_true", help="run the baseline's profile first (seed 0)")
     gate.add_argument("--out", type=Path, default=None, help="with --run: results folder (default: a temp folder)")
     gate.add_argument("--models", nargs="+", default=None, help="check only these models")
+    gate.add_argument("--baseline-runs", type=Path, default=DEFAULT_RESULTS / "runs",
+                      help="where the baseline's own records are, for the paired evidence (default results/runs)")
     _add_job_options(gate)
+
+    comp = sub.add_parser("compare", help="per model, before (A) vs after (B): paired test on the test images")
+    comp.add_argument("before", type=Path, help="records folder A (before a change)")
+    comp.add_argument("after", type=Path, help="records folder B (after it)")
+    comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
+    comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse")
 
     selfcheck = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
     selfcheck.add_argument("model", nargs="?", default="logreg")
@@ -81,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="rebuild LEADERBOARD.md and plots from stored records (no training)")
     report.add_argument("--runs", type=Path, default=None, help="records folder (default <out>/runs)")
     report.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="output folder (default results/)")
-    report.add_argument("--format", default="md", help="md (LEADERBOARD.md + plots), csv or json")
+    report.add_argument("--format", default="md", help="md (LEADERBOARD.md + plots), csv, json or latex (booktabs)")
     report.add_argument("--no-plots", action="store_true", help="Markdown without figures")
     report.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"), default=None,
                         help="also update the leaderboard section of README.md (or PATH) between its markers")
@@ -151,30 +159,6 @@ def cmd_data(args) -> int:
     return 0
 
 
-def _positive_int(raw, flag: str, allow_none=False):
-    if raw is None and allow_none:
-        return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise BenchError(f"{flag} must be a positive integer, got {raw!r}") from None
-    if value < 1:
-        raise BenchError(f"{flag} must be a positive integer, got {raw!r}")
-    return value
-
-
-def _positive_float(raw, flag: str):
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BenchError(f"{flag} must be a positive number, got {raw!r}") from None
-    if not value > 0:
-        raise BenchError(f"{flag} must be a positive number, got {raw!r}")
-    return value
-
-
 def _model_names(args) -> list[str]:
     import models
 
@@ -192,61 +176,9 @@ def _model_names(args) -> list[str]:
     return names
 
 
-def execute(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
-            out: Path, resume: bool = False) -> list:
-    """Plan and run jobs with the shared run options in ``args``; writes the leaderboard of
-    ``out``. Returns the outcomes; exits 130 (after keeping what finished) when interrupted."""
-    from bench import data, envinfo, report, runner
-    from bench.preprocess import missing_classes, prepare
-    from bench.profiles import PROFILES
-
-    if profile_name not in PROFILES:
-        raise BenchError(f"unknown profile {profile_name!r}; choose from: {', '.join(PROFILES)}")
-    profile = PROFILES[profile_name]
-    threads = _positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
-    timeout = float(_positive_int(args.timeout, "--timeout", allow_none=True) or profile.timeout_s)
-    inference = profile.inference.overridden(
-        _positive_int(args.infer_batch, "--infer-batch", allow_none=True),
-        _positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
-        _positive_float(args.infer_min_seconds, "--infer-min-seconds"))
-    has_gpu = runner.gpu_available()
-    runner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu)  # bad names, --set, device: fail now
-    runs_dir = out / "runs"
-    runner.check_writable(runs_dir)
-    digests = {}
-    for name in datasets:  # fetch and verify once, before any job starts
-        ds = data.load(name)
-        s = ds.splits
-        prep = prepare(s.x_train, s.y_train, s.x_test, s.y_test, profile.split)
-        for split, y in (("train", prep.y_train), ("validation", prep.y_val)):
-            if missing_classes(y):
-                raise BenchError(f"dataset {name} ({profile_name} profile): the {split} split has no images of "
-                                 f"class(es) {', '.join(map(str, missing_classes(y)))}; every class 0..9 is needed")
-        digests[name] = s.digest()
-        print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
-    jobs = runner.plan(names, datasets, profile_name, device, list(range(n_seeds)), args.set,
-                       has_gpu, deterministic=args.deterministic, digests=digests)
-    print(f"{len(jobs)} job(s), {threads} thread(s) each, records -> {runs_dir}")
-    try:
-        outcomes = runner.run_suite(jobs, runs_dir, threads, timeout, inference=inference.as_dict(), resume=resume)
-    except runner.Interrupted as stop:
-        report.write_leaderboard(out)
-        again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
-        print(f"\ninterrupted: {len(stop.outcomes)} finished job(s) kept in {runs_dir}, no record written for the "
-              f"interrupted one; {stop.pending} job(s) not done.\nresume with: python -m bench {again} --resume",
-              file=sys.stderr)
-        raise SystemExit(130) from None
-    print(f"\nleaderboard: {report.write_leaderboard(out)}")
-    bad = [o for o in outcomes if o.status in ("failed", "timeout")]
-    for o in bad:
-        print(f"  {o.status}: {o.job.title()}: {o.record.get('error') if o.record else ''}")
-    print(f"{len(outcomes) - len(bad)} of {len(outcomes)} job(s) without failure")
-    return outcomes
-
-
 def cmd_run(args) -> int:
     names = _model_names(args)
-    seeds = _positive_int(args.seeds, "--seeds")
+    seeds = positive_int(args.seeds, "--seeds")
     outcomes = execute(args, names, args.dataset or ["mnist"], args.profile, args.device, seeds, args.out,
                        resume=args.resume)
     return 1 if any(o.status in ("failed", "timeout") for o in outcomes) else 0
@@ -256,13 +188,15 @@ def cmd_baseline(args) -> int:
     import models
     from bench import check, records
 
-    floor = _positive_float(args.floor, "--floor")
-    k = _positive_float(args.k, "--k")
+    floor = positive_float(args.floor, "--floor")
+    k = positive_float(args.k, "--k")
     if args.runs is None:
         names = _model_names(args) if (args.all or args.models) else list(models.DEFAULT_SUITE)
-        execute(args, names, [args.dataset], args.profile, "cpu", _positive_int(args.seeds, "--seeds"), args.out)
+        execute(args, names, [args.dataset], args.profile, "cpu", positive_int(args.seeds, "--seeds"), args.out)
+    elif args.all or args.models:
+        raise BenchError("--runs builds the baseline from every model in the records; name no models with it")
     runs = args.runs or args.out / "runs"
-    recs = records.read_all(runs)
+    recs = records.require(runs, "--runs")
     baseline = check.build_baseline(recs, args.dataset, args.profile, "cpu", floor=floor, k=k)
     path = args.baseline or check.baseline_path(args.out, args.dataset, args.profile)
     check.write_baseline(path, baseline)
@@ -281,6 +215,11 @@ def cmd_check(args) -> int:
     baseline_file = args.baseline or check.baseline_path(DEFAULT_RESULTS, "mnist", "quick")
     baseline = check.read_baseline(baseline_file)
     only = args.models or None
+    if only:
+        unknown = [m for m in only if m not in baseline["models"]]
+        if unknown:
+            raise BenchError(f"--models: not in the baseline: {', '.join(unknown)}; "
+                             f"it has: {', '.join(sorted(baseline['models']))}")
     if args.run and args.runs:
         raise BenchError("give --run or --runs, not both")
     if args.run:
@@ -292,12 +231,11 @@ def cmd_check(args) -> int:
         if args.set:
             raise BenchError("--set needs --run (it changes what is trained)")
         runs = args.runs or DEFAULT_RESULTS / "runs"
-    if not Path(runs).is_dir():
-        raise BenchError(f"no run records: {runs} is not a folder")
-    recs = records.read_all(runs)
+    recs = records.require(runs, "--runs")
     if not check.newest(recs, baseline["dataset"], baseline["profile"], baseline["device"]):
         raise BenchError(f"no records for {baseline['dataset']}/{baseline['profile']}/{baseline['device']} in {runs}")
-    verdicts = check.compare(baseline, recs, only)
+    baseline_recs = records.read_all(args.baseline_runs, warn=False) if args.baseline_runs.is_dir() else []
+    verdicts = check.compare(baseline, recs, only, baseline_recs)
     print(f"\n### Accuracy check against `{baseline_file}`\n")
     print(check.table(verdicts))
     failing = [v.model for v in verdicts if v.fails]
@@ -310,17 +248,44 @@ def cmd_report(args) -> int:
     from bench import records, report
 
     runs = args.runs or args.out / "runs"
-    if not runs.is_dir():
-        raise BenchError(f"no run records: {runs} is not a folder (run `python -m bench run` first)")
-    if args.format not in ("md", "csv", "json"):
-        raise BenchError(f"unknown format {args.format!r}; choose from: md, csv, json")
+    if args.format not in report.FORMATS:
+        raise BenchError(f"unknown format {args.format!r}; choose from: {', '.join(report.FORMATS)}")
     if args.readme is not None and not args.readme.is_file():
         raise BenchError(f"--readme: no such file: {args.readme}")
+    recs = records.require(runs, "--runs")  # never rewrite a published leaderboard from nothing
     print(f"leaderboard: {report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format)}")
     if args.readme is not None:
-        report.update_readme(args.readme, records.load(runs))
+        report.update_readme(args.readme, records.load(runs, recs))
         print(f"updated: {args.readme}")
     return 0
+
+
+def cmd_compare(args) -> int:
+    from bench import compare, records
+
+    before = records.require(args.before, "compare: before (A)")
+    after = records.require(args.after, "compare: after (B)")
+    if args.models:
+        present = {r["job"]["model"] for r in before + after}
+        unknown = [m for m in args.models if m not in present]
+        if unknown:
+            raise BenchError(f"--models: no records of {', '.join(unknown)}; the folders have: "
+                             f"{', '.join(sorted(present))}")
+        before = [r for r in before if r["job"]["model"] in args.models]
+        after = [r for r in after if r["job"]["model"] in args.models]
+    changes, only_before, only_after = compare.compare(before, after)
+    if not changes:
+        raise BenchError(f"nothing to compare: no model has ok records in both {args.before} and {args.after}")
+    print(f"### {args.before} → {args.after}\n")
+    print(compare.table(changes))
+    for label, keys in (("only in A", only_before), ("only in B", only_after)):
+        if keys:
+            print(f"\n{label}: " + ", ".join("/".join(k) for k in keys))
+    worse = [c.model for c in changes if c.verdict == "worse"]
+    better = [c.model for c in changes if c.verdict == "better"]
+    print(f"\n{len(worse)} worse, {len(better)} better, {len(changes) - len(worse) - len(better)} without a "
+          f"significant change (McNemar mid-p, Holm over {len(changes)} models, 5%)")
+    return 1 if worse and args.fail_on_worse else 0
 
 
 def cmd_selfcheck(args) -> int:
@@ -331,8 +296,8 @@ def cmd_selfcheck(args) -> int:
     models.get(args.model)
     if args.profile not in PROFILES:
         raise BenchError(f"unknown profile {args.profile!r}; choose from: {', '.join(PROFILES)}")
-    rounds = _positive_int(args.rounds, "--rounds")
-    threads = _positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
+    rounds = positive_int(args.rounds, "--rounds")
+    threads = positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))  # before any numerical library loads a pool
     figures = selfcheck.run(args.model, args.dataset, args.profile, rounds, threads)
@@ -342,5 +307,5 @@ def cmd_selfcheck(args) -> int:
     return 0 if ok else 1
 
 
-COMMANDS = {"list": cmd_list, "data": cmd_data, "run": cmd_run, "report": cmd_report, "selfcheck": cmd_selfcheck,
-            "baseline": cmd_baseline, "check": cmd_check}
+COMMANDS = {"list": cmd_list, "data": cmd_data, "run": cmd_run, "report": cmd_report, "compare": cmd_compare,
+            "selfcheck": cmd_selfcheck, "baseline": cmd_baseline, "check": cmd_check}

@@ -82,7 +82,6 @@ BUILTINS = {
         missing_hint=FASHION_HINT,
     ),
 }
-USER_PREFIXES = ("npz:", "idx:", "csv:")
 DIGITS_TEST_FRACTION = 0.2  # stratified, seed 0
 
 

@@ -3,8 +3,8 @@
 Pure numpy; no framework imports. The timing protocol follows timm's ``benchmark.py`` and
 MLPerf: untimed warm-up calls, then timed calls until BOTH a minimum count and a minimum
 duration are reached (capped by a maximum duration), reporting the median and spread.
-A ``sync`` callable (e.g. a GPU synchronize) runs inside the timed region before the clock
-stops; adapters whose calls return host arrays are already synchronous.
+Every adapter's ``predict_proba`` returns host (NumPy) arrays, so a timed call has finished
+its device work when it returns: no separate synchronize is needed, on a GPU either.
 """
 
 from __future__ import annotations
@@ -68,6 +68,23 @@ def worst_mistakes(y_true: np.ndarray, proba: np.ndarray, limit: int = 64) -> li
     return [[int(wrong[i]), int(y_true[wrong[i]]), int(y_pred[wrong[i]]), round(float(conf[i]), 6)] for i in order]
 
 
+def test_outcomes(y_true: np.ndarray, proba: np.ndarray, test_digest: str) -> dict:
+    """Every test mistake, compactly: which images (ascending indices) and what was predicted
+    for each, with the digest of the test set they refer to. Enough to compare any two
+    records on the same test set image by image (paired tests) without the models."""
+    y_pred = np.asarray(proba).argmax(axis=1)
+    wrong = np.flatnonzero(y_pred != np.asarray(y_true))
+    return {"test_digest": test_digest, "n": int(len(y_true)), "wrong_index": wrong.tolist(),
+            "wrong_predicted": y_pred[wrong].tolist()}
+
+
+def correct_mask(outcomes: dict) -> np.ndarray:
+    """Boolean (n,) vector, True where the record's model got the test image right."""
+    mask = np.ones(int(outcomes["n"]), dtype=bool)
+    mask[np.asarray(outcomes["wrong_index"], dtype=np.int64)] = False
+    return mask
+
+
 def percentile(samples, q: float) -> float:
     """Linear-interpolated percentile ``q`` in [0, 100] (numpy's default method)."""
     if len(samples) == 0:
@@ -86,22 +103,18 @@ class TimingRule:
     max_seconds: float = 60.0
 
 
-def time_calls(call: Callable[[int], object], rule: TimingRule, sync: Callable[[], None] | None = None,
+def time_calls(call: Callable[[int], object], rule: TimingRule,
                clock: Callable[[], float] = time.perf_counter) -> list[float]:
     """Seconds per timed call of ``call(i)`` (``i`` counts calls from 0, warm-up included)."""
     i = 0
     for _ in range(rule.warmup):
         call(i)
         i += 1
-    if sync:
-        sync()
     times: list[float] = []
     started = clock()
     while True:
         t0 = clock()
         call(i)
-        if sync:
-            sync()
         times.append(clock() - t0)
         i += 1
         elapsed = clock() - started
@@ -145,16 +158,16 @@ class InferenceProtocol:
 
     def overridden(self, batch: int | None = None, min_repeats: int | None = None,
                    min_seconds: float | None = None) -> "InferenceProtocol":
-        """This protocol with the user's overrides (``None`` keeps a value); the batch-1
-        rule keeps its own larger minimum count."""
+        """This protocol with the user's overrides (``None`` keeps a value). ``min_repeats``
+        sets the large batch's minimum count; at batch 1 it can only raise the minimum,
+        never lower it below the protocol's own (latency percentiles need the samples)."""
         from dataclasses import replace
 
-        def rule(r: TimingRule, floor: int) -> TimingRule:
-            return replace(r, min_repeats=max(min_repeats, floor) if min_repeats else r.min_repeats,
-                           min_seconds=r.min_seconds if min_seconds is None else min_seconds)
-
-        return InferenceProtocol(batch or self.large_batch, rule(self.large, 1),
-                                 rule(self.single, min_repeats or self.single.min_repeats))
+        large = replace(self.large, min_repeats=min_repeats or self.large.min_repeats)
+        single = replace(self.single, min_repeats=max(min_repeats or 0, self.single.min_repeats))
+        if min_seconds is not None:
+            large, single = replace(large, min_seconds=min_seconds), replace(single, min_seconds=min_seconds)
+        return InferenceProtocol(batch or self.large_batch, large, single)
 
 
 def measure_inference(predict: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray,
@@ -170,20 +183,37 @@ def measure_inference(predict: Callable[[np.ndarray, int], np.ndarray], x: np.nd
     return {f"batch_{n}": summarise(large, n), "batch_1": summarise(single, 1)}
 
 
-def training_figures(fit_s: float, n_train: int, history: list[dict]) -> dict:
-    """Fit wall time; steady-state images/s from the epochs after the first (median).
+def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image: float | None) -> dict:
+    """The record's training figures from the timed region and the adapter's ``TrainingLog``.
 
-    For models without epochs the whole fit is one pass over the data, so images/s is
-    ``n_train / fit_s`` and there is no separate first-epoch figure.
+    fit_s               the training clock: the timed region (``adapter.fit``) less the
+                        validation evaluation the adapter reported (``eval_s``)
+    pass_train_s        the per-pass training seconds summed; ``fit_s - setup_s -
+                        pass_train_s`` is ``unaccounted_s``, which stays near zero when the
+                        clock times nothing but training (tested for every family)
+    train_images_per_s  training images processed over ALL passes / ``fit_s`` (None where
+                        the training is not passes over the data, e.g. the SVM's solve)
+    train_gflops_per_s  3 x forward FLOPs (forward + backward ~ 2 x forward) x the same
+                        images / ``fit_s``: one definition for every model that has FLOPs
+    first_pass_s / steady_pass_s  the first pass and the median of the later ones
     """
-    epochs = [row["seconds"] for row in history if "seconds" in row]
-    out = {"fit_s": fit_s, "first_epoch_s": None, "epochs": len(epochs) or None}
-    if len(epochs) >= 2:
-        out["first_epoch_s"] = epochs[0]
-        out["train_images_per_s"] = n_train / float(np.median(epochs[1:]))
-    elif len(epochs) == 1:
-        out["first_epoch_s"] = epochs[0]
-        out["train_images_per_s"] = n_train / epochs[0]
-    else:
-        out["train_images_per_s"] = n_train / fit_s if fit_s > 0 else None
-    return out
+    passes = [p["train_s"] for p in training.passes]
+    fit_s = fit_wall_s - training.eval_s
+    images = training.images_processed
+    ips = images / fit_s if images and fit_s > 0 else None
+    return {
+        "fit_s": fit_s,
+        "fit_wall_s": fit_wall_s,
+        "eval_s": training.eval_s,
+        "setup_s": training.setup_s,
+        "pass_train_s": training.train_s,
+        "unaccounted_s": fit_s - training.setup_s - training.train_s,
+        "pass_unit": training.unit,
+        "passes": len(passes),
+        "data_passes": images / n_train if images else None,
+        "images_processed": images,
+        "first_pass_s": passes[0] if passes else None,
+        "steady_pass_s": float(np.median(passes[1:])) if len(passes) > 1 else None,
+        "train_images_per_s": ips,
+        "train_gflops_per_s": 3 * flops_per_image * ips / 1e9 if flops_per_image and ips else None,
+    }

@@ -14,7 +14,8 @@ import numpy as np
 from bench import atomic
 
 DPI = 100
-FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4)}
+FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4),
+            "pvalues": (7.5, 6.2)}
 
 
 def _pyplot():
@@ -127,10 +128,10 @@ def per_class_f1(names, f1_rows, title: str, path: Path) -> Path:
 
 
 def training_curves(history: list[dict], title: str, path: Path) -> Path:
-    """Loss and accuracy per epoch, training and validation."""
+    """Loss and accuracy per training pass (epoch, boosting round), training and validation."""
     plt = _pyplot()
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=FIGSIZES["curves"])
-    epochs = [row["epoch"] for row in history]
+    epochs = [row.get("pass", row.get("epoch")) for row in history]
     for ax, key, label in ((ax_loss, "loss", "loss"), (ax_acc, "accuracy", "accuracy")):
         for prefix, style in (("", "-"), ("val_", "--")):
             values = [row.get(prefix + key) for row in history]
@@ -179,5 +180,31 @@ def mistakes_gallery(images, captions, title: str, path: Path, columns: int = 8)
         ax.imshow(img, cmap="gray_r", vmin=0, vmax=255)
         ax.set_title(caption, fontsize=7)
     fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def pvalue_heatmap(labels: list[str], pvalues, title: str, path: Path, alpha: float = 0.05) -> Path:
+    """Pairwise (Holm-adjusted) p-values as a lower-triangle heatmap, log colour scale;
+    cells below ``alpha`` (a significant difference) are outlined."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+
+    plt = _pyplot()
+    p = np.asarray(pvalues, dtype=float)
+    k = len(labels)
+    shown = np.where(np.tril(np.ones((k, k), bool), -1), p, np.nan)
+    fig, ax = plt.subplots(figsize=FIGSIZES["pvalues"])
+    image = ax.imshow(np.clip(shown, 1e-6, 1.0), cmap="viridis", norm=LogNorm(vmin=1e-6, vmax=1.0))
+    for i in range(k):
+        for j in range(i):
+            ax.text(j, i, "<1e-6" if p[i, j] < 1e-6 else f"{p[i, j]:.2g}", ha="center", va="center", fontsize=7,
+                    color="white" if p[i, j] < 1e-3 else "black")
+            if p[i, j] < alpha:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.5))
+    ax.set_xticks(range(k), labels, rotation=45, ha="right")
+    ax.set_yticks(range(k), labels)
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=f"p (Holm); outlined: < {alpha:g}")
     fig.tight_layout()
     return _save(fig, path)

@@ -24,7 +24,8 @@ STATUSES = ("ok", "failed", "timeout", "skipped")
 REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", "metrics", "size",
             "timing", "history", "env"}
 JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
-KEEP_WHOLE = {"env", "job.params", "metrics.per_class", "timing.inference_protocol", "extra"}
+KEEP_WHOLE = {"env", "job.params", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
+              "outcomes"}
 OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
 
 
@@ -45,6 +46,11 @@ def params_hash(params: dict) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def protocol_hash(protocol: dict | None) -> str | None:
+    """Short hash of an inference protocol dict (None stays None)."""
+    return None if protocol is None else params_hash(protocol)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:40]
 
@@ -54,6 +60,22 @@ def empty(run_id: str, job: dict, status: str, error: str | None = None) -> dict
     return {"schema": SCHEMA, "run_id": run_id, "started_at": now_iso(), "finished_at": None,
             "status": status, "error": error, "job": job, "data": {}, "metrics": {}, "size": {},
             "timing": {}, "history": [], "env": {}}
+
+
+def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str | None = None,
+            detail: list[str] | None = None) -> dict:
+    """THE record of a job without a result (``failed``, ``timeout``, ``skipped``), complete
+    with the environment and times; every place that gives up on a job builds it here."""
+    from bench import envinfo
+
+    rec = empty(run_id, job, status, " ".join(str(error).split()))
+    if started_at:
+        rec["started_at"] = started_at
+    if detail:
+        rec["error_detail"] = list(detail)[-15:]
+    rec["env"] = envinfo.capture()
+    rec["finished_at"] = now_iso()
+    return rec
 
 
 def validate(rec: dict) -> dict:
@@ -112,6 +134,20 @@ def read_all(runs_dir: Path, warn=True) -> list[dict]:
     return out
 
 
+def require(runs_dir, what: str = "records folder") -> list[dict]:
+    """``read_all`` for a folder the user named: a ``BenchError`` (one line, exit 2) when it
+    is not a folder or holds no valid record, so no command goes ahead on nothing."""
+    from bench.errors import BenchError
+
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise BenchError(f"{what}: {runs_dir} is not a folder of run records")
+    recs = read_all(runs_dir)
+    if not recs:
+        raise BenchError(f"{what}: no run records in {runs_dir} (records are written by `python -m bench run`)")
+    return recs
+
+
 def flatten(rec: dict) -> dict:
     """One flat row: nested dicts joined with dots (``timing.fit_s``); lists (history,
     confusion) and the dicts in ``KEEP_WHOLE`` (environment, hyper-parameters, per-class
@@ -129,8 +165,9 @@ def flatten(rec: dict) -> dict:
     return row
 
 
-def load(runs_dir: str | Path):
-    """A pandas DataFrame of every valid record in ``runs_dir`` (one row per record)."""
+def load(runs_dir: str | Path, recs: list[dict] | None = None):
+    """A pandas DataFrame of every valid record in ``runs_dir`` (or of ``recs``), one row
+    per record."""
     import pandas as pd
 
-    return pd.DataFrame([flatten(r) for r in read_all(Path(runs_dir))])
+    return pd.DataFrame([flatten(r) for r in (recs if recs is not None else read_all(Path(runs_dir)))])

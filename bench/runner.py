@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import envinfo, records
@@ -45,16 +45,19 @@ class Job:
     skip_reason: str | None = None
     deterministic: bool = False
     data_digest: str | None = None
+    threads: int | None = None  # the CPU thread budget given to every framework
+    inference: dict | None = None  # the inference protocol (``InferenceProtocol.as_dict``)
 
     def key(self) -> tuple:
         """What makes two runs the same job (``--resume`` compares this)."""
-        return (self.model, self.dataset, self.profile, self.device, self.seed,
-                records.params_hash(self.params), self.data_digest, self.deterministic)
+        return (self.model, self.dataset, self.profile, self.device, self.seed, records.params_hash(self.params),
+                self.data_digest, self.deterministic, self.threads, records.protocol_hash(self.inference))
 
     def as_dict(self) -> dict:
         return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
                 "device": self.device, "seed": self.seed, "params": self.params,
-                "params_hash": records.params_hash(self.params), "deterministic": self.deterministic}
+                "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
+                "threads": self.threads, "inference": self.inference}
 
     def title(self) -> str:
         return f"{self.model} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
@@ -112,12 +115,15 @@ def record_key(rec: dict) -> tuple:
     """``Job.key`` of the job a record came from."""
     j = rec["job"]
     return (j["model"], j["dataset"], j["profile"], j["device"], j["seed"], records.params_hash(j["params"]),
-            rec["data"].get("digest"), bool(j.get("deterministic", False)))
+            rec["data"].get("digest"), bool(j.get("deterministic", False)), j.get("threads"),
+            records.protocol_hash(j.get("inference")))
 
 
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
-         digests: dict | None = None) -> list[Job]:
-    """Expand the request into jobs, in the order they run (dataset, model, device, seed).
+         digests: dict | None = None, threads: int | None = None, inference: dict | None = None) -> list[Job]:
+    """Expand the request into jobs, in the order they run: seed by seed (every dataset,
+    model and device for seed 0, then seed 1 ...), so that drift of the machine over a long
+    suite spreads over all models instead of reading as one model's seed-to-seed variance.
 
     ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
     the GPU jobs anyway, marked to be recorded as ``skipped`` with the reason.
@@ -130,18 +136,18 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
         raise BenchError("--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all")
     classes = [models.get(name) for name in model_names]
     by_model = parse_overrides(overrides, [c.name for c in classes])
+    params = {cls.name: resolve_params(cls, profile, by_model.get(cls.name, {})) for cls in classes}
+    wanted = ("cpu", "gpu") if device == "all" else (device,)
     jobs = []
-    for dataset in datasets:
-        for cls in classes:
-            params = resolve_params(cls, profile, by_model.get(cls.name, {}))
-            wanted = ("cpu", "gpu") if device == "all" else (device,)
-            for dev in wanted:
-                if dev not in cls.devices:
-                    continue  # e.g. scikit-learn models have no GPU path
-                skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
-                for seed in seeds:
-                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params, skip, deterministic,
-                                    (digests or {}).get(dataset)))
+    for seed in seeds:
+        for dataset in datasets:
+            for cls in classes:
+                for dev in wanted:
+                    if dev not in cls.devices:
+                        continue  # e.g. scikit-learn models have no GPU path
+                    skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
+                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params[cls.name], skip,
+                                    deterministic, (digests or {}).get(dataset), threads, inference))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs
@@ -166,36 +172,29 @@ class Outcome:
     record: dict | None
     path: Path | None
     seconds: float
-    lines: list[str] = field(default_factory=list)
 
 
-def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, echo=print,
-            inference: dict | None = None) -> Outcome:
-    """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``."""
+def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print) -> Outcome:
+    """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``: the
+    worker's own, or (when it died, or ran past ``timeout_s`` without writing one) a
+    ``failed``/``timeout`` record written here."""
     run_id = records.new_run_id()
     started = records.now_iso()
     if job.skip_reason:
-        rec = records.empty(run_id, job.as_dict(), "skipped", job.skip_reason)
-        rec["env"] = envinfo.capture()
-        rec["finished_at"] = started
+        rec = records.problem(run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started)
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
-    spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "threads": threads,
-            "runs_dir": str(runs_dir), "inference": inference}
+    spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "runs_dir": str(runs_dir)}
     t0 = time.monotonic()
     tail: list[str] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(spec, fh)
         spec_path = fh.name
-    status = "failed"
     proc = None
     try:
         proc = subprocess.Popen([sys.executable, "-m", "bench.worker", spec_path], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, env=child_env(job.device, threads),
+                                stderr=subprocess.STDOUT, env=child_env(job.device, job.threads),
                                 start_new_session=True)
-        deadline = t0 + timeout_s
-        timed_out = _pump(proc, deadline, tail, t0, echo)
-        if timed_out:
-            status = "timeout"
+        timed_out = _pump(proc, t0 + timeout_s, tail, t0, echo)
     except KeyboardInterrupt:
         if proc is not None:
             _stop_group(proc)
@@ -203,21 +202,19 @@ def run_job(job: Job, runs_dir: Path, threads: int | None, timeout_s: float, ech
     finally:
         os.unlink(spec_path)
     seconds = time.monotonic() - t0
+    _remove_partial_files(runs_dir, run_id)  # a worker killed mid-write leaves its temp file
     path = _record_path(runs_dir, run_id)
-    if status != "timeout" and path is not None:
+    if path is not None:  # the worker's record stands, even when it landed at the deadline
         rec = records.read(path)
-        return Outcome(job, rec["status"], rec, path, seconds, tail)
-    if status == "timeout":
-        error = f"timed out after {timeout_s:g}s; process group killed"
+        return Outcome(job, rec["status"], rec, path, seconds)
+    if timed_out:
+        status, error = "timeout", f"timed out after {timeout_s:g}s; process group killed"
     else:
+        status = "failed"
         error = f"worker exited with code {proc.returncode} without a record" + (
             f" (signal {signal.Signals(-proc.returncode).name})" if proc.returncode and proc.returncode < 0 else "")
-    rec = records.empty(run_id, job.as_dict(), status, error)
-    rec["started_at"] = started
-    rec["finished_at"] = records.now_iso()
-    rec["error_detail"] = tail[-15:]
-    rec["env"] = envinfo.capture()
-    return Outcome(job, status, rec, records.write(runs_dir, rec), seconds, tail)
+    rec = records.problem(run_id, job.as_dict(), status, error, started_at=started, detail=tail)
+    return Outcome(job, status, rec, records.write(runs_dir, rec), seconds)
 
 
 def _record_path(runs_dir: Path, run_id: str) -> Path | None:
@@ -225,28 +222,62 @@ def _record_path(runs_dir: Path, run_id: str) -> Path | None:
     return found[0] if found else None
 
 
+def _remove_partial_files(runs_dir: Path, run_id: str) -> None:
+    for part in Path(runs_dir).glob(f".{run_id}-*.part"):
+        part.unlink(missing_ok=True)
+
+
 def _pump(proc, deadline: float, tail: list[str], t0: float, echo) -> bool:
-    """Echo the child's output with elapsed time until it exits; True if it timed out."""
+    """Echo the child's output line by line with elapsed time until it exits; True if it
+    ran past ``deadline`` (its process group is then killed).
+
+    Reads whatever bytes are ready (``os.read`` after ``select``), never a blocking
+    ``readline``: a child that prints half a line and hangs still meets its deadline."""
     import selectors
 
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)
     sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
+    sel.register(fd, selectors.EVENT_READ)
+    pending = b""
+
+    def emit(raw: bytes) -> None:
+        line = raw.decode("utf-8", "replace").rstrip()
+        tail.append(line)
+        del tail[:-50]
+        if _worth_showing(line):
+            echo(f"    [{time.monotonic() - t0:6.1f}s] {line}")
+
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                if pending:  # the half line a hung child left is part of its story
+                    emit(pending)
+                _kill_group(proc)
+                return True
+            if not sel.select(timeout=min(remaining, 1.0)):
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            *lines, pending = (pending + chunk).split(b"\n")
+            for raw in lines:
+                emit(raw)
+        if pending:
+            emit(pending)
+        # stdout closed: the worker is exiting; it still must do so before the deadline
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+        except subprocess.TimeoutExpired:
             _kill_group(proc)
             return True
-        if sel.select(timeout=min(remaining, 1.0)):
-            line = proc.stdout.readline()
-            if line == "":
-                break
-            line = line.rstrip()
-            tail.append(line)
-            del tail[:-50]
-            if _worth_showing(line):
-                echo(f"    [{time.monotonic() - t0:6.1f}s] {line}")
-    proc.wait()
-    return False
+        return False
+    finally:
+        sel.close()
 
 
 def _worth_showing(line: str) -> bool:
@@ -305,8 +336,7 @@ def done_keys(runs_dir: Path) -> dict[tuple, str]:
     return {record_key(r): r["run_id"] for r in records.read_all(runs_dir) if r["status"] == "ok"}
 
 
-def run_suite(jobs: list[Job], runs_dir: Path, threads: int | None, timeout_s: float, echo=print,
-              inference: dict | None = None, resume: bool = False) -> list[Outcome]:
+def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False) -> list[Outcome]:
     """Run ``jobs`` one at a time, echoing progress; returns every outcome.
 
     Raises ``Interrupted`` (carrying the finished outcomes) on Ctrl-C or SIGTERM.
@@ -324,7 +354,7 @@ def run_suite(jobs: list[Job], runs_dir: Path, threads: int | None, timeout_s: f
                 continue
             echo(f"{head}  (suite {time.monotonic() - suite_t0:.0f}s)")
             try:
-                out = run_job(job, runs_dir, threads, timeout_s, echo, inference)
+                out = run_job(job, runs_dir, timeout_s, echo)
             except KeyboardInterrupt:
                 raise Interrupted(outcomes, len(jobs) - i + 1) from None
             outcomes.append(out)

@@ -15,9 +15,7 @@ import os
 import statistics
 import time
 
-from bench import measure
-from bench.data import load as load_dataset
-from bench.preprocess import prepare
+from bench import measure, pipeline
 from bench.profiles import PROFILES
 
 BAND = (0.9, 1.1)
@@ -38,18 +36,18 @@ def plain_throughput(predict, x, batch: int, calls: int) -> float:
 
 
 def run(model: str, dataset: str, profile_name: str, rounds: int, threads: int | None, log=print) -> dict:
-    """Train ``model`` on ``profile_name`` and compare harness vs plain timing; returns figures."""
+    """Train ``model`` on ``profile_name`` through the same pipeline as the runner's worker,
+    then compare harness vs plain timing; returns figures."""
     import models
+    from bench.runner import Job
 
     os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")  # CPU: before any framework starts
     profile = PROFILES[profile_name]
     cls = models.get(model)
-    adapter = cls(dict(cls.defaults[profile_name]))
-    s = load_dataset(dataset).splits
-    prep = prepare(s.x_train, s.y_train, s.x_test, s.y_test, profile.split)
-    x_train, x_val, x_test = prep.views(cls.view)
-    log(f"training {model} ({profile_name} profile, {len(x_train)} images)")
-    adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, seed=0, threads=threads, log=lambda _: None)
+    job = Job(cls.name, cls.family, dataset, profile_name, "cpu", 0, dict(cls.defaults[profile_name]))
+    log(f"training {model} ({profile_name} profile)")
+    trained = pipeline.train(job.as_dict(), threads, log=lambda _: None)
+    adapter, x_test = trained.adapter, trained.x_test
     protocol = profile.inference
     big = min(protocol.large_batch, len(x_test))
     figures = {f"batch_{big}": {"harness": [], "plain": []}, "batch_1": {"harness": [], "plain": []}}

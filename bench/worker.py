@@ -1,10 +1,10 @@
 """One job in its own process: ``python -m bench.worker SPEC.json``.
 
 The runner writes a job spec (run id, job, threads, inference protocol, runs folder),
-sets the device and thread environment, and starts this module. It loads the dataset,
-applies the shared preprocessing, trains the adapter, measures it, and writes exactly one
-record atomically. Progress goes to stdout, one line at a time. Exit 0 when the record is
-``ok``; 1 after writing a ``failed`` record for an exception. A crash that kills the
+sets the device and thread environment, and starts this module. It trains the job through
+``bench.pipeline`` (the one timed region), measures the fitted model, and writes exactly
+one record atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
+is ``ok``; 1 after writing a ``failed`` record for an exception. A crash that kills the
 process before that (segfault, OOM kill) leaves no record: the runner writes it.
 """
 
@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import traceback
 from pathlib import Path
 
-from bench import envinfo, measure, records
-from bench.data import load as load_dataset
-from bench.preprocess import prepare
+from bench import envinfo, measure, pipeline, records
 from bench.measure import InferenceProtocol
 from bench.profiles import PROFILES
 
@@ -29,52 +26,39 @@ def log(line: str) -> None:
 
 def run(spec: dict) -> dict:
     """Train and measure the job in ``spec``; return its ``ok`` record."""
-    import models
-
     job = spec["job"]
     rec = records.empty(spec["run_id"], job, "ok")
     rec["started_at"] = spec.get("started_at", rec["started_at"])
-    profile = PROFILES[job["profile"]]
-    adapter = models.get(job["model"])(job["params"])
+    t = pipeline.train(job, job.get("threads"), log)
+    adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
+    rec["data"] = {**prep.sizes(), "digest": splits.digest(), "test_digest": splits.test_digest(),
+                   "source": t.dataset.source}
 
-    dataset = load_dataset(job["dataset"])
-    s = dataset.splits
-    prep = prepare(s.x_train, s.y_train, s.x_test, s.y_test, profile.split)
-    x_train, x_val, x_test = prep.views(adapter.view)
-    rec["data"] = {**prep.sizes(), "digest": s.digest(), "source": dataset.source}
-    log(f"data: {prep.sizes()['n_train']} train / {prep.sizes()['n_val']} val / {prep.sizes()['n_test']} test "
-        f"({adapter.view} view)")
-
-    t0 = time.perf_counter()
-    history = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, seed=job["seed"],
-                          device=job["device"], threads=spec.get("threads"),
-                          deterministic=bool(job.get("deterministic")), log=log)
-    fit_s = time.perf_counter() - t0
-    log(f"fit: {fit_s:.1f}s")
-
-    protocol = InferenceProtocol.from_dict(spec["inference"]) if spec.get("inference") else profile.inference
-    proba = adapter.predict_proba(x_test, batch_size=protocol.large_batch)
+    protocol = InferenceProtocol.from_dict(job["inference"]) if job.get("inference") else \
+        PROFILES[job["profile"]].inference
+    proba = adapter.predict_proba(t.x_test, batch_size=protocol.large_batch)
     rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
+    if len(prep.y_val):
+        val_pred = adapter.predict_proba(t.x_val, batch_size=protocol.large_batch).argmax(axis=1)
+        rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
     rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
+    rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
 
-    counts = adapter.n_params()
     flops = adapter.flops_per_image()
-    rec["size"] = {**counts.as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
-
-    rec["timing"] = measure.training_figures(fit_s, len(prep.y_train), history)
-    ips = rec["timing"].get("train_images_per_s")
-    rec["timing"]["train_gflops_per_s"] = 3 * flops * ips / 1e9 if flops and ips else None
+    rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
+    rec["timing"] = measure.training_figures(t.fit_wall_s, t.training, len(prep.y_train), flops)
+    rec["timing"]["prepare_s"] = t.prepare_s
     log("measuring inference")
-    rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, x_test, protocol)
+    rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
     rec["timing"]["inference_protocol"] = protocol.as_dict()
-    rec["history"] = history
-    rec["extra"] = getattr(adapter, "fit_info", {})
+    rec["history"] = t.training.passes
+    rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
     if getattr(adapter, "published", None):
         rec["reference"] = dict(adapter.published)
     rec["env"] = envinfo.capture()
     rec["env"]["runtime"] = adapter.runtime_info()
-    rec["threads"] = {"requested": spec.get("threads"), **adapter.threads_used(),
+    rec["threads"] = {"requested": job.get("threads"), **adapter.threads_used(),
                       "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
     rec["finished_at"] = records.now_iso()
     return rec
@@ -92,18 +76,14 @@ def main(argv: list[str]) -> int:
     runs_dir = Path(spec["runs_dir"])
     try:
         rec = run(spec)
+    except KeyboardInterrupt:
+        raise
     except BaseException as exc:  # noqa: BLE001 - every failure must leave a record
-        if isinstance(exc, KeyboardInterrupt):
-            raise
-        tail = traceback.format_exc().strip().splitlines()[-15:]
-        error = " ".join(f"{type(exc).__name__}: {exc}".split())
-        rec = records.empty(spec["run_id"], spec["job"], "failed", error)
-        rec["started_at"] = spec.get("started_at", rec["started_at"])
-        rec["error_detail"] = tail
-        rec["env"] = envinfo.capture()
-        rec["finished_at"] = records.now_iso()
-        records.write(runs_dir, rec)
-        log(f"failed: {error}")
+        error = f"{type(exc).__name__}: {exc}"
+        records.write(runs_dir, records.problem(spec["run_id"], spec["job"], "failed", error,
+                                                started_at=spec.get("started_at"),
+                                                detail=traceback.format_exc().strip().splitlines()))
+        log(f"failed: {' '.join(error.split())}")
         return 1
     records.write(runs_dir, rec)
     return 0

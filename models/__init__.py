@@ -1,8 +1,10 @@
 """Model registry: name -> adapter class.
 
-Adding a model is one ``Adapter`` subclass plus one ``register`` line in its family
-module, and that module's name in ``FAMILY_MODULES``. Family modules import their
-frameworks lazily, inside methods, so importing this registry is cheap.
+Adding a model is one ``Adapter`` subclass with the ``@register`` line, in any module of
+this package: every module here is imported when the registry is first asked (its name
+needs no listing). Modules import their frameworks lazily, inside methods, so importing
+them all is cheap. To put the model in the default suite (``--all``), add its name to
+``DEFAULT_SUITE``; tag it ``("reference",)`` to put it in ``--suite reference``.
 
 Adapters outside this package (your own, or the test suite's fault-injecting ones) are
 loaded from the modules named in ``BENCH_EXTRA_MODELS`` (comma-separated, importable), in
@@ -18,7 +20,14 @@ from bench.errors import BenchError
 from models.base import Adapter
 
 REGISTRY: dict[str, type[Adapter]] = {}
-FAMILY_MODULES = ("models.linear", "models.svm", "models.boosting", "models.mlp", "models.cnn", "models.reference")
+def _package_modules() -> tuple[str, ...]:
+    """Every module of this package, sorted (registration order follows it)."""
+    import pkgutil
+
+    return tuple(f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name))
+
+
+FAMILY_MODULES = _package_modules()
 DEFAULT_SUITE = ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep")
 SUITES = ("default", "reference")
 
@@ -43,9 +52,9 @@ def _load_all() -> None:
 
 
 def names() -> list[str]:
-    """All registered model names, in registration order."""
+    """All registered model names: the default suite in its order, then the others."""
     _load_all()
-    return list(REGISTRY)
+    return [n for n in DEFAULT_SUITE if n in REGISTRY] + [n for n in REGISTRY if n not in DEFAULT_SUITE]
 
 
 def suite(name: str) -> list[str]:
@@ -63,4 +72,4 @@ def get(name: str) -> type[Adapter]:
     try:
         return REGISTRY[name]
     except KeyError:
-        raise BenchError(f"unknown model {name!r}; choose from: {', '.join(REGISTRY)}") from None
+        raise BenchError(f"unknown model {name!r}; choose from: {', '.join(names())}") from None

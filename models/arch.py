@@ -65,15 +65,6 @@ class Flatten:
 
 
 @dataclass(frozen=True)
-class GlobalAvgPool:
-    def out_shape(self, s: Shape) -> Shape:
-        return (s[-1],)
-
-    def keras(self, keras):
-        return keras.layers.GlobalAveragePooling2D()
-
-
-@dataclass(frozen=True)
 class Dense:
     units: int
     activation: str | None = "relu"
@@ -174,6 +165,4 @@ def describe(layers) -> str:
             parts.append("bn")
         elif isinstance(layer, Dropout):
             parts.append(f"drop{layer.rate:g}")
-        elif isinstance(layer, GlobalAvgPool):
-            parts.append("gap")
     return "-".join(parts)

@@ -15,15 +15,24 @@ Class attributes (read without instantiating, so ``bench list`` stays instant):
 
 Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, then
 
-    fit(x, y, *, x_val, y_val, seed, device, threads, deterministic, log) -> list[dict]
-        Train on float32 ``x`` in the adapter's view and int64 labels ``y``. ``x_val/y_val``
-        may be used for monitoring (never for the reported test metrics). Deterministic for
-        a given ``seed`` where the framework allows. ``device`` is ``"cpu"`` or ``"gpu"``;
-        ``threads`` the CPU thread budget (None: framework default). ``deterministic``
-        asks for bit-reproducible training where the framework offers a switch for it
-        (TensorFlow op determinism); scikit-learn and XGBoost on CPU already are.
-        ``log(str)`` prints progress. Returns the per-epoch history (``epoch, loss, accuracy, val_loss,
-        val_accuracy, seconds``), empty for models without epochs.
+    prepare(*, n_train, seed, device, threads, deterministic) -> None   NOT timed
+        Everything that is not training: import and configure the framework (device
+        visibility, thread pools, determinism), seed it, build and compile the model (a
+        learning-rate schedule needs ``n_train``, the number of training images).
+        ``device`` is ``"cpu"`` or ``"gpu"``; ``threads`` the CPU thread budget (None:
+        framework default). ``deterministic`` asks for bit-reproducible training where the
+        framework offers a switch for it (TensorFlow op determinism); scikit-learn and
+        XGBoost on CPU already are.
+    fit(x, y, *, x_val, y_val, log) -> TrainingLog                     THE timed region
+        Train on float32 ``x`` in the adapter's view and int64 labels ``y``; nothing else
+        (the runner's clock is around this call alone). ``x_val/y_val`` may be used for
+        monitoring and model selection (never for the reported test metrics); evaluation
+        on them is timed by the adapter and reported apart. ``log(str)`` prints progress.
+        Returns a ``TrainingLog``: the passes made (epochs, boosting rounds, solver stages)
+        with per-pass training seconds that EXCLUDE evaluation, evaluation seconds apart,
+        time spent converting data before the first pass, and the number of training images
+        processed over all passes (None where "a pass over the data" has no meaning).
+        ``fit`` calls ``prepare`` itself if the caller did not, so library users may skip it.
     predict_proba(x, batch_size) -> np.ndarray
         (N, 10) float class probabilities whose rows sum to 1.
     n_params() -> ParamCount
@@ -41,11 +50,16 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         Framework build and device facts (CUDA/cuDNN versions, visible GPUs) for the record.
     static_param_count(params) -> int | None   (classmethod)
         Parameter count known before training (architecture-defined models), else None.
+    uses_seed(params) -> bool   (classmethod)
+        False when the trained model cannot depend on the seed (a convex problem solved
+        deterministically, trees without sampling): reports then say "seed-independent"
+        instead of showing a spread of zero as if it were measured stability.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -69,6 +83,77 @@ def quiet(_: str) -> None:
     """Default ``log``: discard progress lines."""
 
 
+@dataclass
+class TrainingLog:
+    """What one ``fit`` did, in the units the framework trains in.
+
+    unit              what one pass is: ``"epoch"``, ``"boosting round"``, ``"stage"`` ...
+    passes            one dict per pass, in order, each with ``train_s`` (training seconds of
+                      that pass, evaluation excluded) and ``eval_s`` (validation evaluation
+                      seconds, 0.0 when none) plus whatever the pass measured (``loss``,
+                      ``val_accuracy`` ...); ``pass`` numbers them from 1
+    setup_s           seconds inside ``fit`` before the first pass (data conversion)
+    images_processed  training images processed over all passes (counting repeats), or None
+                      where the training is not a sequence of passes over the data
+    info              other facts worth recording (``converged``, ``iterations`` ...)
+    """
+
+    unit: str
+    passes: list[dict] = field(default_factory=list)
+    setup_s: float = 0.0
+    images_processed: int | None = None
+    info: dict = field(default_factory=dict)
+
+    @property
+    def train_s(self) -> float:
+        return float(sum(p["train_s"] for p in self.passes))
+
+    @property
+    def eval_s(self) -> float:
+        return float(sum(p.get("eval_s", 0.0) for p in self.passes))
+
+    def add(self, train_s: float, eval_s: float = 0.0, **measured) -> dict:
+        """Append the next pass; returns its row."""
+        row = {"pass": len(self.passes) + 1, "train_s": float(train_s), "eval_s": float(eval_s), **measured}
+        self.passes.append(row)
+        return row
+
+    @classmethod
+    def single(cls, unit: str, seconds: float, images: int | None, **info) -> "TrainingLog":
+        """One pass covering the whole solve, for solvers whose passes cannot be timed."""
+        log = cls(unit, images_processed=images, info=info)
+        log.add(seconds)
+        return log
+
+    @classmethod
+    def coerce(cls, result, fit_s: float) -> "TrainingLog":
+        """A ``TrainingLog`` from what an adapter's ``fit`` returned. Adapters written before
+        this contract (returning a history list or None) count as one untimed-pass fit."""
+        if isinstance(result, cls):
+            return result
+        return cls.single("fit", fit_s, None)
+
+
+class Stopwatch:
+    """``with watch: ...`` adds the block's wall time (perf_counter) to ``watch.seconds``."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __enter__(self):
+        self._t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds += time.perf_counter() - self._t0
+        return False
+
+    def take(self) -> float:
+        """The seconds so far, then reset to zero."""
+        out, self.seconds = self.seconds, 0.0
+        return out
+
+
 class Adapter:
     """Base class; see the module docstring for the whole contract."""
 
@@ -82,10 +167,22 @@ class Adapter:
 
     def __init__(self, params: dict[str, Any]):
         self.params = dict(params)
+        self.prepared: dict | None = None
 
-    def fit(self, x: np.ndarray, y: np.ndarray, *, x_val=None, y_val=None, seed: int = 0,
-            device: str = "cpu", threads: int | None = None, deterministic: bool = False,
-            log: Callable[[str], None] = quiet) -> list[dict]:
+    def prepare(self, *, n_train: int | None = None, seed: int = 0, device: str = "cpu",
+                threads: int | None = None, deterministic: bool = False) -> None:
+        """Untimed set-up; subclasses extend it (call ``super().prepare(...)`` first)."""
+        self.prepared = {"n_train": n_train, "seed": seed, "device": device, "threads": threads,
+                         "deterministic": deterministic}
+
+    def ensure_prepared(self, n_train: int | None = None) -> dict:
+        """The ``prepare`` settings, preparing with the defaults if nobody did."""
+        if self.prepared is None:
+            self.prepare(n_train=n_train)
+        return self.prepared
+
+    def fit(self, x: np.ndarray, y: np.ndarray, *, x_val=None, y_val=None,
+            log: Callable[[str], None] = quiet) -> TrainingLog:
         raise NotImplementedError
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -109,6 +206,10 @@ class Adapter:
     @classmethod
     def static_param_count(cls, params: dict[str, Any]) -> int | None:
         return None
+
+    @classmethod
+    def uses_seed(cls, params: dict[str, Any]) -> bool:
+        return True
 
 
 def pickled_size(obj: Any) -> int:

@@ -7,6 +7,12 @@ the device and thread settings (``configure``).
 
 Training: Adam, sparse categorical cross-entropy, a cosine-decayed learning rate over all
 steps (``schedule="cosine"``) or a constant one, shuffled mini-batches seeded by ``seed``.
+
+The clock: ``prepare`` (untimed) imports and configures TensorFlow, builds and compiles the
+model and traces its training and validation functions on one throw-away batch, then puts
+every variable back (weights, batch-norm statistics, dropout seed states, optimizer slots),
+so ``fit`` times training alone. Per epoch, the validation pass Keras runs at the epoch's
+end is timed apart (``on_test_begin``/``on_test_end``) and subtracted.
 Inference: a ``tf.function``-compiled forward pass over fixed-size batches, not
 ``Model.predict`` (whose per-call overhead dominates small batches).
 """
@@ -20,17 +26,23 @@ import time
 import numpy as np
 
 from models import arch
-from models.base import Adapter, ParamCount
+from models.base import Adapter, ParamCount, TrainingLog
 
 TRAINING_DEFAULTS = {"epochs": 10, "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine"}
 
 
 def import_keras():
-    """Import Keras on the TensorFlow backend (the only backend we run)."""
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    """Import Keras on the TensorFlow backend, the only backend our adapters run on,
+    whatever ``KERAS_BACKEND`` the shell set (the measured speed is TensorFlow's)."""
+    import sys
+
+    os.environ["KERAS_BACKEND"] = "tensorflow"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
+    if "keras" in sys.modules and keras.backend.backend() != "tensorflow":
+        raise RuntimeError(f"Keras was already imported with the {keras.backend.backend()!r} backend; "
+                           "our adapters need tensorflow (start a fresh process)")
     return keras
 
 
@@ -68,26 +80,56 @@ class KerasAdapter(Adapter):
         keras = import_keras()
         return arch.build_keras(self.architecture(self.params), arch.INPUT_SHAPES[self.view], keras)
 
-    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, deterministic=False,
-            log=print):
+    def prepare(self, *, n_train=None, seed=0, device="cpu", threads=None, deterministic=False):
+        super().prepare(n_train=n_train, seed=seed, device=device, threads=threads, deterministic=deterministic)
         keras = import_keras()
         configure(device, threads, deterministic)
         keras.utils.set_random_seed(seed)
-        p = self.params
         self.model = self.build()
-        steps = int(np.ceil(len(x) / p["batch_size"])) * p["epochs"]
+        self._compile(keras, n_train)
+        self._trace_off_the_clock(keras, seed)
+
+    def _compile(self, keras, n_train: int | None):
+        p = self.params
         lr = p["learning_rate"]
         if p["schedule"] == "cosine":
+            if not n_train:
+                raise ValueError("the cosine schedule needs prepare(n_train=...) to know its number of steps")
+            steps = int(np.ceil(n_train / p["batch_size"])) * p["epochs"]
             lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=steps, alpha=0.01)
         elif p["schedule"] != "constant":
             raise ValueError(f"schedule must be 'cosine' or 'constant', got {p['schedule']!r}")
         self.model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                            metrics=["accuracy"])
-        history: list[dict] = []
+        self.model.optimizer.build(self.model.trainable_variables)
+
+    def _trace_off_the_clock(self, keras, seed: int) -> None:
+        """Trace the train and validation functions on one batch of zeros, then restore
+        every model and optimizer variable and the seeds: training starts from exactly the
+        state it would have had, minus the graph building."""
+        batch = self.params["batch_size"]
+        x = np.zeros((batch, *arch.INPUT_SHAPES[self.view]), np.float32)
+        y = np.zeros(batch, np.int64)
+        state = [v.numpy() for v in self.model.variables]
+        opt_state = [v.numpy() for v in self.model.optimizer.variables]
+        self.model.fit(x, y, batch_size=batch, epochs=1, validation_data=(x, y), verbose=0, shuffle=False)
+        for v, value in zip(self.model.variables, state):
+            v.assign(value)
+        for v, value in zip(self.model.optimizer.variables, opt_state):
+            v.assign(value)
+        keras.utils.set_random_seed(seed)
+
+    def fit(self, x, y, *, x_val=None, y_val=None, log=print):
+        settings = self.ensure_prepared(len(x))
+        if settings["n_train"] != len(x):
+            raise ValueError(f"prepared for {settings['n_train']} training images, got {len(x)}")
+        keras = import_keras()
+        p = self.params
+        log_ = TrainingLog("epoch", images_processed=len(x) * p["epochs"])
         validation = (x_val, y_val) if x_val is not None and len(x_val) else None
         self.model.fit(x, y, batch_size=p["batch_size"], epochs=p["epochs"], validation_data=validation,
-                       shuffle=True, verbose=0, callbacks=[_EpochLog(keras, history, p["epochs"], log)])
-        return history
+                       shuffle=True, verbose=0, callbacks=[_EpochLog(keras, log_, p["epochs"], log)])
+        return log_
 
     def _compiled_forward(self):
         if getattr(self, "_forward", None) is None:
@@ -142,22 +184,27 @@ def _op_determinism_enabled(tf) -> bool | None:
 
 
 class _EpochLog:
-    """A Keras callback (duck-typed to keep Keras out of module import) that records and
-    prints one line per epoch with its wall time."""
+    """A Keras callback (duck-typed to keep Keras out of module import) that times each
+    epoch, takes the validation pass out of it, and logs one line per epoch."""
 
-    def __new__(cls, keras, history, epochs, log):
+    def __new__(cls, keras, training_log, epochs, log):
         class EpochLog(keras.callbacks.Callback):
             def on_epoch_begin(self, epoch, logs=None):
                 self.t0 = time.perf_counter()
+                self.eval_s = 0.0
+
+            def on_test_begin(self, logs=None):
+                self.t_eval = time.perf_counter()
+
+            def on_test_end(self, logs=None):
+                self.eval_s += time.perf_counter() - self.t_eval
 
             def on_epoch_end(self, epoch, logs=None):
+                wall = time.perf_counter() - self.t0
                 logs = logs or {}
-                row = {"epoch": epoch + 1, "seconds": time.perf_counter() - self.t0}
-                for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-                    if key in logs:
-                        row[key] = float(logs[key])
-                history.append(row)
-                metrics = " ".join(f"{k} {row[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in row)
-                log(f"epoch {epoch + 1}/{epochs} {metrics} ({row['seconds']:.1f}s)")
+                measured = {k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs}
+                row = training_log.add(wall - self.eval_s, self.eval_s, **measured)
+                metrics = " ".join(f"{k} {v:.4f}" for k, v in measured.items())
+                log(f"epoch {epoch + 1}/{epochs} {metrics} (train {row['train_s']:.1f}s, eval {row['eval_s']:.1f}s)")
 
         return EpochLog()

@@ -10,7 +10,7 @@ SVC's ranking of classes; scikit-learn deprecated ``SVC(probability=True)`` in 1
 from __future__ import annotations
 
 from models import register
-from models.base import Adapter, ParamCount, pickled_size
+from models.base import Adapter, ParamCount, Stopwatch, TrainingLog, pickled_size
 
 
 @register
@@ -24,24 +24,39 @@ class SVMAdapter(Adapter):
         "quick": {"n_components": 50, "C": 10.0, "gamma": 0.04},
     }
 
-    def fit(self, x, y, *, x_val=None, y_val=None, seed=0, device="cpu", threads=None, deterministic=False,
-            log=print):
-        from sklearn.calibration import CalibratedClassifierCV
+    def prepare(self, **settings):
+        super().prepare(**settings)
+        from sklearn.calibration import CalibratedClassifierCV  # noqa: F401 - imported off the clock
         from sklearn.decomposition import PCA
-        from sklearn.frozen import FrozenEstimator
         from sklearn.svm import SVC
+
+        seed = self.prepared["seed"]
+        self.pca = PCA(self.params["n_components"], random_state=seed)
+        self.svc = SVC(C=self.params["C"], gamma=self.params["gamma"], kernel="rbf", random_state=seed)
+
+    def fit(self, x, y, *, x_val=None, y_val=None, log=print):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.frozen import FrozenEstimator
 
         if x_val is None or len(x_val) == 0:
             raise ValueError("svm needs a validation split to calibrate its probabilities")
-        self.pca = PCA(self.params["n_components"], random_state=seed).fit(x)
+        self.ensure_prepared(len(x))
+        # three stages, none of them a pass over the data that could be counted
+        training = TrainingLog("stage")
+        watch = Stopwatch()
+        with watch:
+            projected = self.pca.fit(x).transform(x)
+        training.add(watch.take(), stage="PCA")
         log(f"PCA: {self.pca.n_components_} components keep {self.pca.explained_variance_ratio_.sum():.1%} of variance")
-        gamma = self.params["gamma"]
-        self.svc = SVC(C=self.params["C"], gamma=gamma, kernel="rbf", random_state=seed)
-        self.svc.fit(self.pca.transform(x), y)
+        with watch:
+            self.svc.fit(projected, y)
+        training.add(watch.take(), stage="SVC")
         log(f"SVC: {self.svc.support_vectors_.shape[0]} support vectors")
-        self.calibrated = CalibratedClassifierCV(FrozenEstimator(self.svc), method="temperature")
-        self.calibrated.fit(self.pca.transform(x_val), y_val)
-        return []
+        with watch:
+            self.calibrated = CalibratedClassifierCV(FrozenEstimator(self.svc), method="temperature")
+            self.calibrated.fit(self.pca.transform(x_val), y_val)
+        training.add(watch.take(), stage="temperature scaling (validation split)")
+        return training
 
     def predict_proba(self, x, batch_size=1024):
         return self.calibrated.predict_proba(self.pca.transform(x))

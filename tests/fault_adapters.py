@@ -1,6 +1,7 @@
 """Test-only adapters that fail on purpose, loaded through ``BENCH_EXTRA_MODELS``.
 
-``fault-raise`` raises in fit; ``fault-exit`` kills its process with ``os._exit(3)``;
+``fault-raise`` raises in fit; ``fault-exit`` kills its process with ``os._exit(3)``; ``fault-partial``
+prints half a line and hangs; ``fault-linger`` writes its record, then its process lingers;
 ``fault-sleep`` sleeps far past any test timeout; ``fault-slow`` takes a few seconds and
 then predicts the training class frequencies (a real, if useless, classifier), leaving
 time to interrupt a suite mid-job.
@@ -72,4 +73,29 @@ class SlowAdapter(_Prior):
     def fit(self, x, y, **kw):
         print("slow fit started", flush=True)
         time.sleep(self.params["seconds"])
+        return super().fit(x, y)
+
+
+@register
+class PartialLineAdapter(_Prior):
+    """Prints half a line (no newline) and hangs: the runner must not wait for the rest."""
+
+    name = "fault-partial"
+
+    def fit(self, x, y, **kw):
+        print("half a line, then nothing", end="", flush=True)
+        time.sleep(3600)
+
+
+@register
+class LingeringAdapter(_Prior):
+    """Trains normally, but its process lingers after the worker wrote the ok record (an
+    exit handler sleeps): the deadline then falls after the record, which must stand alone."""
+
+    name = "fault-linger"
+
+    def fit(self, x, y, **kw):
+        import atexit
+
+        atexit.register(time.sleep, 3600)
         return super().fit(x, y)

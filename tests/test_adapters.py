@@ -28,7 +28,8 @@ def test_adapter_fits_and_predicts_on_digits(name, prepared):
     adapter = cls(params)
     x_train, x_val, x_test = prepared.views(cls.view)
     lines = []
-    history = adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val, seed=0, log=lines.append)
+    adapter.prepare(n_train=len(x_train), seed=0)
+    training = adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val, log=lines.append)
     proba = adapter.predict_proba(x_test, batch_size=100)
     assert proba.shape == (len(x_test), 10)
     assert np.all(proba >= 0)
@@ -41,7 +42,8 @@ def test_adapter_fits_and_predicts_on_digits(name, prepared):
     assert counts.total > 0 and counts.detail
     assert adapter.serialized_size() > 0
     if cls.family == "neural":
-        assert len(history) == params["epochs"] and "val_accuracy" in history[-1] and "seconds" in history[-1]
+        assert len(training.passes) == params["epochs"] and training.unit == "epoch"
+        assert "val_accuracy" in training.passes[-1] and training.passes[-1]["train_s"] > 0
         assert lines and lines[-1].startswith(f"epoch {params['epochs']}/")
         assert counts.total == cls.static_param_count(params)
         assert adapter.flops_per_image() > 0
@@ -76,5 +78,10 @@ def test_batchnorm_counts_moving_statistics_as_non_trainable():
     assert (t, n) == (9 * 8 + 2 * 8, 2 * 8)
 
 
-def test_logreg_flops_are_one_matrix_vector_product():
-    assert models.get("logreg").static_param_count({}) == 7850
+def test_logreg_flops_are_one_matrix_vector_product(prepared):
+    cls = models.get("logreg")
+    adapter = cls({**cls.defaults["quick"], "max_iter": 5})
+    x_train, x_val, _ = prepared.views("flat")
+    adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val)
+    assert adapter.flops_per_image() == 2 * 784 * 10  # one multiply-add per weight
+    assert adapter.n_params().total == cls.static_param_count({}) == 7850

@@ -79,7 +79,7 @@ def test_gate_on_digits_passes_then_catches_a_deliberate_regression(tmp_path):
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     base = out / "baselines" / "digits-quick.json"
     assert json.loads(base.read_text())["models"]["svm"]["n"] == 2
-    assert_one_line_error(run_cli("check", "--baseline", str(base), "--runs", str(tmp_path / "empty")), "no run records")
+    assert_one_line_error(run_cli("check", "--baseline", str(base), "--runs", str(tmp_path / "empty")), "run records")
     ok = run_cli("check", "--baseline", str(base), "--runs", str(out / "runs"))
     assert ok.returncode == 0 and "PASS" in ok.stdout, ok.stdout
     fresh = run_cli("check", "--baseline", str(base), "--run", "--out", str(tmp_path / "c1"), "--infer-min-seconds", "0.1")

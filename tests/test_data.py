@@ -20,6 +20,7 @@ def test_digits_layout(digits):
     assert digits.x_train.max() == 255
 
 
+@pytest.mark.slow
 def test_mnist_real_fetch_through_available_source(use_mnist):
     ds = use_mnist
     s = ds.splits
@@ -32,12 +33,14 @@ def test_mnist_real_fetch_through_available_source(use_mnist):
     assert again.splits.digest() == s.digest()
 
 
+@pytest.mark.slow
 def test_pip_mirror_parse_is_exact(use_mnist):
     """The pickle mirror's floats are p/256 exactly; the parse must recover every pixel."""
     s = use_mnist.splits
     assert np.unique(s.x_train).size == 256
 
 
+@pytest.mark.slow
 def test_corrupt_cache_is_detected_and_rebuilt(use_mnist, tmp_path, monkeypatch, capsys):
     import shutil
 
@@ -56,6 +59,7 @@ def test_corrupt_cache_is_detected_and_rebuilt(use_mnist, tmp_path, monkeypatch,
     assert data.load("mnist").source.startswith("cache")
 
 
+@pytest.mark.slow
 def test_cache_without_sidecar_is_rebuilt(use_mnist, tmp_path, monkeypatch, capsys):
     import shutil
 
@@ -130,6 +134,7 @@ def test_cli_data_info_digits_offline():
     assert "1438" in proc.stdout and "359" in proc.stdout
 
 
+@pytest.mark.slow
 def test_cli_data_info_mnist(use_mnist):
     proc = run_cli("data", "info", "mnist")
     assert proc.returncode == 0, proc.stderr

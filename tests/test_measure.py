@@ -91,9 +91,50 @@ def test_summarise_throughput_from_median():
     assert s["latency_ms_p50"] == pytest.approx(200.0)
 
 
-def test_training_figures_exclude_first_epoch():
-    hist = [{"seconds": 10.0}, {"seconds": 2.0}, {"seconds": 4.0}, {"seconds": 3.0}]
-    t = measure.training_figures(19.5, 600, hist)
-    assert t["first_epoch_s"] == 10.0 and t["train_images_per_s"] == pytest.approx(200.0)
-    t = measure.training_figures(4.0, 600, [])
-    assert t["first_epoch_s"] is None and t["train_images_per_s"] == pytest.approx(150.0)
+def test_training_figures_count_every_pass_and_take_evaluation_off_the_clock():
+    from models.base import TrainingLog
+
+    log = TrainingLog("epoch", images_processed=4 * 600)
+    for train_s, eval_s in ((10.0, 1.0), (2.0, 1.0), (4.0, 1.0), (3.0, 1.0)):
+        log.add(train_s, eval_s)
+    log.setup_s = 0.5
+    t = measure.training_figures(24.0, log, 600, flops_per_image=1e6)
+    assert t["fit_s"] == 20.0 and t["eval_s"] == 4.0 and t["fit_wall_s"] == 24.0
+    assert t["pass_train_s"] == 19.0 and t["unaccounted_s"] == pytest.approx(0.5)
+    assert t["train_images_per_s"] == pytest.approx(2400 / 20.0)  # all passes, the first included
+    assert t["train_gflops_per_s"] == pytest.approx(3 * 1e6 * 120 / 1e9)
+    assert t["first_pass_s"] == 10.0 and t["steady_pass_s"] == 3.0 and t["data_passes"] == 4
+    svm = TrainingLog("stage")
+    svm.add(1.0)
+    t = measure.training_figures(1.0, svm, 600, flops_per_image=None)
+    assert t["train_images_per_s"] is None and t["data_passes"] is None and t["train_gflops_per_s"] is None
+
+
+def test_overrides_never_lower_the_batch_1_minimum_count():
+    p = measure.InferenceProtocol(single=TimingRule(warmup=5, min_repeats=30, min_seconds=1.0))
+    low = p.overridden(min_repeats=7, min_seconds=0.001)
+    assert low.large.min_repeats == 7 and low.single.min_repeats == 30
+    assert low.large.min_seconds == low.single.min_seconds == 0.001
+    assert p.overridden(min_repeats=100).single.min_repeats == 100
+    assert p.overridden() == p
+
+
+def test_batch_1_calls_respect_the_floor_for_real():
+    import time
+
+    def predict(x, batch):  # each call outlasts --infer-min-seconds: only the counts decide
+        time.sleep(0.002)
+        return np.zeros((len(x), 10))
+
+    protocol = measure.InferenceProtocol(single=TimingRule(warmup=0, min_repeats=30, min_seconds=1.0)).overridden(
+        batch=10, min_repeats=7, min_seconds=0.001)
+    out = measure.measure_inference(predict, np.zeros((50, 4)), protocol)
+    assert out["batch_1"]["calls"] == 30 and out["batch_10"]["calls"] == 7
+
+
+def test_test_outcomes_round_trip():
+    y = np.array([0, 1, 2, 3, 4])
+    proba = np.eye(10)[[0, 7, 2, 3, 9]]
+    o = measure.test_outcomes(y, proba, "abc")
+    assert o == {"test_digest": "abc", "n": 5, "wrong_index": [1, 4], "wrong_predicted": [7, 9]}
+    assert measure.correct_mask(o).tolist() == [True, False, True, True, False]

@@ -21,13 +21,16 @@ def _fit(name, prepared, **overrides):
     cls = models.get(name)
     adapter = cls({**cls.defaults["quick"], **overrides})
     x_train, x_val, x_test = prepared.views(cls.view)
-    adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val, seed=0)
+    adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val)
     return adapter, x_test
 
 
-def test_xgboost_inplace_predict_matches_predict_proba(prepared):
+def test_xgboost_inplace_predict_matches_dmatrix_predict(prepared):
+    import xgboost as xgb
+
     adapter, x = _fit("xgboost", prepared, n_estimators=20)
-    np.testing.assert_allclose(adapter.predict_proba(x, 64), adapter.model.predict_proba(x), rtol=1e-5, atol=1e-6)
+    reference = adapter.booster.predict(xgb.DMatrix(x))
+    np.testing.assert_allclose(adapter.predict_proba(x, 64), reference, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn-small"])
@@ -80,8 +83,7 @@ def test_inference_protocol_overrides_reach_the_record(tmp_path):
     assert inf["batch_50"]["batch_size"] == 50 and inf["batch_50"]["calls"] >= 7
     assert inf["batch_1"]["calls"] >= 30  # batch 1 keeps its own larger minimum
     assert rec["timing"]["inference_protocol"]["large"]["min_seconds"] == 0.1
-    lat = inf["batch_1"]
-    assert lat["latency_ms_p50"] <= lat["latency_ms_p95"] <= lat["latency_ms_p99"]
+    assert rec["job"]["inference"] == rec["timing"]["inference_protocol"]
 
 
 def _fake_nvidia_smi(tmp_path, monkeypatch, body):
@@ -107,6 +109,16 @@ def test_gpu_detection_parses_nvidia_smi(tmp_path, monkeypatch):
 def test_broken_driver_counts_as_no_gpu(tmp_path, monkeypatch):
     _fake_nvidia_smi(tmp_path, monkeypatch, 'echo "NVIDIA-SMI has failed" >&2; exit 9')
     assert envinfo.gpus() == [] and not runner.gpu_available()
+
+
+def test_selfcheck_verdict_follows_the_band():
+    from bench import selfcheck
+
+    inside = {"batch_1000": {"harness_images_per_s": 980.0, "plain_images_per_s": 1000.0, "ratio": 0.98, "rounds": 3}}
+    outside = {"batch_1": {"harness_images_per_s": 800.0, "plain_images_per_s": 1000.0, "ratio": 0.8, "rounds": 3}}
+    assert selfcheck.render("m", inside)[1] is True
+    table, ok = selfcheck.render("m", {**inside, **outside})
+    assert ok is False and "OUTSIDE" in table
 
 
 def test_selfcheck_prints_ratios(tmp_path):

@@ -53,9 +53,12 @@ def test_seeds_are_aggregated_and_best_marked(fixture_frame):
     md = report.render(fixture_frame, Path("."), None)
     row = next(line for line in md.splitlines() if line.startswith("| cnn-small "))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[2] == "2" and " ± " in cells[3]
+    assert cells[0] == "cnn-small epochs=3"  # the parameter that differs from the defaults
+    assert cells[2] == "2" and " ± " in cells[3] and "–" in cells[3]  # mean ± std (t-interval)
     best = next(line for line in md.splitlines() if line.startswith("| logreg "))
-    assert best.split("|")[4].strip().startswith("**")  # highest accuracy in bold
+    best_cells = [c.strip() for c in best.strip("|").split("|")]
+    assert best_cells[3].startswith("**") and best_cells[4] == "best"  # highest accuracy in bold
+    assert best_cells[2] == "2 (identical)"
 
 
 def test_publish_draws_every_figure_at_its_size_and_links_them(tmp_path):
@@ -68,14 +71,16 @@ def test_publish_draws_every_figure_at_its_size_and_links_them(tmp_path):
         assert (out / link).stat().st_size > 5000, link
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
     assert "digits-quick-cpu-pareto.png" in pngs and "digits-quick-cpu-f1.png" in pngs
-    for model in ("logreg", "cnn-small", "xgboost"):
+    assert "digits-quick-cpu-pvalues.png" in pngs
+    for model in ("logreg", "cnn-small-epochs-3", "xgboost-n-estimators-5"):
         assert f"digits-quick-cpu-{model}-confusion.png" in pngs
         assert f"digits-quick-cpu-{model}-mistakes.png" in pngs
-    assert "digits-quick-cpu-cnn-small-curves.png" in pngs
-    assert "digits-quick-cpu-xgboost-curves.png" in pngs  # per-round validation curves
+    assert "digits-quick-cpu-cnn-small-epochs-3-curves.png" in pngs
+    assert "digits-quick-cpu-xgboost-n-estimators-5-curves.png" in pngs  # per-round validation curves
     assert "digits-quick-cpu-logreg-curves.png" not in pngs
     for name in pngs:
-        kind = next(k for k in ("pareto", "f1", "curves", "confusion", "mistakes") if name.endswith(f"-{k}.png"))
+        kind = next(k for k in ("pareto", "f1", "pvalues", "curves", "confusion", "mistakes")
+                    if name.endswith(f"-{k}.png"))
         assert png_size(out / "plots" / name) == expected_px("gallery" if kind == "mistakes" else kind), name
 
 
@@ -112,7 +117,7 @@ def test_cli_report_with_readme_section(tmp_path):
     readme.write_text("no markers\n")
     assert_one_line_error(run_cli("report", "--runs", str(runs), "--out", str(tmp_path / "o"), "--no-plots",
                                   "--readme", str(readme)), "no leaderboard markers")
-    assert_one_line_error(run_cli("report", "--runs", str(tmp_path / "none")), "no run records")
+    assert_one_line_error(run_cli("report", "--runs", str(tmp_path / "none")), "run records")
     assert_one_line_error(run_cli("report", "--runs", str(runs), "--format", "xml"), "md, csv, json")
 
 
@@ -129,6 +134,7 @@ def test_most_confused_pairs():
     assert report.most_confused(cm) == [(4, 9, 12), (9, 4, 12), (7, 2, 5)]
 
 
+@pytest.mark.slow
 def test_committed_leaderboard_matches_its_records(use_mnist, tmp_path):
     """results/LEADERBOARD.md is exactly what `bench report` makes of results/runs, and every
     committed figure is regenerated at the same pixel size."""

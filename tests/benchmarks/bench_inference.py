@@ -31,7 +31,7 @@ def fitted(name, prepared):
         cls = models.get(name)
         adapter = cls({**cls.defaults["quick"], **QUICK_FIT.get(name, {})})
         x_train, x_val, x_test = prepared.views(cls.view)
-        adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val, seed=0)
+        adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val)
         _FITTED[name] = (adapter, np.ascontiguousarray(x_test))
     return _FITTED[name]
 

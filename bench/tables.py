@@ -1,0 +1,390 @@
+"""Leaderboard rows from run records: which records make one row, and what a row shows.
+
+A row is one whole job configuration: model, hyper-parameters (their hash), thread budget,
+inference protocol and determinism, within one table per (dataset, profile, device, CPU
+model). Timings from different CPUs are never in one table. Two parameter sets of a model
+are two rows, labelled with the parameters that differ from the adapter's defaults; a row
+keeps the newest record of each seed. Records of one row that come from different commits
+or library versions are flagged, never silently averaged.
+
+Each row carries its accuracy interval (Wilson over the test images for one run, or when
+every seed gave the same predictions; Student-t over seeds otherwise) and, where records
+hold per-example outcomes, the paired McNemar comparison with the table's best row.
+Pure pandas/numpy/statistics; figures and documents are built elsewhere (``figures``,
+``report``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench import measure, records, stats
+
+GROUP = ["job.dataset", "job.profile", "job.device", "env.cpu"]
+SEED_KEY = ["row.key", "job.seed"]
+
+# column -> (header, higher is better, format, record column, scale)
+COLUMNS = {
+    "accuracy": ("accuracy % (95% CI)", True, ".2f", "metrics.accuracy", 100),
+    "val_accuracy": ("val %", True, ".2f", "metrics.val_accuracy", 100),
+    "macro_f1": ("macro-F1 %", True, ".2f", "metrics.macro_f1", 100),
+    "params": ("params", False, ",.0f", "size.total", 1),
+    "size_mb": ("size MB", False, ".2f", "size.bytes", 1e-6),
+    "fit_s": ("train s", False, ".1f", "timing.fit_s", 1),
+    "data_passes": ("passes", None, ",.0f", "timing.data_passes", 1),
+    "train_ips": ("train img/s", True, ",.0f", "timing.train_images_per_s", 1),
+    "train_gflops": ("train GFLOP/s", True, ".1f", "timing.train_gflops_per_s", 1),
+    "infer_ips": ("infer img/s", True, ",.0f", None, 1),  # the large-batch column, found per frame
+    "p50_ms": ("p50 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p50", 1),
+    "p99_ms": ("p99 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p99", 1),
+}
+TABLE_COLUMNS = ("accuracy", "val_accuracy", "macro_f1", "params", "size_mb", "fit_s", "data_passes", "train_ips",
+                 "infer_ips", "p50_ms", "p99_ms")
+LEGEND = (
+    "**accuracy**: test-set accuracy; one run (or seeds that all scored the same): with its 95% Wilson interval "
+    "over the test images; n seeds: mean ± standard deviation over seeds with the 95% Student-t interval of the "
+    "mean. "
+    "**val %**: accuracy on the validation split (held out of training; use it, not the test set, to choose). "
+    "**vs best**: McNemar's mid-p test on the test images the best row and this row disagree on, seed paired "
+    "with seed (a difference must hold for every seed pair), Holm-corrected over the rows compared; "
+    "\"tied\" = not significantly worse than the best at 5%. "
+    "**n**: seeds; \"(identical)\": every seed gave the same predictions, so the model does not depend on the "
+    "seed and there is no spread to show. "
+    "**params / size MB**: numbers the fitted model stores / its size in the framework's format. "
+    "**train s**: the training clock: the timed fit (imports, graph building and compilation are done before "
+    "it) less the validation passes. **passes**: passes over the training images (epochs, boosting rounds, "
+    "L-BFGS iterations; \"-\" where training is not passes over the data, as the SVM's solve). "
+    "**train img/s**: training images processed over all passes per training second. "
+    "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
+    "Best value per column in bold."
+)
+
+
+def _protocol_text(p) -> str:
+    return json.dumps(p, sort_keys=True) if isinstance(p, dict) else ""
+
+
+def with_row_keys(df):
+    """``df`` with the columns that decide rows and tables (``row.*``, ``env.cpu``)."""
+    df = df.copy()
+    for col in ("job.threads", "threads.requested", "job.inference", "timing.inference_protocol",
+                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra"):
+        if col not in df.columns:
+            df[col] = None
+    for key in ("cpu", "commit", "dirty", "libraries"):  # records keep ``env`` as one dict
+        df[f"env.{key}"] = [e.get(key) if isinstance(e, dict) else None for e in df["env"]]
+    threads = [t if isinstance(t, (int, float)) and t == t else r for t, r in zip(df["job.threads"],
+                                                                                 df["threads.requested"])]
+    df["row.threads"] = [int(t) if isinstance(t, (int, float)) and t == t else None for t in threads]
+    df["row.protocol"] = [_protocol_text(p if isinstance(p, dict) else q)
+                          for p, q in zip(df["job.inference"], df["timing.inference_protocol"])]
+    df["row.params_hash"] = [records.params_hash(p) for p in df["job.params"]]
+    df["row.deterministic"] = [bool(d) if d == d and d is not None else False for d in df["job.deterministic"]]
+    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}" for m, h, t, p, d in zip(
+        df["job.model"], df["row.params_hash"], df["row.threads"], df["row.protocol"], df["row.deterministic"])]
+    df["env.cpu"] = [c if isinstance(c, str) and c else "unknown CPU" for c in df["env.cpu"]]
+    df["row.provenance"] = [_provenance(c, d, lib) for c, d, lib in zip(df["env.commit"], df["env.dirty"],
+                                                                        df["env.libraries"])]
+    return df
+
+
+def _provenance(commit, dirty, libraries) -> str:
+    code = f"commit {commit[:12]}{' (uncommitted changes)' if dirty is True else ''}" if isinstance(commit, str) \
+        else "commit unknown"
+    libs = ", ".join(f"{k} {v}" for k, v in sorted(libraries.items()) if k != "mnist-bench") \
+        if isinstance(libraries, dict) else "libraries unknown"
+    return f"{code}; {libs}"
+
+
+@dataclass
+class Group:
+    dataset: str
+    profile: str
+    device: str
+    cpu: str
+    frame: object  # the newest record of each row and seed (pandas DataFrame)
+    slug: str = ""
+
+    @property
+    def title(self) -> str:
+        return f"{self.dataset} · {self.profile} profile · {self.device} · {self.cpu}"
+
+    @property
+    def ok(self):
+        return self.frame[self.frame["status"] == "ok"]
+
+    def without_result(self):
+        """Jobs whose newest record (per model, parameters and seed) is not ``ok``."""
+        f = self.frame.sort_values(["started_at", "run_id"])
+        newest = f.groupby(["job.model", "row.params_hash", "job.seed"], sort=True).tail(1)
+        return newest[newest["status"] != "ok"]
+
+
+def groups(df) -> list[Group]:
+    """One ``Group`` per (dataset, profile, device, CPU model), sorted."""
+    if df.empty:
+        return []
+    df = with_row_keys(df).sort_values(["started_at", "run_id"])
+    latest = df.groupby(GROUP + SEED_KEY, sort=True).tail(1)
+    out = [Group(d, p, v, c, g) for (d, p, v, c), g in latest.groupby(GROUP, sort=True)]
+    clash = Counter((g.dataset, g.profile, g.device) for g in out)
+    for g in out:
+        base = f"{g.dataset}-{g.profile}-{g.device}"
+        if clash[(g.dataset, g.profile, g.device)] > 1:  # same table on several CPUs: keep plots apart
+            base += "-" + records.params_hash({"cpu": g.cpu})[:6]
+        g.slug = records.slug(base)
+    return out
+
+
+@dataclass
+class Row:
+    """One leaderboard row: a job configuration and the statistics of its seeds."""
+
+    key: str
+    model: str
+    label: str
+    family: str
+    seeds: list[int]
+    values: dict
+    stds: dict
+    accuracy_low: float | None = None
+    accuracy_high: float | None = None
+    interval: str = ""  # "wilson" | "t"
+    seed_independent: bool = False
+    provenance: list[str] = field(default_factory=list)
+    published: float | None = None
+    correct: dict = field(default_factory=dict)  # seed -> bool mask over the test images
+    test_digest: str | None = None
+    vs_best: stats.Paired | None = None
+    p_vs_best: float | None = None  # Holm-adjusted
+    tied: bool | None = None  # not significantly worse than the best (the best itself: True)
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def slug(self) -> str:
+        return records.slug(self.label.replace(" ", "-").replace("=", "-"))[:60]
+
+
+def _infer_column(frame) -> str | None:
+    cols = sorted(c for c in frame.columns if c.startswith("timing.inference.batch_") and c.endswith(".images_per_s")
+                  and not c.startswith("timing.inference.batch_1."))
+    return cols[0] if cols else None
+
+
+def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol) -> str:
+    """The model name plus what differs from its defaults and from the table's usual settings."""
+    import models
+    from bench.errors import BenchError
+
+    try:
+        defaults = models.get(model).defaults.get(profile, {})
+    except BenchError:  # a model no longer registered: show its parameters as recorded
+        defaults = {}
+    parts = [f"{k}={params[k]:g}" if isinstance(params[k], float) else f"{k}={params[k]}"
+             for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
+    if threads != common_threads:
+        parts.append(f"threads={threads}")
+    if protocol != common_protocol:
+        p = json.loads(protocol) if protocol else {}
+        parts.append(f"infer-batch={p.get('large_batch')}, min-repeats={p.get('large', {}).get('min_repeats')}")
+    return " ".join([model, *parts])
+
+
+def _identical(g) -> bool:
+    """Every seed's record has the same predictions (outcomes) and the same log-loss."""
+    if len(g) < 2:
+        return False
+    outs = [json.dumps(o, sort_keys=True) if isinstance(o, dict) else json.dumps(c) for o, c in
+            zip(g["outcomes"], g["metrics.confusion"])]
+    return len(set(outs)) == 1 and len(set(g["metrics.log_loss"])) == 1
+
+
+def row_stats(group: Group) -> list[Row]:
+    """Rows of a group's ``ok`` records, best test accuracy first, with intervals and the
+    paired comparison with the best row."""
+    ok = group.ok
+    if ok.empty:
+        return []
+    infer = _infer_column(ok)
+    common_threads = Counter(ok["row.threads"]).most_common(1)[0][0]
+    common_protocol = Counter(ok["row.protocol"]).most_common(1)[0][0]
+    rows = []
+    for key, g in ok.groupby("row.key", sort=True):
+        g = g.sort_values("job.seed")
+        last = g.iloc[-1]
+        values, stds = {}, {}
+        for name, (_, _, _, col, scale) in COLUMNS.items():
+            col = infer if name == "infer_ips" else col
+            vals = g[col].dropna().astype(float) * scale if col in g.columns else []
+            values[name] = float(np.mean(vals)) if len(vals) else None
+            stds[name] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
+        published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
+        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], group.profile,
+                                                 last["row.threads"], last["row.protocol"], common_threads,
+                                                 common_protocol),
+                  last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
+                  provenance=sorted(set(g["row.provenance"])),
+                  published=100 * float(published.iloc[-1]) if len(published) else None)
+        outcomes = [o for o in g["outcomes"] if isinstance(o, dict)]
+        digests = {o["test_digest"] for o in outcomes}
+        if len(outcomes) == len(g) and len(digests) == 1:
+            row.correct = {int(s): measure.correct_mask(o) for s, o in zip(g["job.seed"], outcomes)}
+            row.test_digest = digests.pop()
+        row.seed_independent = _identical(g)
+        if row.seed_independent:  # the same predictions every time: no spread to show
+            for name in ("accuracy", "val_accuracy", "macro_f1"):
+                row.stds[name] = None
+        _accuracy_interval(row, g)
+        rows.append(row)
+    rows.sort(key=lambda r: (-(r.values["accuracy"] or 0), r.label))
+    compare_with_best(rows)
+    return rows
+
+
+def _accuracy_interval(row: Row, g) -> None:
+    n_test = int(g["data.n_test"].iloc[-1])
+    acc = g["metrics.accuracy"].astype(float).to_numpy()
+    if row.n >= 2 and len(set(acc)) > 1:  # equal accuracies leave only the test-set noise: Wilson
+        t = stats.seed_interval(100 * acc)  # clipped: an accuracy lies in [0, 100] whatever t says
+        row.accuracy_low, row.accuracy_high, row.interval = max(t["low"], 0.0), min(t["high"], 100.0), "t"
+    else:
+        low, high = stats.wilson(int(round(acc[-1] * n_test)), n_test)
+        row.accuracy_low, row.accuracy_high, row.interval = 100 * low, 100 * high, "wilson"
+
+
+def compare_with_best(rows: list[Row]) -> None:
+    """Set ``vs_best``, ``p_vs_best`` and ``tied`` on every row that shares the best row's
+    test set and has per-example outcomes; Holm over the comparisons made."""
+    if not rows:
+        return
+    best = rows[0]
+    if not best.correct:
+        return
+    best.tied = True
+    others = [r for r in rows[1:] if r.correct and r.test_digest == best.test_digest]
+    tests = [(r, stats.paired(best.correct, r.correct)) for r in others]
+    tests = [(r, t) for r, t in tests if t is not None]
+    for (r, t), adjusted in zip(tests, stats.holm([t.p for _, t in tests])):
+        r.vs_best, r.p_vs_best = t, adjusted
+        r.tied = not (adjusted < stats.ALPHA and t.won < t.lost)
+
+
+def pairwise_pvalues(rows: list[Row]) -> tuple[list[str], np.ndarray] | None:
+    """Labels and the symmetric matrix of Holm-adjusted paired p-values over every pair of
+    rows with outcomes on the same test set (None with fewer than two such rows)."""
+    usable = [r for r in rows if r.correct and r.test_digest == rows[0].test_digest]
+    if len(usable) < 2:
+        return None
+    pairs, ps = [], []
+    for i in range(len(usable)):
+        for j in range(i):
+            t = stats.paired(usable[i].correct, usable[j].correct)
+            if t is not None:
+                pairs.append((i, j))
+                ps.append(t.p)
+    m = np.ones((len(usable), len(usable)))
+    for (i, j), p in zip(pairs, stats.holm(ps)):
+        m[i, j] = m[j, i] = p
+    return [r.label for r in usable], m
+
+
+def _best(rows: list[Row], name: str, higher: bool) -> float | None:
+    vals = [r.values[name] for r in rows if r.values[name] is not None]
+    return (max(vals) if higher else min(vals)) if vals else None
+
+
+def vs_best_text(r: Row) -> str:
+    if r.tied is None:
+        return "-"
+    if r.vs_best is None:
+        return "best"
+    word = "tied" if r.tied else "worse"
+    return f"{word} (+{r.vs_best.won}/-{r.vs_best.lost}, {stats.format_p(r.p_vs_best)})"
+
+
+def accuracy_text(r: Row, bold: bool = False) -> str:
+    mean = f"{r.values['accuracy']:.2f}"
+    mean = f"**{mean}**" if bold else mean
+    spread = f" ± {r.stds['accuracy']:.2f}" if r.stds.get("accuracy") is not None else ""
+    return f"{mean}{spread} ({r.accuracy_low:.2f}–{r.accuracy_high:.2f})"
+
+
+def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
+    """One dict per row, columns in display order, text formatted."""
+    best = {k: _best(rows, k, COLUMNS[k][1]) for k in TABLE_COLUMNS if COLUMNS[k][1] is not None}
+    with_published = any(r.published is not None for r in rows)
+    out = []
+    for r in rows:
+        label = r.label + (" (ref)" if r.published is not None else "") + (" ⚠" if len(r.provenance) > 1 else "")
+        row = {"model": label, "family": r.family,
+               "n": f"{r.n} (identical)" if r.seed_independent else str(r.n)}
+        for key in TABLE_COLUMNS:
+            header, _, fmt, _, _ = COLUMNS[key]
+            v = r.values[key]
+            is_best = bold and len(rows) > 1 and key in best and v is not None and format(v, fmt) == format(best[key], fmt)
+            if key == "accuracy":
+                row[header] = accuracy_text(r, is_best)
+                if with_published:
+                    row["published %"] = f"{r.published:.2f}" if r.published is not None else "-"
+                row["vs best"] = vs_best_text(r)
+                continue
+            if v is None:
+                row[header] = "-"
+                continue
+            text = format(v, fmt)
+            if r.stds[key] is not None and key not in ("params", "size_mb", "data_passes", "val_accuracy"):
+                text += f" ± {format(r.stds[key], fmt)}"
+            row[header] = f"**{text}**" if is_best else text
+        out.append(row)
+    return out
+
+
+def markdown(rows: list[Row]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(table_rows(rows), headers="keys", tablefmt="github", disable_numparse=True)
+
+
+def latex(rows: list[Row], caption: str) -> str:
+    """A booktabs table (tabulate's ``latex_booktabs``) with the intervals, for papers."""
+    from tabulate import tabulate
+
+    plain = [{k: v.replace("**", "").replace("±", "+/-").replace("–", "--").replace("⚠", "(!)")
+              for k, v in row.items()} for row in table_rows(rows, bold=False)]
+    body = tabulate(plain, headers="keys", tablefmt="latex_booktabs", disable_numparse=True)
+    body = body.replace("+/-", r"$\pm$")
+    return "\n".join([r"\begin{table}[t]", r"\centering", r"\small", f"\\caption{{{caption}}}", body,
+                      r"\end{table}"])
+
+
+def provenance_notes(rows: list[Row]) -> list[str]:
+    """A line per row whose records come from more than one code or library version."""
+    return [f"⚠ {r.label}: its {r.n} records come from {len(r.provenance)} code/library versions, averaged "
+            f"anyway: " + " | ".join(r.provenance) for r in rows if len(r.provenance) > 1]
+
+
+def frame(rows: list[Row], group: Group):
+    """The numbers behind a table, one dict per row, for CSV/JSON and DataFrames."""
+    out = []
+    for r in rows:
+        d = {"dataset": group.dataset, "profile": group.profile, "device": group.device, "cpu": group.cpu,
+             "model": r.model, "label": r.label, "family": r.family, "n": r.n, "seeds": r.seeds,
+             "seed_independent": r.seed_independent, "published": r.published}
+        for k in COLUMNS:
+            d[k] = r.values[k]
+            d[k + "_std"] = r.stds[k]
+        d.update({"accuracy_low": r.accuracy_low, "accuracy_high": r.accuracy_high, "accuracy_interval": r.interval,
+                  "accuracy_unit": "percent",
+                  "tied_with_best": r.tied, "p_vs_best": r.p_vs_best,
+                  "won_vs_best": r.vs_best.won if r.vs_best else None,
+                  "lost_vs_best": r.vs_best.lost if r.vs_best else None,
+                  "provenances": len(r.provenance)})
+        out.append(d)
+    return out

@@ -1,0 +1,167 @@
+"""The clock times training alone, every column means one thing, tables never mix runs."""
+
+import json
+import time
+
+import pytest
+
+import models
+from bench import records, report, runner, tables
+from tests.conftest import run_cli
+
+FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
+FAST = ("--dataset", "digits", "--profile", "quick", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
+
+
+def _run(out, *args, env_extra=None):
+    proc = run_cli("run", *args, *FAST, "--out", str(out), env_extra=env_extra)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return records.read_all(out / "runs")
+
+
+@pytest.fixture(scope="module")
+def six_families(tmp_path_factory):
+    """Every family trained once on digits, each in a fresh worker process (so every
+    framework is imported for the first time inside the job, in ``prepare``)."""
+    out = tmp_path_factory.mktemp("six")
+    recs = _run(out, "--all", "--set", "xgboost.n_estimators=20", "--set", "mlp.epochs=3",
+                "--set", "cnn-small.epochs=2", "--set", "cnn-deep.epochs=1")
+    return {r["job"]["model"]: r for r in recs}
+
+
+@pytest.mark.parametrize("name", models.DEFAULT_SUITE)
+def test_fit_s_is_the_sum_of_the_passes_for_every_family(six_families, name):
+    t = six_families[name]["timing"]
+    # everything on the training clock is accounted for by the adapter's passes (and its
+    # data conversion): imports, graph building and compilation happened in prepare
+    assert t["fit_s"] == pytest.approx(t["fit_wall_s"] - t["eval_s"])
+    assert abs(t["unaccounted_s"]) <= max(0.25, 0.1 * t["fit_s"]), t
+    assert t["fit_s"] == pytest.approx(t["setup_s"] + t["pass_train_s"] + t["unaccounted_s"])
+    assert t["prepare_s"] >= 0 and t["passes"] == len(six_families[name]["history"])
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn-small", "cnn-deep"])
+def test_keras_start_up_is_off_the_clock_and_validation_apart(six_families, name):
+    t = six_families[name]["timing"]
+    assert t["prepare_s"] > 1.0  # importing TensorFlow and tracing take seconds, none of them on fit_s
+    assert t["eval_s"] > 0 and all(p["eval_s"] > 0 for p in six_families[name]["history"])
+    assert t["pass_unit"] == "epoch" and t["data_passes"] == t["passes"]
+
+
+def test_every_column_has_one_meaning(six_families):
+    for name, rec in six_families.items():
+        t, n = rec["timing"], rec["data"]["n_train"]
+        if t["images_processed"] is None:
+            assert name == "svm" and t["train_images_per_s"] is None
+            continue
+        assert t["train_images_per_s"] == pytest.approx(t["images_processed"] / t["fit_s"])
+        assert t["data_passes"] == pytest.approx(t["images_processed"] / n)
+        if rec["size"]["flops_per_image"]:
+            assert t["train_gflops_per_s"] == pytest.approx(3 * rec["size"]["flops_per_image"]
+                                                            * t["train_images_per_s"] / 1e9)
+    assert six_families["logreg"]["timing"]["data_passes"] == six_families["logreg"]["extra"]["iterations"]
+    assert six_families["xgboost"]["timing"]["data_passes"] == 20
+    assert 0 < six_families["svm"]["metrics"]["val_accuracy"] <= 1
+
+
+def test_records_carry_outcomes_small_enough(six_families):
+    for rec in six_families.values():
+        o = rec["outcomes"]
+        wrong = round((1 - rec["metrics"]["accuracy"]) * o["n"])
+        assert len(o["wrong_index"]) == len(o["wrong_predicted"]) == wrong
+        assert o["test_digest"] == rec["data"]["test_digest"]
+
+
+def test_two_parameter_sets_are_two_rows_and_a_seed_free_model_says_so(tmp_path):
+    out = tmp_path / "r"
+    _run(out, "logreg", "--seeds", "2")
+    _run(out, "logreg", "--set", "logreg.C=1.0")
+    board = (out / "LEADERBOARD.md").read_text()
+    rows = [line for line in board.splitlines() if line.startswith("| logreg")][:2]
+    labels = sorted(r.split("|")[1].strip() for r in rows)
+    assert labels == ["logreg", "logreg C=1"]
+    plain = next(r for r in rows if r.split("|")[1].strip() == "logreg")
+    cells = [c.strip() for c in plain.strip("|").split("|")]
+    assert cells[2] == "2 (identical)" and "±" not in cells[3]  # no "+/- 0.00" posing as stability
+    assert "python -m bench run logreg --dataset digits --profile quick --threads" in board
+    assert "--set logreg.C=1" in board
+
+
+def test_seed_dependent_models_show_their_spread(tmp_path):
+    recs = _run(tmp_path / "r", "mlp", "--seeds", "2", "--set", "mlp.epochs=2")
+    assert recs[0]["metrics"]["log_loss"] != recs[1]["metrics"]["log_loss"]
+    board = (tmp_path / "r" / "LEADERBOARD.md").read_text()
+    row = next(line for line in board.splitlines() if line.startswith("| mlp"))
+    assert "(identical)" not in row and " ± " in row.split("|")[4]
+
+
+def test_mixed_code_versions_are_flagged_not_averaged_silently(tmp_path):
+    recs = _run(tmp_path / "r", "logreg", "--seeds", "2")
+    recs[1]["env"]["commit"] = "0" * 40
+    df = records.load(None, recs)
+    (group,) = tables.groups(df)
+    rows = tables.row_stats(group)
+    assert len(rows[0].provenance) == 2
+    md = report.render(df, tmp_path, None)
+    assert "logreg ⚠" in md and "from 2 code/library versions" in md and "commit 000000000000" in md
+
+
+def test_tables_are_split_by_cpu(tmp_path):
+    recs = _run(tmp_path / "r", "logreg", "--seeds", "2")
+    recs[1]["env"]["cpu"] = "Another CPU"
+    titles = [g.title for g in tables.groups(records.load(None, recs))]
+    assert len(titles) == 2 and any("Another CPU" in t for t in titles)
+
+
+def test_seeds_are_interleaved():
+    jobs = runner.plan(["logreg", "svm"], ["digits"], "quick", "cpu", [0, 1], [], has_gpu=False)
+    assert [(j.seed, j.model) for j in jobs] == [(0, "logreg"), (0, "svm"), (1, "logreg"), (1, "svm")]
+
+
+def test_reproduce_command_carries_every_flag_that_changed_the_run(tmp_path):
+    out = tmp_path / "r"
+    _run(out, "logreg", "--threads", "1", "--infer-batch", "50", "--deterministic")
+    board = (out / "LEADERBOARD.md").read_text()
+    cmd = board.split("Reproduce:")[1].split("```")[1].strip()
+    assert cmd.startswith("python -m bench run logreg --dataset digits --profile quick --threads 1")
+    for flag in ("--infer-batch 50", "--infer-min-seconds 0.05", "--deterministic"):
+        assert flag in cmd, cmd
+    assert "--infer-min-repeats" not in cmd  # 3 is the quick profile's own minimum: nothing changed
+
+
+def test_partial_line_and_hang_still_times_out(tmp_path):
+    t0 = time.monotonic()
+    proc = run_cli("run", "fault-partial", *FAST, "--timeout", "4", "--out", str(tmp_path), env_extra=FAULTS)
+    assert proc.returncode == 1 and time.monotonic() - t0 < 40, proc.stdout
+    (rec,) = records.read_all(tmp_path / "runs")
+    assert rec["status"] == "timeout" and "half a line" in " ".join(rec["error_detail"])
+
+
+def test_a_record_written_before_the_deadline_is_the_only_record(tmp_path):
+    proc = run_cli("run", "fault-linger", *FAST, "--timeout", "20", "--out", str(tmp_path), env_extra=FAULTS)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    recs = records.read_all(tmp_path / "runs")
+    assert [r["status"] for r in recs] == ["ok"]
+    assert not [p for p in (tmp_path / "runs").iterdir() if p.suffix != ".json"]
+
+
+def test_keras_backend_is_pinned_whatever_the_shell_says(tmp_path):
+    recs = _run(tmp_path / "r", "mlp", "--set", "mlp.epochs=1", env_extra={"KERAS_BACKEND": "jax"})
+    assert recs[0]["status"] == "ok" and recs[0]["env"]["runtime"]["tensorflow"]
+
+
+def test_new_model_module_needs_only_register():
+    import pkgutil
+
+    import models as pkg
+
+    on_disk = {f"models.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)}
+    assert set(pkg.FAMILY_MODULES) == on_disk
+
+
+def test_job_spec_is_self_describing():
+    job = runner.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0}, threads=2,
+                     inference={"large_batch": 10})
+    d = job.as_dict()
+    assert d["threads"] == 2 and d["inference"] == {"large_batch": 10}
+    assert json.loads(json.dumps(d)) == d
