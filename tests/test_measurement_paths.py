@@ -1,6 +1,5 @@
 """Measurement you can trust: fast inference paths, threads, determinism, devices, self-check."""
 
-import json
 import os
 import stat
 

@@ -61,10 +61,13 @@ def test_timeout_kills_the_whole_process_group_and_records_it(tmp_path):
     assert not _alive(grandchild), "the job's own child process survived the timeout"
 
 
-def _start(args, out, extra=()):
+def _start(args, out, extra=(), sigint=signal.SIG_DFL):
+    """Start a suite with SIGINT's disposition set explicitly, as the test's own starting
+    conditions (pytest itself may run as a background job, where SIGINT is ignored)."""
     env = dict(os.environ, **FAULTS, PYTHONPATH=str(ROOT))
     return subprocess.Popen([sys.executable, "-m", "bench", "run", *args, *QUICK, "--out", str(out), *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
 
 
 def _wait_for(proc, needle, limit=120):
@@ -105,6 +108,18 @@ def test_interrupt_keeps_finished_work_and_resume_runs_each_job_once(tmp_path):
                     env_extra=FAULTS)
     assert third.returncode == 0 and "already done" not in third.stdout
     assert len(records.read_all(out / "runs")) == 4
+
+
+def test_ctrl_c_works_when_started_with_sigint_ignored(tmp_path):
+    """A shell's background job (``cmd &``) starts with SIGINT ignored; Ctrl-C, or a SIGINT
+    sent later, must still stop the suite cleanly."""
+    out = tmp_path / "bg"
+    proc = _start(("logreg", "fault-slow"), out, ("--set", "fault-slow.seconds=30"), sigint=signal.SIG_IGN)
+    _wait_for(proc, "slow fit started")
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert [(r["job"]["model"], r["status"]) for r in records.read_all(out / "runs")] == [("logreg", "ok")]
 
 
 def test_sigterm_stops_the_suite_like_ctrl_c(tmp_path):
