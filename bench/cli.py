@@ -1,4 +1,4 @@
-"""``python -m bench``: list, data, run, report, compare, selfcheck, baseline, check.
+"""``python -m bench``: list, data, run, report, compare, predict, evaluate, selfcheck, baseline, check.
 
 Every user error (``BenchError``) is printed as one line, ``error: ...``, with exit code 2.
 ``run`` exits 1 when any job failed or timed out, 130 when interrupted.
@@ -79,6 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
     comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse")
 
+    pred = sub.add_parser("predict", help="classify your own digit images with a saved model")
+    pred.add_argument("model", help="a run id, a record or artifact path, or 'best'")
+    pred.add_argument("images", nargs="+", help="PNG/JPEG/BMP/GIF files or folders of them")
+    pred.add_argument("--dataset", default="mnist", help="with 'best': the dataset the model was trained on")
+    pred.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    pred.add_argument("--json", action="store_true", help="print JSON for scripts")
+    pred.add_argument("--gallery", type=Path, default=None, help="also draw each input as the model saw it (PNG)")
+
+    ev = sub.add_parser("evaluate", help="reload a saved model and recompute its test metrics")
+    ev.add_argument("model", help="a run id, a record or artifact path, or 'best'")
+    ev.add_argument("--dataset", default=None, help="default: the dataset it was trained on")
+    ev.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    ev.add_argument("--json", action="store_true", help="print JSON for scripts")
+
     selfcheck = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
     selfcheck.add_argument("model", nargs="?", default="logreg")
     selfcheck.add_argument("--dataset", default="mnist")
@@ -107,6 +121,8 @@ def _add_job_options(p) -> None:
     p.add_argument("--infer-batch", default=None, help="large inference batch (default 1000)")
     p.add_argument("--infer-min-repeats", default=None, help="minimum timed inference calls per batch size")
     p.add_argument("--infer-min-seconds", default=None, help="minimum timed seconds per batch size")
+    p.add_argument("--no-save-models", action="store_true",
+                   help="do not keep the fitted models (default: saved under <out>/models/<run id>/)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,6 +304,51 @@ def cmd_compare(args) -> int:
     return 1 if worse and args.fail_on_worse else 0
 
 
+def cmd_predict(args) -> int:
+    from bench import use
+
+    if args.gallery is not None and args.gallery.suffix.lower() != ".png":
+        raise BenchError(f"--gallery {args.gallery}: give a .png file name")
+    manifest, predictions, images, timing = use.predict(args.model, args.out, args.dataset, args.images)
+    if args.json:
+        print(json.dumps({"model": manifest["model"], "run_id": manifest["run_id"], "timing": timing,
+                          "predictions": [{"image": p.image, "top": [{"digit": c, "probability": q} for c, q in p.top]}
+                                          for p in predictions]}, indent=1))
+    else:
+        print(f"model: {manifest['model']} (run {manifest['run_id']}, trained on {manifest['dataset']})\n")
+        print(use.table(predictions))
+        print(f"\nloaded in {timing['load_s']:.2f}s; {len(predictions)} image(s) predicted in "
+              f"{1e3 * timing['predict_s']:.1f} ms")
+    if args.gallery is not None:
+        print(f"gallery: {use.gallery(predictions, images, manifest, args.gallery)}",
+              file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from tabulate import tabulate
+
+    from bench import artifacts, use
+
+    folder = artifacts.resolve(args.model, args.out, args.dataset or "mnist")
+    result = use.evaluate(folder, args.dataset, args.out)
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "metrics"} |
+                         {"metrics": {k: result["metrics"][k] for k in ("accuracy", "log_loss", "macro_f1")}},
+                         indent=1))
+        return 0
+    rec = result["record"]
+    rows = [[k, f"{result['metrics'][k]:.6f}", "-" if rec is None else f"{rec[k]:.6f}",
+             "-" if rec is None else ("equal" if rec[k] == result["metrics"][k] else "DIFFERENT")]
+            for k in ("accuracy", "log_loss", "macro_f1")]
+    print(f"{result['model']} (run {result['run_id']}) on {result['dataset']} test set\n")
+    print(tabulate(rows, headers=["metric", "now", "record", ""], tablefmt="github", disable_numparse=True))
+    if result["probe_identical"] is not None:
+        print(f"\nprobabilities on the probe images: {'bit-identical' if result['probe_identical'] else 'DIFFERENT'}"
+              " to the live model's when it was saved")
+    return 0
+
+
 def cmd_selfcheck(args) -> int:
     import models
     from bench import envinfo, selfcheck
@@ -308,4 +369,5 @@ def cmd_selfcheck(args) -> int:
 
 
 COMMANDS = {"list": cmd_list, "data": cmd_data, "run": cmd_run, "report": cmd_report, "compare": cmd_compare,
-            "selfcheck": cmd_selfcheck, "baseline": cmd_baseline, "check": cmd_check}
+            "predict": cmd_predict, "evaluate": cmd_evaluate, "selfcheck": cmd_selfcheck, "baseline": cmd_baseline,
+            "check": cmd_check}

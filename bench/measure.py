@@ -189,8 +189,9 @@ def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image:
     fit_s               the training clock: the timed region (``adapter.fit``) less the
                         validation evaluation the adapter reported (``eval_s``)
     pass_train_s        the per-pass training seconds summed; ``fit_s - setup_s -
-                        pass_train_s`` is ``unaccounted_s``, which stays near zero when the
-                        clock times nothing but training (tested for every family)
+                        pass_train_s - teardown_s`` is ``unaccounted_s``, which stays near
+                        zero when the clock times nothing but training (tested for every
+                        family)
     train_images_per_s  training images processed over ALL passes / ``fit_s`` (None where
                         the training is not passes over the data, e.g. the SVM's solve)
     train_gflops_per_s  3 x forward FLOPs (forward + backward ~ 2 x forward) x the same
@@ -206,8 +207,9 @@ def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image:
         "fit_wall_s": fit_wall_s,
         "eval_s": training.eval_s,
         "setup_s": training.setup_s,
+        "teardown_s": training.teardown_s,
         "pass_train_s": training.train_s,
-        "unaccounted_s": fit_s - training.setup_s - training.train_s,
+        "unaccounted_s": fit_s - training.setup_s - training.train_s - training.teardown_s,
         "pass_unit": training.unit,
         "passes": len(passes),
         "data_passes": images / n_train if images else None,

@@ -174,7 +174,7 @@ class Outcome:
     seconds: float
 
 
-def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print) -> Outcome:
+def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print, save_model: bool = True) -> Outcome:
     """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``: the
     worker's own, or (when it died, or ran past ``timeout_s`` without writing one) a
     ``failed``/``timeout`` record written here."""
@@ -183,7 +183,8 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print) -> Outcome:
     if job.skip_reason:
         rec = records.problem(run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started)
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
-    spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "runs_dir": str(runs_dir)}
+    spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "runs_dir": str(runs_dir),
+            "save_model": save_model}
     t0 = time.monotonic()
     tail: list[str] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -336,7 +337,8 @@ def done_keys(runs_dir: Path) -> dict[tuple, str]:
     return {record_key(r): r["run_id"] for r in records.read_all(runs_dir) if r["status"] == "ok"}
 
 
-def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False) -> list[Outcome]:
+def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False,
+              save_models: bool = True) -> list[Outcome]:
     """Run ``jobs`` one at a time, echoing progress; returns every outcome.
 
     Raises ``Interrupted`` (carrying the finished outcomes) on Ctrl-C or SIGTERM.
@@ -354,7 +356,7 @@ def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, res
                 continue
             echo(f"{head}  (suite {time.monotonic() - suite_t0:.0f}s)")
             try:
-                out = run_job(job, runs_dir, timeout_s, echo)
+                out = run_job(job, runs_dir, timeout_s, echo, save_models)
             except KeyboardInterrupt:
                 raise Interrupted(outcomes, len(jobs) - i + 1) from None
             outcomes.append(out)

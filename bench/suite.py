@@ -34,6 +34,7 @@ class Request:
     overrides: list[str]
     deterministic: bool
     has_gpu: bool
+    save_models: bool = True
 
     @property
     def runs_dir(self) -> Path:
@@ -83,7 +84,8 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
     runner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu)  # bad names, --set, device: fail now
     runner.check_writable(out / "runs")
     return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads, timeout,
-                   inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu)
+                   inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
+                   not getattr(args, "no_save_models", False))
 
 
 def plan(req: Request) -> list:
@@ -118,7 +120,7 @@ def run(req: Request, jobs: list) -> list:
     # suite must still stop on Ctrl-C (or a test's SIGINT) however it was started.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return runner.run_suite(jobs, req.runs_dir, req.timeout_s, resume=req.resume)
+        return runner.run_suite(jobs, req.runs_dir, req.timeout_s, resume=req.resume, save_models=req.save_models)
     except runner.Interrupted as stop:
         report.write_leaderboard(req.out)
         again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")

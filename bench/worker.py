@@ -1,9 +1,10 @@
 """One job in its own process: ``python -m bench.worker SPEC.json``.
 
-The runner writes a job spec (run id, job, threads, inference protocol, runs folder),
-sets the device and thread environment, and starts this module. It trains the job through
-``bench.pipeline`` (the one timed region), measures the fitted model, and writes exactly
-one record atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
+The runner writes a job spec (run id, job, runs folder, whether to save the model), sets
+the device and thread environment, and starts this module. It trains the job through
+``bench.pipeline`` (the one timed region), measures the fitted model, saves it under
+``<results>/models/<run id>/`` (``bench.artifacts``), and writes exactly one record
+atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
 is ``ok``; 1 after writing a ``failed`` record for an exception. A crash that kills the
 process before that (segfault, OOM kill) leaves no record: the runner writes it.
 """
@@ -15,7 +16,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from bench import envinfo, measure, pipeline, records
+from bench import artifacts, envinfo, measure, pipeline, records
 from bench.measure import InferenceProtocol
 from bench.profiles import PROFILES
 
@@ -52,6 +53,13 @@ def run(spec: dict) -> dict:
     log("measuring inference")
     rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
     rec["timing"]["inference_protocol"] = protocol.as_dict()
+    if spec.get("save_model", True) and not type(adapter).can_save():
+        log(f"model not saved: {job['model']} has no save/load (see models/base.py)")
+    elif spec.get("save_model", True):
+        results_dir = Path(spec["runs_dir"]).parent
+        rec["artifact"] = artifacts.save(adapter, results_dir, spec["run_id"], job, rec["data"],
+                                         t.x_test[:artifacts.PROBE_IMAGES])
+        log(f"model saved: {results_dir / rec['artifact']['path']}")
     rec["history"] = t.training.passes
     rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
     if getattr(adapter, "published", None):

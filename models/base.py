@@ -50,6 +50,14 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         Framework build and device facts (CUDA/cuDNN versions, visible GPUs) for the record.
     static_param_count(params) -> int | None   (classmethod)
         Parameter count known before training (architecture-defined models), else None.
+    save(folder) -> Path
+        Write the fitted model into ``folder`` in the framework's own data-only format
+        (Keras ``.keras``, XGBoost UBJSON, scikit-learn through skops; never pickle) and
+        return the file. The harness (``bench.artifacts``) adds the manifest and hashes.
+    load(path, params, threads) -> Adapter   (classmethod)
+        An adapter that can ``predict_proba`` from a file ``save`` wrote, loading only
+        what the format marks safe (Keras ``safe_mode``, skops' trusted types). Its
+        predictions are bit-identical to the saved model's on the same machine.
     uses_seed(params) -> bool   (classmethod)
         False when the trained model cannot depend on the seed (a convex problem solved
         deterministically, trees without sampling): reports then say "seed-independent"
@@ -60,6 +68,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -92,7 +101,10 @@ class TrainingLog:
                       that pass, evaluation excluded) and ``eval_s`` (validation evaluation
                       seconds, 0.0 when none) plus whatever the pass measured (``loss``,
                       ``val_accuracy`` ...); ``pass`` numbers them from 1
-    setup_s           seconds inside ``fit`` before the first pass (data conversion)
+    setup_s           seconds inside ``fit`` before the first pass (data conversion, the
+                      framework building its input pipeline)
+    teardown_s        seconds inside ``fit`` after the last pass (the framework shutting its
+                      input pipeline down)
     images_processed  training images processed over all passes (counting repeats), or None
                       where the training is not a sequence of passes over the data
     info              other facts worth recording (``converged``, ``iterations`` ...)
@@ -101,6 +113,7 @@ class TrainingLog:
     unit: str
     passes: list[dict] = field(default_factory=list)
     setup_s: float = 0.0
+    teardown_s: float = 0.0
     images_processed: int | None = None
     info: dict = field(default_factory=dict)
 
@@ -210,6 +223,18 @@ class Adapter:
     @classmethod
     def uses_seed(cls, params: dict[str, Any]) -> bool:
         return True
+
+    @classmethod
+    def can_save(cls) -> bool:
+        """Whether this adapter implements ``save`` and ``load`` (models of your own may not)."""
+        return cls.save is not Adapter.save and cls.load.__func__ is not Adapter.load.__func__
+
+    def save(self, folder) -> "Path":
+        raise NotImplementedError(f"{self.name} cannot save its fitted model")
+
+    @classmethod
+    def load(cls, path, params: dict[str, Any], threads: int | None = None) -> "Adapter":
+        raise NotImplementedError(f"{cls.name} cannot load a saved model")
 
 
 def pickled_size(obj: Any) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 
@@ -85,6 +86,23 @@ class XGBoostAdapter(Adapter):
             leaves += n_leaves
             splits += len(left) - n_leaves
         return ParamCount(leaves + splits, 0, f"{len(trees)} trees: {splits} split thresholds + {leaves} leaf values")
+
+    def save(self, folder):
+        path = Path(folder) / "model.ubj"
+        self.booster.save_model(path)
+        return path
+
+    @classmethod
+    def load(cls, path, params, threads=None):
+        import xgboost as xgb
+
+        adapter = cls(params)
+        adapter.booster = xgb.Booster()
+        adapter.booster.load_model(Path(path))
+        if threads:
+            adapter.booster.set_param("nthread", threads)
+        adapter.booster_params = {"device": "cpu"}
+        return adapter
 
     def serialized_size(self):
         return len(self.booster.save_raw("ubj"))

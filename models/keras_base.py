@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -38,12 +39,35 @@ def import_keras():
 
     os.environ["KERAS_BACKEND"] = "tensorflow"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    if "keras" in sys.modules:
+        import keras
+    else:
+        with _native_stderr_silenced():  # TensorFlow's C++ start-up chatter, printed past Python
+            import keras
 
     if "keras" in sys.modules and keras.backend.backend() != "tensorflow":
         raise RuntimeError(f"Keras was already imported with the {keras.backend.backend()!r} backend; "
                            "our adapters need tensorflow (start a fresh process)")
     return keras
+
+
+class _native_stderr_silenced:
+    """Point file descriptor 2 at /dev/null for a block (Python exceptions still propagate
+    and are reported normally afterwards)."""
+
+    def __enter__(self):
+        import sys
+
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    def __exit__(self, *exc):
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        return False
 
 
 def configure(device: str, threads: int | None, deterministic: bool = False) -> None:
@@ -127,8 +151,14 @@ class KerasAdapter(Adapter):
         p = self.params
         log_ = TrainingLog("epoch", images_processed=len(x) * p["epochs"])
         validation = (x_val, y_val) if x_val is not None and len(x_val) else None
+        epochs = _EpochLog(keras, log_, p["epochs"], log)
+        started = time.perf_counter()
         self.model.fit(x, y, batch_size=p["batch_size"], epochs=p["epochs"], validation_data=validation,
-                       shuffle=True, verbose=0, callbacks=[_EpochLog(keras, log_, p["epochs"], log)])
+                       shuffle=True, verbose=0, callbacks=[epochs])
+        # Keras builds its tf.data pipeline before the first epoch and tears it down after the
+        # last one, inside fit: on the clock, and reported as such
+        log_.setup_s = epochs.train_begin - started
+        log_.teardown_s = time.perf_counter() - epochs.train_end
         return log_
 
     def _compiled_forward(self):
@@ -166,6 +196,20 @@ class KerasAdapter(Adapter):
                 "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
                 "op_determinism": _op_determinism_enabled(tf)}
 
+    def save(self, folder):
+        path = Path(folder) / "model.keras"
+        self.model.save(path)
+        return path
+
+    @classmethod
+    def load(cls, path, params, threads=None):
+        keras = import_keras()
+        configure("cpu", threads)
+        adapter = cls(params)
+        # safe_mode: a .keras file that would run arbitrary code (a Lambda layer) is refused
+        adapter.model = keras.saving.load_model(Path(path), compile=False, safe_mode=True)
+        return adapter
+
     def serialized_size(self):
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "model.keras")
@@ -189,6 +233,12 @@ class _EpochLog:
 
     def __new__(cls, keras, training_log, epochs, log):
         class EpochLog(keras.callbacks.Callback):
+            def on_train_begin(self, logs=None):
+                self.train_begin = time.perf_counter()
+
+            def on_train_end(self, logs=None):
+                self.train_end = time.perf_counter()
+
             def on_epoch_begin(self, epoch, logs=None):
                 self.t0 = time.perf_counter()
                 self.eval_s = 0.0

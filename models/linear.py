@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -62,6 +63,22 @@ class LogisticRegressionAdapter(Adapter):
     @classmethod
     def static_param_count(cls, params):
         return 784 * 10 + 10
+
+    def save(self, folder):
+        from models import skops_io
+
+        return skops_io.dump(self.model, Path(folder) / "model.skops")
+
+    @classmethod
+    def load(cls, path, params, threads=None):
+        from models import skops_io
+
+        from sklearn.linear_model import LogisticRegression
+
+        adapter = cls(params)
+        adapter.model = skops_io.load(Path(path), expected=())  # skops trusts LogisticRegression itself
+        skops_io.require_type(path, adapter.model, LogisticRegression)
+        return adapter
 
     @classmethod
     def uses_seed(cls, params):

@@ -9,6 +9,10 @@ SVC's ranking of classes; scikit-learn deprecated ``SVC(probability=True)`` in 1
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
 from models import register
 from models.base import Adapter, ParamCount, Stopwatch, TrainingLog, pickled_size
 
@@ -26,18 +30,17 @@ class SVMAdapter(Adapter):
 
     def prepare(self, **settings):
         super().prepare(**settings)
-        from sklearn.calibration import CalibratedClassifierCV  # noqa: F401 - imported off the clock
+        from sklearn.calibration import CalibratedClassifierCV
         from sklearn.decomposition import PCA
+        from sklearn.frozen import FrozenEstimator
         from sklearn.svm import SVC
 
         seed = self.prepared["seed"]
         self.pca = PCA(self.params["n_components"], random_state=seed)
         self.svc = SVC(C=self.params["C"], gamma=self.params["gamma"], kernel="rbf", random_state=seed)
+        self.calibrated = CalibratedClassifierCV(FrozenEstimator(self.svc), method="temperature")
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=print):
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.frozen import FrozenEstimator
-
         if x_val is None or len(x_val) == 0:
             raise ValueError("svm needs a validation split to calibrate its probabilities")
         self.ensure_prepared(len(x))
@@ -45,15 +48,19 @@ class SVMAdapter(Adapter):
         training = TrainingLog("stage")
         watch = Stopwatch()
         with watch:
-            projected = self.pca.fit(x).transform(x)
+            self.pca.fit(x)
+            # randomized PCA leaves components_ a strided view; a loaded model gets a contiguous
+            # copy, and BLAS sums those differently: make both the same so that a saved and
+            # reloaded SVM predicts bit-identically
+            self.pca.components_ = np.ascontiguousarray(self.pca.components_)
+            projected = self.pca.transform(x)
         training.add(watch.take(), stage="PCA")
         log(f"PCA: {self.pca.n_components_} components keep {self.pca.explained_variance_ratio_.sum():.1%} of variance")
         with watch:
             self.svc.fit(projected, y)
         training.add(watch.take(), stage="SVC")
         log(f"SVC: {self.svc.support_vectors_.shape[0]} support vectors")
-        with watch:
-            self.calibrated = CalibratedClassifierCV(FrozenEstimator(self.svc), method="temperature")
+        with watch:  # FrozenEstimator: calibration fits the temperature only, not the SVC again
             self.calibrated.fit(self.pca.transform(x_val), y_val)
         training.add(watch.take(), stage="temperature scaling (validation split)")
         return training
@@ -69,6 +76,29 @@ class SVMAdapter(Adapter):
         total = pca + sv + dual + intercepts + 1
         return ParamCount(total, 0, f"PCA {pca} + support vectors {sv} + dual coefficients {dual} "
                                     f"+ intercepts {intercepts} + temperature 1")
+
+    TRUSTED = ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._TemperatureScaling")
+
+    def save(self, folder):
+        from models import skops_io
+
+        return skops_io.dump({"pca": self.pca, "calibrated": self.calibrated}, Path(folder) / "model.skops")
+
+    @classmethod
+    def load(cls, path, params, threads=None):
+        from models import skops_io
+
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.decomposition import PCA
+
+        parts = skops_io.load(Path(path), expected=cls.TRUSTED)
+        skops_io.require_type(path, parts, dict)
+        skops_io.require_type(path, parts.get("pca"), PCA)
+        skops_io.require_type(path, parts.get("calibrated"), CalibratedClassifierCV)
+        adapter = cls(params)
+        adapter.pca, adapter.calibrated = parts["pca"], parts["calibrated"]
+        adapter.svc = adapter.calibrated.estimator.estimator  # the SVC inside FrozenEstimator
+        return adapter
 
     def serialized_size(self):
         return pickled_size((self.pca, self.calibrated))

@@ -99,3 +99,21 @@ class LingeringAdapter(_Prior):
 
         atexit.register(time.sleep, 3600)
         return super().fit(x, y)
+
+
+@register
+class MissingFrameworkAdapter(_Prior):
+    """Saves like any model, but loading needs a framework this machine does not have."""
+
+    name = "fault-noframework"
+
+    def save(self, folder):
+        path = os.path.join(folder, "prior.npy")
+        np.save(path, self.prior)
+        return path
+
+    @classmethod
+    def load(cls, path, params, threads=None):
+        import framework_that_is_not_installed  # noqa: F401
+
+        raise AssertionError("unreachable")

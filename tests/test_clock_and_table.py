@@ -36,7 +36,7 @@ def test_fit_s_is_the_sum_of_the_passes_for_every_family(six_families, name):
     # data conversion): imports, graph building and compilation happened in prepare
     assert t["fit_s"] == pytest.approx(t["fit_wall_s"] - t["eval_s"])
     assert abs(t["unaccounted_s"]) <= max(0.25, 0.1 * t["fit_s"]), t
-    assert t["fit_s"] == pytest.approx(t["setup_s"] + t["pass_train_s"] + t["unaccounted_s"])
+    assert t["fit_s"] == pytest.approx(t["setup_s"] + t["pass_train_s"] + t["teardown_s"] + t["unaccounted_s"])
     assert t["prepare_s"] >= 0 and t["passes"] == len(six_families[name]["history"])
 
 
