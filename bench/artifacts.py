@@ -22,18 +22,11 @@ import numpy as np
 
 from bench import atomic, envinfo, records
 from bench.errors import BenchError
+from bench.sources import sha256_file
 
 MANIFEST = "model.json"
 SCHEMA = 1
 PROBE_IMAGES = 100
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def probe_digest(proba: np.ndarray) -> str:
