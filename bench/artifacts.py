@@ -65,6 +65,29 @@ def save(adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x
             "bytes": manifest["bytes"]}
 
 
+def store_files(results_dir: Path, pointer: dict, files: dict[str, bytes]) -> Path:
+    """Write a model folder that was saved elsewhere (a cluster worker) under
+    ``<results>/<pointer["path"]>``: the files must hold a manifest and a model file whose
+    sha256 is the record's. Written into a hidden folder and renamed, like ``save``."""
+    manifest = json.loads(files[MANIFEST]) if MANIFEST in files else {}
+    model = files.get(manifest.get("file", ""))
+    if model is None or hashlib.sha256(model).hexdigest() != pointer.get("sha256"):
+        raise BenchError(f"model files for {pointer.get('path')} arrived incomplete or changed (sha256 mismatch)")
+    final = Path(results_dir) / pointer["path"]
+    tmp = final.parent / f".{final.name}.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        for name, data in files.items():
+            if Path(name).name != name:
+                raise BenchError(f"model file name {name!r} is not a plain file name")
+            (tmp / name).write_bytes(data)
+        os.replace(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
 def read_manifest(folder: Path) -> dict:
     path = Path(folder) / MANIFEST
     try:

@@ -47,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
     run.add_argument("--resume", action="store_true",
                      help="skip jobs that already have an ok record with the same key in --out")
+    run.add_argument("--grid", action="append", default=[], metavar="MODEL.KEY=V1,V2,...",
+                     help="sweep a hyper-parameter: every combination of the --grid values (repeatable) x seeds "
+                          "x datasets is one job")
+    run.add_argument("--executor", default="local",
+                     help="local (one job at a time here, the default) or dask (a Dask cluster)")
+    run.add_argument("--workers", default=None,
+                     help="with --executor dask and no --scheduler: LocalCluster worker processes (default 1)")
+    run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="with --executor dask: an existing scheduler (workers need --nthreads 1)")
+    run.add_argument("--memory-limit", default=None, metavar="SIZE",
+                     help="resident memory bound per job, e.g. 4GiB (over it: killed, failed record); with dask "
+                          "the default is each worker's own memory limit")
     _add_job_options(run)
 
     base = sub.add_parser("baseline", help="write the accuracy baseline the check compares against")

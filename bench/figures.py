@@ -28,9 +28,37 @@ def confusion_sum(g) -> np.ndarray:
     return np.sum([np.asarray(c) for c in g["metrics.confusion"]], axis=0)
 
 
+def sweeps(group: tables.Group, rows: list[tables.Row]) -> dict[tuple[str, str], dict[str, list[tuple]]]:
+    """(model, swept parameter) -> series -> [(value, test %, std, val %)] for every numeric
+    hyper-parameter that takes two or more values among a model's rows (a grid). A series
+    holds the other swept parameters fixed; its name lists them."""
+    ok = group.ok
+    by_model: dict[str, list[tuple[dict, tables.Row]]] = {}
+    for r in rows:
+        params = ok[ok["row.key"] == r.key].iloc[-1]["job.params"]
+        by_model.setdefault(r.model, []).append((params if isinstance(params, dict) else {}, r))
+    out: dict = {}
+    for model, entries in by_model.items():
+        if len(entries) < 2:
+            continue
+        keys = sorted({k for p, _ in entries for k in p})
+        varied = [k for k in keys if len({repr(p.get(k)) for p, _ in entries}) > 1]
+        for k in varied:
+            if not all(isinstance(p.get(k), (int, float)) and not isinstance(p.get(k), bool) for p, _ in entries):
+                continue
+            series: dict[str, list[tuple]] = {}
+            for p, r in entries:
+                name = " ".join(f"{o}={p.get(o)}" for o in varied if o != k)
+                series.setdefault(name, []).append((float(p[k]), r.values["accuracy"], r.stds.get("accuracy"),
+                                                    r.values.get("val_accuracy")))
+            if any(len(points) > 1 for points in series.values()):
+                out[(model, k)] = series
+    return out
+
+
 def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader) -> dict:
     """Draw the group's figures; returns {"pareto": path, "f1": path, "pvalues": path,
-    row key: {kind: path}}."""
+    "sweeps": [path, ...], row key: {kind: path}}."""
     ok = group.ok
     out: dict = {}
     title = group.title
@@ -40,6 +68,10 @@ def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_l
             [r.label for r in usable], [r.values["infer_ips"] for r in usable],
             [r.values["accuracy"] for r in usable],
             f"Accuracy vs inference throughput — {title}", plots_dir / f"{group.slug}-pareto.png")
+    for (model, param), series in sweeps(group, rows).items():
+        out.setdefault("sweeps", []).append(plots.accuracy_vs_parameter(
+            param, series, f"{model}: accuracy vs {param} — {title}",
+            plots_dir / f"{group.slug}-{model}-{param}-sweep.png"))
     f1 = per_class_f1(group, rows)
     out["f1"] = plots.per_class_f1([r.label for r in rows], [f1[r.key] for r in rows], f"Per-class F1 — {title}",
                                    plots_dir / f"{group.slug}-f1.png")

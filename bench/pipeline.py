@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.errors import BenchError
 from bench.data import Dataset, load as load_dataset
 from bench.preprocess import Prepared, prepare as split_dataset
 from bench.profiles import PROFILES
@@ -40,6 +41,9 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
     adapter = models.get(job["model"])(job["params"])
     dataset = load_dataset(job["dataset"])
     s = dataset.splits
+    if job.get("data_digest") and s.digest() != job["data_digest"]:  # e.g. another file on a cluster worker
+        raise BenchError(f"dataset {job['dataset']} here has content digest {s.digest()[:12]}, the suite planned "
+                         f"{job['data_digest'][:12]}: not the same data")
     prep = split_dataset(s.x_train, s.y_train, s.x_test, s.y_test, PROFILES[job["profile"]].split)
     x_train, x_val, x_test = prep.views(adapter.view)
     sizes = prep.sizes()

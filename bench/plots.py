@@ -15,7 +15,7 @@ from bench import atomic
 
 DPI = 100
 FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4),
-            "pvalues": (7.5, 6.2)}
+            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6)}
 
 
 def _pyplot():
@@ -206,5 +206,34 @@ def pvalue_heatmap(labels: list[str], pvalues, title: str, path: Path, alpha: fl
     ax.set_yticks(range(k), labels)
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label=f"p (Holm); outlined: < {alpha:g}")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def accuracy_vs_parameter(param: str, series: dict[str, list[tuple]], title: str, path: Path) -> Path:
+    """Accuracy (%) against one swept hyper-parameter: per series (the other swept values)
+    test accuracy (solid, ± std over seeds as error bars) and validation accuracy (dashed);
+    a log x axis when the values are positive and span a factor of 10 or more."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIGSIZES["sweep"])
+    xs_all = []
+    for i, (label, points) in enumerate(sorted(series.items())):
+        points = sorted(points)
+        xs = [p[0] for p in points]
+        xs_all += xs
+        color = f"C{i % 10}"
+        ax.errorbar(xs, [p[1] for p in points], yerr=[p[2] or 0.0 for p in points], color=color, marker="o",
+                    ms=4, capsize=3, label=f"{label} test" if label else "test")
+        val = [(x, p[3]) for x, p in zip(xs, points) if p[3] is not None]
+        if val:
+            ax.plot([v[0] for v in val], [v[1] for v in val], color=color, ls="--", marker="x", ms=4,
+                    label=f"{label} validation" if label else "validation")
+    if xs_all and min(xs_all) > 0 and max(xs_all) / min(xs_all) >= 10:
+        ax.set_xscale("log")
+    ax.set_xlabel(param)
+    ax.set_ylabel("accuracy %")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     return _save(fig, path)

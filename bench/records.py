@@ -25,7 +25,7 @@ REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", 
             "timing", "history", "env"}
 JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
 KEEP_WHOLE = {"env", "job.params", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
-              "outcomes"}
+              "outcomes", "where"}
 OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
 
 
@@ -63,7 +63,7 @@ def empty(run_id: str, job: dict, status: str, error: str | None = None) -> dict
 
 
 def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str | None = None,
-            detail: list[str] | None = None) -> dict:
+            detail: list[str] | None = None, where: dict | None = None) -> dict:
     """THE record of a job without a result (``failed``, ``timeout``, ``skipped``), complete
     with the environment and times; every place that gives up on a job builds it here."""
     from bench import envinfo
@@ -73,6 +73,8 @@ def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str 
         rec["started_at"] = started_at
     if detail:
         rec["error_detail"] = list(detail)[-15:]
+    if where:
+        rec["where"] = dict(where)
     rec["env"] = envinfo.capture()
     rec["finished_at"] = now_iso()
     return rec

@@ -74,6 +74,7 @@ def environment_lines(group: tables.Group) -> list[str]:
     lines = [f"- CPU: {env.get('cpu', '?')}, {env.get('cores', '?')} cores, {env.get('memory_gib', '?')} GiB RAM"]
     gpus = env.get("gpus") or []
     lines.append(f"- GPU: {', '.join(x['name'] for x in gpus) if gpus else 'none'}")
+    lines.append("- Ran on: " + "; ".join(where_lines(f)))
     versions = list(dict.fromkeys(f["row.provenance"]))
     if len(versions) == 1:
         lines.append(f"- Code and libraries: {versions[0]}")
@@ -81,6 +82,21 @@ def environment_lines(group: tables.Group) -> list[str]:
         lines.append(f"- Code and libraries: {len(versions)} versions in this table, oldest first:")
         lines += [f"  - {v}" for v in versions]
     return lines
+
+
+def where_lines(frame) -> list[str]:
+    """Each (host, executor, jobs side by side) the records ran with, with how many records."""
+    seen: dict[str, int] = {}
+    for w in frame["where"] if "where" in frame.columns else [None] * len(frame):
+        if not isinstance(w, dict) or not w:
+            seen["unrecorded: made before records said where they ran"] = seen.get(
+                "unrecorded: made before records said where they ran", 0) + 1
+            continue
+        n = tables.side_by_side(w)
+        text = (f"host {w.get('host', 'unrecorded')}, {w.get('executor', 'local')} executor, "
+                + ("alone" if n == 1 else f"{n} jobs side by side"))
+        seen[text] = seen.get(text, 0) + 1
+    return [f"{text} ({n} record{'s' if n > 1 else ''})" for text, n in seen.items()]
 
 
 def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]:
@@ -93,12 +109,16 @@ def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]
     for r in rows:
         last = ok[ok["row.key"] == r.key].iloc[-1]
         flags = r.label.split(" ")[1:]
-        sets = [f"--set {r.model}.{f}" for f in flags if not f.startswith(("threads=", "infer-batch=", "min-repeats="))]
-        key = (last["row.threads"], last["row.protocol"], bool(last["row.deterministic"]), r.n)
+        sets = [f"--set {r.model}.{f}" for f in flags
+                if "=" in f and not f.startswith(("threads=", "infer-batch=", "min-repeats=", "["))]
+        key = (last["row.threads"], last["row.protocol"], bool(last["row.deterministic"]), r.n,
+               int(last["row.side_by_side"]))
         settings.setdefault(key, []).append((r.model, sets))
     commands = []
-    for (threads, protocol, deterministic, n), entries in sorted(settings.items(), key=str):
+    for (threads, protocol, deterministic, n, shared), entries in sorted(settings.items(), key=str):
         common = _setting_flags(group, threads, protocol, deterministic, n)
+        if shared > 1:  # timed side by side: the same number of jobs per host reproduces it
+            common += f" --executor dask --workers {shared}"
         plain = sorted({m for m, sets in entries if not sets})
         if plain:
             if plain == sorted(models.DEFAULT_SUITE):
@@ -182,6 +202,8 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
                 figs = figures.draw(group, rows, plots_dir, dataset_loader)
                 out += _image(figs, "pareto", "accuracy vs inference throughput", out_dir)
                 out += _image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
+                for path in figs.get("sweeps", []):
+                    out += [f"![accuracy against a swept hyper-parameter]({path.relative_to(out_dir).as_posix()})", ""]
             out += [class_tables(group, rows), ""]
             if plots_dir is not None:
                 out += _image(figs, "f1", "per-class F1", out_dir)

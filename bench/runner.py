@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ class Job:
     data_digest: str | None = None
     threads: int | None = None  # the CPU thread budget given to every framework
     inference: dict | None = None  # the inference protocol (``InferenceProtocol.as_dict``)
+    tag: str = ""  # the swept values of a grid point, for people (``lr=0.003 epochs=6``)
 
     def key(self) -> tuple:
         """What makes two runs the same job (``--resume`` compares this)."""
@@ -57,10 +59,11 @@ class Job:
         return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
                 "device": self.device, "seed": self.seed, "params": self.params,
                 "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
-                "threads": self.threads, "inference": self.inference}
+                "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest}
 
     def title(self) -> str:
-        return f"{self.model} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
+        name = f"{self.model} {self.tag}" if self.tag else self.model
+        return f"{name} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
 
 
 def parse_value(raw: str, default, where: str):
@@ -95,6 +98,41 @@ def parse_overrides(items: list[str], model_names: list[str]) -> dict[str, dict[
     return out
 
 
+def parse_grid(items: list[str], model_names: list[str]) -> dict[str, dict[str, list[str]]]:
+    """``["cnn-small.lr=1e-3,3e-3"]`` -> ``{"cnn-small": {"lr": ["1e-3", "3e-3"]}}`` (text)."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for item in items:
+        target, sep, raw = item.partition("=")
+        model, dot, key = target.rpartition(".")
+        values = [v.strip() for v in raw.split(",")]
+        if not sep or not dot or not model or not key or not all(values):
+            raise BenchError(f"--grid {item!r}: expected MODEL.KEY=V1,V2,..., e.g. cnn-small.lr=1e-3,3e-3")
+        if model not in model_names:
+            raise BenchError(f"--grid {item!r}: model {model!r} is not in this run; models: {', '.join(model_names)}")
+        if key in out.get(model, {}):
+            raise BenchError(f"--grid {item!r}: {model}.{key} is swept twice; give its values in one --grid")
+        if len(set(values)) != len(values):
+            raise BenchError(f"--grid {item!r}: a value is repeated")
+        out.setdefault(model, {})[key] = values
+    return out
+
+
+def expand_grid(cls, base: dict, sweep: dict[str, list[str]], fixed: dict[str, str]) -> list[dict]:
+    """Every combination of ``sweep``'s values on top of ``base`` (typed like the defaults),
+    in the order given; ``[base]`` when nothing is swept."""
+    import itertools
+
+    for key in sweep:
+        if key not in base:
+            raise BenchError(f"--grid {cls.name}.{key}: unknown hyper-parameter; "
+                             f"{cls.name} has: {', '.join(sorted(base))}")
+        if key in fixed:
+            raise BenchError(f"{cls.name}.{key} is given by both --set and --grid; give it once")
+    keys = list(sweep)
+    typed = [[parse_value(v, base[k], f"--grid {cls.name}.{k}") for v in sweep[k]] for k in keys]
+    return [{**base, **dict(zip(keys, combo))} for combo in itertools.product(*typed)]
+
+
 def resolve_params(cls, profile: str, overrides: dict[str, str]) -> dict:
     """The adapter's defaults for ``profile`` with the user's overrides applied and typed."""
     params = dict(cls.defaults[profile])
@@ -120,10 +158,13 @@ def record_key(rec: dict) -> tuple:
 
 
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
-         digests: dict | None = None, threads: int | None = None, inference: dict | None = None) -> list[Job]:
+         digests: dict | None = None, threads: int | None = None, inference: dict | None = None,
+         grid: list[str] | None = None) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
-    model and device for seed 0, then seed 1 ...), so that drift of the machine over a long
-    suite spreads over all models instead of reading as one model's seed-to-seed variance.
+    model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
+    over a long suite spreads over all models instead of reading as one model's seed-to-seed
+    variance. ``grid`` (``MODEL.KEY=V1,V2``) sweeps the Cartesian product of its values; each
+    point is its own parameter set (own hash, own leaderboard row, own ``--resume`` key).
 
     ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
     the GPU jobs anyway, marked to be recorded as ``skipped`` with the reason.
@@ -136,18 +177,23 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
         raise BenchError("--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all")
     classes = [models.get(name) for name in model_names]
     by_model = parse_overrides(overrides, [c.name for c in classes])
-    params = {cls.name: resolve_params(cls, profile, by_model.get(cls.name, {})) for cls in classes}
+    sweeps = parse_grid(grid or [], [c.name for c in classes])
+    params = {cls.name: expand_grid(cls, resolve_params(cls, profile, by_model.get(cls.name, {})),
+                                    sweeps.get(cls.name, {}), by_model.get(cls.name, {})) for cls in classes}
     wanted = ("cpu", "gpu") if device == "all" else (device,)
     jobs = []
     for seed in seeds:
         for dataset in datasets:
             for cls in classes:
-                for dev in wanted:
-                    if dev not in cls.devices:
-                        continue  # e.g. scikit-learn models have no GPU path
-                    skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
-                    jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, params[cls.name], skip,
-                                    deterministic, (digests or {}).get(dataset), threads, inference))
+                for point in params[cls.name]:
+                    for dev in wanted:
+                        if dev not in cls.devices:
+                            continue  # e.g. scikit-learn models have no GPU path
+                        skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
+                        tag = " ".join(f"{k}={point[k]:g}" if isinstance(point[k], float) else f"{k}={point[k]}"
+                                       for k in sweeps.get(cls.name, {}))
+                        jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
+                                        deterministic, (digests or {}).get(dataset), threads, inference, tag))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs
@@ -174,17 +220,24 @@ class Outcome:
     seconds: float
 
 
-def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print, save_model: bool = True) -> Outcome:
+def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model: bool = True,
+            where: dict | None = None, memory_limit: int | None = None, should_stop=None) -> Outcome:
     """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``: the
-    worker's own, or (when it died, or ran past ``timeout_s`` without writing one) a
-    ``failed``/``timeout`` record written here."""
+    worker's own, or (when it died, ran past ``timeout_s``, or its memory passed
+    ``memory_limit`` bytes of resident memory, counted over its process tree) a
+    ``failed``/``timeout`` record written here.
+
+    ``on_line(elapsed_s, text)`` gets the worker's progress lines; ``where`` (executor,
+    worker address) goes into the record; ``should_stop()``, polled about once a second,
+    stops the job like Ctrl-C does (``KeyboardInterrupt``, no record)."""
     run_id = records.new_run_id()
     started = records.now_iso()
+    where = {"host": socket.gethostname(), "executor": "local", **(where or {})}
     if job.skip_reason:
-        rec = records.problem(run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started)
+        rec = records.problem(run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started, where=where)
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
     spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "runs_dir": str(runs_dir),
-            "save_model": save_model}
+            "save_model": save_model, "where": where, "parent_pid": os.getpid()}
     t0 = time.monotonic()
     tail: list[str] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -192,10 +245,13 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print, save_model: 
         spec_path = fh.name
     proc = None
     try:
+        env = {**child_env(job.device, job.threads), "BENCH_EXECUTOR": where["executor"]}
         proc = subprocess.Popen([sys.executable, "-m", "bench.worker", spec_path], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=child_env(job.device, job.threads),
+                                stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
-        timed_out = _pump(proc, t0 + timeout_s, tail, t0, echo)
+        ended = _pump(proc, t0 + timeout_s, tail, t0, on_line, memory_limit, should_stop)
+        if ended == "stopped":
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         if proc is not None:
             _stop_group(proc)
@@ -208,13 +264,18 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, echo=print, save_model: 
     if path is not None:  # the worker's record stands, even when it landed at the deadline
         rec = records.read(path)
         return Outcome(job, rec["status"], rec, path, seconds)
-    if timed_out:
+    if ended == "timeout":
         status, error = "timeout", f"timed out after {timeout_s:g}s; process group killed"
+    elif ended == "memory":
+        status, error = "failed", (f"out of memory: the job's resident memory passed its limit of "
+                                   f"{memory_limit / 2**30:.2f} GiB; process group killed")
     else:
         status = "failed"
         error = f"worker exited with code {proc.returncode} without a record" + (
             f" (signal {signal.Signals(-proc.returncode).name})" if proc.returncode and proc.returncode < 0 else "")
-    rec = records.problem(run_id, job.as_dict(), status, error, started_at=started, detail=tail)
+        if proc.returncode == -signal.SIGKILL:
+            error += "; killed from outside, often the kernel's out-of-memory killer"
+    rec = records.problem(run_id, job.as_dict(), status, error, started_at=started, detail=tail, where=where)
     return Outcome(job, status, rec, records.write(runs_dir, rec), seconds)
 
 
@@ -228,9 +289,30 @@ def _remove_partial_files(runs_dir: Path, run_id: str) -> None:
         part.unlink(missing_ok=True)
 
 
-def _pump(proc, deadline: float, tail: list[str], t0: float, echo) -> bool:
-    """Echo the child's output line by line with elapsed time until it exits; True if it
-    ran past ``deadline`` (its process group is then killed).
+def tree_rss(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants (Linux ``/proc``; 0 elsewhere)."""
+    total, todo, seen = 0, [pid], set()
+    page = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        try:
+            total += int(Path(f"/proc/{p}/statm").read_text().split()[1]) * page
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def _pump(proc, deadline: float, tail: list[str], t0: float, on_line, memory_limit: int | None = None,
+          should_stop=None) -> str | None:
+    """Pass the child's output on line by line with elapsed time until it exits. Returns
+    ``None`` when it exited by itself, ``"timeout"`` when it ran past ``deadline``,
+    ``"memory"`` when its process tree held more than ``memory_limit`` resident bytes
+    (both: its process group is killed), ``"stopped"`` when ``should_stop()`` said so.
 
     Reads whatever bytes are ready (``os.read`` after ``select``), never a blocking
     ``readline``: a child that prints half a line and hangs still meets its deadline."""
@@ -241,23 +323,33 @@ def _pump(proc, deadline: float, tail: list[str], t0: float, echo) -> bool:
     sel = selectors.DefaultSelector()
     sel.register(fd, selectors.EVENT_READ)
     pending = b""
+    next_poll = 0.0
 
     def emit(raw: bytes) -> None:
         line = raw.decode("utf-8", "replace").rstrip()
         tail.append(line)
         del tail[:-50]
-        if _worth_showing(line):
-            echo(f"    [{time.monotonic() - t0:6.1f}s] {line}")
+        if on_line is not None and _worth_showing(line):
+            on_line(time.monotonic() - t0, line)
 
     try:
         while True:
-            remaining = deadline - time.monotonic()
+            now = time.monotonic()
+            remaining = deadline - now
             if remaining <= 0:
                 if pending:  # the half line a hung child left is part of its story
                     emit(pending)
                 _kill_group(proc)
-                return True
-            if not sel.select(timeout=min(remaining, 1.0)):
+                return "timeout"
+            if now >= next_poll:  # about once a second: the memory bound and the stop flag
+                next_poll = now + 0.5
+                if memory_limit and tree_rss(proc.pid) > memory_limit:
+                    tail.append(f"resident memory {tree_rss(proc.pid) / 2**30:.2f} GiB > limit")
+                    _kill_group(proc)
+                    return "memory"
+                if should_stop is not None and should_stop():
+                    return "stopped"
+            if not sel.select(timeout=min(remaining, 0.5)):
                 continue
             try:
                 chunk = os.read(fd, 65536)
@@ -275,8 +367,8 @@ def _pump(proc, deadline: float, tail: list[str], t0: float, echo) -> bool:
             proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
         except subprocess.TimeoutExpired:
             _kill_group(proc)
-            return True
-        return False
+            return "timeout"
+        return None
     finally:
         sel.close()
 
@@ -321,11 +413,12 @@ def check_writable(runs_dir: Path) -> None:
 
 
 class Interrupted(Exception):
-    """The suite was stopped by Ctrl-C or SIGTERM; ``outcomes`` are the finished jobs."""
+    """The suite stopped before its end: Ctrl-C or SIGTERM (``exit_code`` 130), or an
+    executor that lost its cluster (``exit_code`` 1); ``outcomes`` are the finished jobs."""
 
-    def __init__(self, outcomes: list[Outcome], pending: int):
-        super().__init__(f"interrupted with {pending} job(s) not finished")
-        self.outcomes, self.pending = outcomes, pending
+    def __init__(self, outcomes: list[Outcome], pending: int, reason: str = "interrupted", exit_code: int = 130):
+        super().__init__(f"{reason} with {pending} job(s) not finished")
+        self.outcomes, self.pending, self.reason, self.exit_code = outcomes, pending, reason, exit_code
 
 
 def _sigterm_as_interrupt(signum, frame):
@@ -337,32 +430,57 @@ def done_keys(runs_dir: Path) -> dict[tuple, str]:
     return {record_key(r): r["run_id"] for r in records.read_all(runs_dir) if r["status"] == "ok"}
 
 
-def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False,
-              save_models: bool = True) -> list[Outcome]:
-    """Run ``jobs`` one at a time, echoing progress; returns every outcome.
+def store(finished, runs_dir: Path) -> Outcome:
+    """Keep one finished job: the local executor's worker already wrote its record; a
+    remote one's record (and model files) arrive here and are written atomically, the
+    model folder first, so a record never points at a missing model."""
+    if finished.path is not None:
+        return Outcome(finished.job, finished.record["status"], finished.record, finished.path, finished.seconds)
+    rec = finished.record
+    if rec.get("artifact") and finished.files:
+        from bench import artifacts
 
-    Raises ``Interrupted`` (carrying the finished outcomes) on Ctrl-C or SIGTERM.
+        artifacts.store_files(runs_dir.parent, rec["artifact"], finished.files)
+    return Outcome(finished.job, rec["status"], rec, records.write(runs_dir, rec), finished.seconds)
+
+
+def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False,
+              save_models: bool = True, executor=None, progress=None) -> list[Outcome]:
+    """Run ``jobs`` on ``executor`` (default: one at a time here), keep every record as it
+    arrives and report progress; returns every outcome.
+
+    The suite owns resume, signals and records; the executor only runs jobs. Raises
+    ``Interrupted`` (carrying the finished outcomes) on Ctrl-C or SIGTERM, or when the
+    executor lost its cluster.
     """
+    from bench import executors, progress as progress_mod
+
     check_writable(runs_dir)
     done = done_keys(runs_dir) if resume else {}
+    executor = executor or executors.LocalExecutor()
+    progress = progress or progress_mod.Plain(echo)
+    todo = []
+    for i, job in enumerate(jobs, start=1):
+        if job.key() in done:
+            progress.skipped(i, len(jobs), job, done[job.key()])
+        else:
+            todo.append((i, job))
+    progress.begin(len(jobs), todo, parallel=getattr(executor, "parallel", False))
     outcomes: list[Outcome] = []
-    suite_t0 = time.monotonic()
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     try:
-        for i, job in enumerate(jobs, start=1):
-            head = f"[{i}/{len(jobs)}] {job.title()}"
-            if job.key() in done:
-                echo(f"{head}  already done (record {done[job.key()]}), skipped by --resume")
-                continue
-            echo(f"{head}  (suite {time.monotonic() - suite_t0:.0f}s)")
-            try:
-                out = run_job(job, runs_dir, timeout_s, echo, save_models)
-            except KeyboardInterrupt:
-                raise Interrupted(outcomes, len(jobs) - i + 1) from None
+        for finished in executor.run(todo, runs_dir, timeout_s, save_models, progress):
+            out = store(finished, runs_dir)
             outcomes.append(out)
-            echo(f"    -> {summary_line(out)}")
+            progress.finished(finished.index, out)
+    except KeyboardInterrupt:
+        executor.cancel()
+        raise Interrupted(outcomes, len(todo) - len(outcomes)) from None
+    except executors.ExecutorLost as lost:
+        raise Interrupted(outcomes, len(todo) - len(outcomes), str(lost), exit_code=1) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
+        progress.close()
     return outcomes
 
 

@@ -1,7 +1,9 @@
 """A suite from the command line to published results, in four steps with one job each:
 
     request = validate(...)   every option checked and typed, before anything is fetched
-    jobs    = plan(request)   datasets fetched and verified once, jobs expanded (seed-major)
+    connect(request)          the executor started (a Dask cluster: workers checked)
+    jobs    = plan(request)   datasets fetched and verified once, jobs expanded (seed-major,
+                              grids as Cartesian products)
     outcomes = run(request, jobs)   one subprocess per job; Ctrl-C keeps what finished
     publish(request, outcomes)      the leaderboard of the results folder, and a summary
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import shlex
 import signal
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.errors import BenchError
@@ -35,6 +37,9 @@ class Request:
     deterministic: bool
     has_gpu: bool
     save_models: bool = True
+    grid: list[str] = field(default_factory=list)
+    executor: object = None  # bench.executors.LocalExecutor or DaskExecutor
+    threads_given: bool = True
 
     @property
     def runs_dir(self) -> Path:
@@ -68,24 +73,43 @@ def positive_float(raw, flag: str):
 def validate(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
              out: Path, resume: bool = False) -> Request:
     """Check and type every option of a training command; ``BenchError`` on the first bad one."""
-    from bench import envinfo, runner
+    from bench import envinfo, executors, runner
     from bench.profiles import PROFILES
 
     if profile_name not in PROFILES:
         raise BenchError(f"unknown profile {profile_name!r}; choose from: {', '.join(PROFILES)}")
     profile = PROFILES[profile_name]
-    threads = positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
+    threads = positive_int(args.threads, "--threads", allow_none=True)
     timeout = float(positive_int(args.timeout, "--timeout", allow_none=True) or profile.timeout_s)
     inference = profile.inference.overridden(
         positive_int(args.infer_batch, "--infer-batch", allow_none=True),
         positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
         positive_float(args.infer_min_seconds, "--infer-min-seconds"))
+    grid = list(getattr(args, "grid", None) or [])
+    executor = executors.make(getattr(args, "executor", None) or "local",
+                              positive_int(getattr(args, "workers", None) or 1, "--workers"),
+                              getattr(args, "scheduler", None),
+                              executors.parse_size(getattr(args, "memory_limit", None), "--memory-limit"))
     has_gpu = runner.gpu_available()
-    runner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu)  # bad names, --set, device: fail now
+    # bad names, --set, --grid, device: fail now (a cluster's GPUs are counted once connected)
+    runner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu or executor.name != "local",
+                grid=grid)
     runner.check_writable(out / "runs")
-    return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads, timeout,
-                   inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
-                   not getattr(args, "no_save_models", False))
+    return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
+                   timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
+                   not getattr(args, "no_save_models", False), grid, executor, threads is not None)
+
+
+def connect(req: Request) -> None:
+    """Start the executor; on a cluster, take the thread budget and GPU presence from its
+    workers (unless ``--threads`` was given)."""
+    start = getattr(req.executor, "start", None)
+    if start is None:
+        return
+    start()
+    if not req.threads_given:
+        req.threads = req.executor.default_threads()
+    req.has_gpu = req.executor.has_gpu()
 
 
 def plan(req: Request) -> list:
@@ -107,27 +131,30 @@ def plan(req: Request) -> list:
         print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
     return runner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
                        req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
-                       inference=req.inference)
+                       inference=req.inference, grid=req.grid)
 
 
 def run(req: Request, jobs: list) -> list:
     """Run the jobs; on Ctrl-C or SIGTERM publish what finished, print the resume command
     and exit 130."""
-    from bench import report, runner
+    from bench import progress, report, runner
 
     print(f"{len(jobs)} job(s), {req.threads} thread(s) each, records -> {req.runs_dir}")
+    if req.executor is not None and req.executor.name != "local":
+        print(req.executor.describe())
     # A shell starts background jobs with SIGINT ignored, and children inherit that; the
     # suite must still stop on Ctrl-C (or a test's SIGINT) however it was started.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return runner.run_suite(jobs, req.runs_dir, req.timeout_s, resume=req.resume, save_models=req.save_models)
+        return runner.run_suite(jobs, req.runs_dir, req.timeout_s, resume=req.resume, save_models=req.save_models,
+                                executor=req.executor, progress=progress.choose())
     except runner.Interrupted as stop:
         report.write_leaderboard(req.out)
         again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
-        print(f"\ninterrupted: {len(stop.outcomes)} finished job(s) kept in {req.runs_dir}, no record written for "
-              f"the interrupted one; {stop.pending} job(s) not done.\nresume with: python -m bench {again} --resume",
-              file=sys.stderr)
-        raise SystemExit(130) from None
+        print(f"\n{stop.reason}: {len(stop.outcomes)} finished job(s) kept in {req.runs_dir}, no record written "
+              f"for the unfinished ones; {stop.pending} job(s) not done.\nresume with: python -m bench {again} "
+              f"--resume", file=sys.stderr)
+        raise SystemExit(stop.exit_code) from None
     finally:
         signal.signal(signal.SIGINT, previous)
 
@@ -147,7 +174,11 @@ def execute(args, names: list[str], datasets: list[str], profile_name: str, devi
             out: Path, resume: bool = False) -> list:
     """validate -> plan -> run -> publish; returns the outcomes."""
     req = validate(args, names, datasets, profile_name, device, n_seeds, out, resume)
-    jobs = plan(req)
-    outcomes = run(req, jobs)
+    try:
+        connect(req)
+        jobs = plan(req)
+        outcomes = run(req, jobs)
+    finally:
+        req.executor.close()
     publish(req, outcomes)
     return outcomes

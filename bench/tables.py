@@ -72,7 +72,7 @@ def with_row_keys(df):
     """``df`` with the columns that decide rows and tables (``row.*``, ``env.cpu``)."""
     df = df.copy()
     for col in ("job.threads", "threads.requested", "job.inference", "timing.inference_protocol",
-                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra"):
+                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra", "where"):
         if col not in df.columns:
             df[col] = None
     for key in ("cpu", "commit", "dirty", "libraries"):  # records keep ``env`` as one dict
@@ -84,12 +84,20 @@ def with_row_keys(df):
                           for p, q in zip(df["job.inference"], df["timing.inference_protocol"])]
     df["row.params_hash"] = [records.params_hash(p) for p in df["job.params"]]
     df["row.deterministic"] = [bool(d) if d == d and d is not None else False for d in df["job.deterministic"]]
-    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}" for m, h, t, p, d in zip(
-        df["job.model"], df["row.params_hash"], df["row.threads"], df["row.protocol"], df["row.deterministic"])]
+    df["row.side_by_side"] = [side_by_side(w) for w in df["where"]]
+    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}|{c}" for m, h, t, p, d, c in zip(
+        df["job.model"], df["row.params_hash"], df["row.threads"], df["row.protocol"], df["row.deterministic"],
+        df["row.side_by_side"])]
     df["env.cpu"] = [c if isinstance(c, str) and c else "unknown CPU" for c in df["env.cpu"]]
     df["row.provenance"] = [_provenance(c, d, lib) for c, d, lib in zip(df["env.commit"], df["env.dirty"],
                                                                         df["env.libraries"])]
     return df
+
+
+def side_by_side(where) -> int:
+    """How many jobs shared the host while this one ran (1: alone, as the local executor runs)."""
+    n = where.get("jobs_per_host") if isinstance(where, dict) else None
+    return int(n) if isinstance(n, (int, float)) and n == n and n >= 1 else 1
 
 
 def _provenance(commit, dirty, libraries) -> str:
@@ -178,7 +186,8 @@ def _infer_column(frame) -> str | None:
     return cols[0] if cols else None
 
 
-def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol) -> str:
+def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol,
+           shared: int = 1, common_shared: int = 1) -> str:
     """The model name plus what differs from its defaults and from the table's usual settings."""
     import models
     from bench.errors import BenchError
@@ -191,6 +200,8 @@ def _label(model: str, params: dict, profile: str, threads, protocol: str, commo
              for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
     if threads != common_threads:
         parts.append(f"threads={threads}")
+    if shared != common_shared:
+        parts.append(f"[{shared} jobs/host]" if shared > 1 else "[alone]")
     if protocol != common_protocol:
         p = json.loads(protocol) if protocol else {}
         parts.append(f"infer-batch={p.get('large_batch')}, min-repeats={p.get('large', {}).get('min_repeats')}")
@@ -215,6 +226,7 @@ def row_stats(group: Group) -> list[Row]:
     infer = _infer_column(ok)
     common_threads = Counter(ok["row.threads"]).most_common(1)[0][0]
     common_protocol = Counter(ok["row.protocol"]).most_common(1)[0][0]
+    common_shared = Counter(ok["row.side_by_side"]).most_common(1)[0][0]
     rows = []
     for key, g in ok.groupby("row.key", sort=True):
         g = g.sort_values("job.seed")
@@ -228,7 +240,7 @@ def row_stats(group: Group) -> list[Row]:
         published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
         row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], group.profile,
                                                  last["row.threads"], last["row.protocol"], common_threads,
-                                                 common_protocol),
+                                                 common_protocol, last["row.side_by_side"], common_shared),
                   last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
                   provenance=sorted(set(g["row.provenance"])),
                   published=100 * float(published.iloc[-1]) if len(published) else None)

@@ -64,6 +64,7 @@ def run(spec: dict) -> dict:
     rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
     if getattr(adapter, "published", None):
         rec["reference"] = dict(adapter.published)
+    rec["where"] = spec.get("where") or {}
     rec["env"] = envinfo.capture()
     rec["env"]["runtime"] = adapter.runtime_info()
     rec["threads"] = {"requested": job.get("threads"), **adapter.threads_used(),
@@ -76,11 +77,32 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temp files
 
 
+def die_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """Kill this job (its whole process group) once the process that started it is gone.
+
+    The runner starts each job in a session of its own, so nothing else would stop it when
+    a Dask worker is killed mid-job: the job would go on training, unseen, on a machine that
+    the cluster now gives to another job."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
     spec = json.loads(Path(argv[0]).read_text())
+    if spec.get("parent_pid"):
+        die_with_parent(int(spec["parent_pid"]))
     runs_dir = Path(spec["runs_dir"])
     try:
         rec = run(spec)

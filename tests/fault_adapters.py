@@ -4,7 +4,9 @@
 prints half a line and hangs; ``fault-linger`` writes its record, then its process lingers;
 ``fault-sleep`` sleeps far past any test timeout; ``fault-slow`` takes a few seconds and
 then predicts the training class frequencies (a real, if useless, classifier), leaving
-time to interrupt a suite mid-job.
+time to interrupt a suite mid-job (with ``FAULT_PID_DIR`` set, it leaves its pid there);
+``fault-killworker`` kills the Dask worker process running it (only under ``--executor
+dask``); ``fault-memory`` holds ``mib`` MiB of resident memory for a while.
 """
 
 import os
@@ -71,7 +73,41 @@ class SlowAdapter(_Prior):
     name = "fault-slow"
 
     def fit(self, x, y, **kw):
+        if os.environ.get("FAULT_PID_DIR"):
+            with open(os.path.join(os.environ["FAULT_PID_DIR"], str(os.getpid())), "w") as fh:
+                fh.write(str(os.getppid()))
         print("slow fit started", flush=True)
+        time.sleep(self.params["seconds"])
+        return super().fit(x, y)
+
+
+@register
+class WorkerKillingAdapter(_Prior):
+    """Kills the process that started its job when that is a Dask worker: a worker lost
+    mid-job, every time the job is tried."""
+
+    name = "fault-killworker"
+
+    def fit(self, x, y, **kw):
+        import signal
+
+        if os.environ.get("BENCH_EXECUTOR") == "dask":
+            print("killing my Dask worker", flush=True)
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(60)  # the job dies with its worker
+        return super().fit(x, y)
+
+
+@register
+class MemoryHogAdapter(_Prior):
+    """Touches ``mib`` MiB and holds it: past a ``--memory-limit`` the runner must kill it."""
+
+    name = "fault-memory"
+    defaults = {"full": {"mib": 1024, "seconds": 10.0}, "quick": {"mib": 1024, "seconds": 10.0}}
+
+    def fit(self, x, y, **kw):
+        self.hog = np.ones(self.params["mib"] * 2**20, dtype=np.uint8)
+        print(f"holding {self.params['mib']} MiB", flush=True)
         time.sleep(self.params["seconds"])
         return super().fit(x, y)
 

@@ -54,7 +54,7 @@ def test_crashing_worker_leaves_a_failed_record(tmp_path, monkeypatch):
     job = runner.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0, "max_iter": 10, "tol": 1e-4},
                      threads=1)
     monkeypatch.setattr(runner.sys, "executable", "/bin/false")
-    out = runner.run_job(job, tmp_path, timeout_s=60, echo=lambda _: None)
+    out = runner.run_job(job, tmp_path, timeout_s=60, on_line=None)
     assert out.status == "failed" and "exited with code 1 without a record" in out.record["error"]
     assert records.read(out.path)["status"] == "failed"
 
@@ -64,7 +64,7 @@ def test_job_past_its_timeout_is_killed_and_recorded(tmp_path):
                      {"epochs": 500, "batch_size": 32, "learning_rate": 1e-3, "schedule": "constant",
                       "hidden": 512, "dropout": 0.2}, threads=1)
     t0 = time.monotonic()
-    out = runner.run_job(job, tmp_path, timeout_s=15, echo=lambda _: None)
+    out = runner.run_job(job, tmp_path, timeout_s=15, on_line=None)
     assert out.status == "timeout" and time.monotonic() - t0 < 40
     assert records.read(out.path)["error"].startswith("timed out after 15s")
 
@@ -114,7 +114,7 @@ def test_device_all_records_gpu_jobs_as_skipped_without_gpu(tmp_path):
     jobs = runner.plan(["logreg", "xgboost"], ["digits"], "quick", "all", [0], [], has_gpu=False)
     assert [(j.model, j.device, j.skip_reason is not None) for j in jobs] == [
         ("logreg", "cpu", False), ("xgboost", "cpu", False), ("xgboost", "gpu", True)]
-    out = runner.run_job(jobs[2], tmp_path, timeout_s=60, echo=lambda _: None)
+    out = runner.run_job(jobs[2], tmp_path, timeout_s=60, on_line=None)
     assert out.status == "skipped" and "no GPU" in records.read(out.path)["error"]
 
 
@@ -141,9 +141,11 @@ def test_list_is_fast_and_imports_no_framework():
     assert proc.returncode == 0 and time.monotonic() - t0 < 5
     for name in ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep", "mnist", "csv:PATH"):
         assert name in proc.stdout
-    probe = ("import sys, bench.cli, bench.runner, bench.report, bench.data, bench.worker, models; "
+    probe = ("import sys, bench.cli, bench.runner, bench.report, bench.data, bench.worker, bench.executors, "
+             "bench.dask_executor, bench.progress, models; "
              "models.names(); "
-             "bad = [m for m in ('tensorflow', 'keras', 'xgboost', 'sklearn', 'matplotlib') if m in sys.modules]; "
+             "bad = [m for m in ('tensorflow', 'keras', 'xgboost', 'sklearn', 'matplotlib', 'dask', 'distributed', "
+             "'rich') if m in sys.modules]; "
              "print(bad)")
     import subprocess
     import sys
