@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--grid", action="append", default=[], metavar="MODEL.KEY=V1,V2,...",
                      help="sweep a hyper-parameter: every combination of the --grid values (repeatable) x seeds "
                           "x datasets is one job")
+    run.add_argument("--target", default=None, metavar="ACC",
+                     help="stop each model once its validation accuracy reaches ACC (e.g. 0.99), MLPerf style; "
+                          "models evaluated only at the end train as usual")
     run.add_argument("--executor", default="local",
                      help="local (one job at a time here, the default) or dask (a Dask cluster)")
     run.add_argument("--workers", default=None,
@@ -117,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="output folder (default results/)")
     report.add_argument("--format", default="md", help="md (LEADERBOARD.md + plots), csv, json or latex (booktabs)")
     report.add_argument("--no-plots", action="store_true", help="Markdown without figures")
+    report.add_argument("--tta-target", default="0.99",
+                        help="validation accuracy of the 'time to X (val)' column, as a fraction (default 0.99)")
     report.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"), default=None,
                         help="also update the leaderboard section of README.md (or PATH) between its markers")
     return p
@@ -280,10 +285,15 @@ def cmd_report(args) -> int:
         raise BenchError(f"unknown format {args.format!r}; choose from: {', '.join(report.FORMATS)}")
     if args.readme is not None and not args.readme.is_file():
         raise BenchError(f"--readme: no such file: {args.readme}")
+    target = positive_float(args.tta_target, "--tta-target")
+    if not 0 < target <= 1:
+        raise BenchError(f"--tta-target is a fraction in (0, 1], e.g. 0.99; got {args.tta_target!r}")
     recs = records.require(runs, "--runs")  # never rewrite a published leaderboard from nothing
-    print(f"leaderboard: {report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format)}")
+    print(f"leaderboard: {report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format, tta_target=target)}")
     if args.readme is not None:
-        report.update_readme(args.readme, records.load(runs, recs))
+        df = records.load(runs, recs)
+        df.attrs["tta_target"] = target
+        report.update_readme(args.readme, df)
         print(f"updated: {args.readme}")
     return 0
 

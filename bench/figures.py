@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import plots, tables
+from bench import measure, plots, tables
 
 GALLERY_SIZE = 32
 
@@ -72,6 +72,18 @@ def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_l
         out.setdefault("sweeps", []).append(plots.accuracy_vs_parameter(
             param, series, f"{model}: accuracy vs {param} — {title}",
             plots_dir / f"{group.slug}-{model}-{param}-sweep.png"))
+    curves = {}
+    for r in rows:  # seed 0's (or the first seed's) curve per row
+        first = ok[ok["row.key"] == r.key].sort_values("job.seed").iloc[0]
+        images = first.get("timing.images_processed")
+        final = first.get("metrics.val_accuracy")
+        curve = measure.accuracy_curve(first.get("history"), images if images == images else None,
+                                       final if final == final else None)
+        if curve:
+            curves[r.label] = [(c["train_s"], c["val_accuracy"]) for c in curve if c["train_s"] > 0]
+    if any(curves.values()):
+        out["tta"] = plots.time_to_accuracy({k: v for k, v in curves.items() if v}, group.tta_target,
+                                            f"Time to accuracy — {title}", plots_dir / f"{group.slug}-tta.png")
     f1 = per_class_f1(group, rows)
     out["f1"] = plots.per_class_f1([r.label for r in rows], [f1[r.key] for r in rows], f"Per-class F1 — {title}",
                                    plots_dir / f"{group.slug}-f1.png")

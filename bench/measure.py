@@ -219,3 +219,35 @@ def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image:
         "train_images_per_s": ips,
         "train_gflops_per_s": 3 * flops_per_image * ips / 1e9 if flops_per_image and ips else None,
     }
+
+
+TTA_TARGETS = (0.97, 0.98, 0.99, 0.995)  # the validation-accuracy ladder every record carries
+
+
+def accuracy_curve(history, images_processed, final_val_accuracy=None) -> list[dict]:
+    """Validation accuracy against the training clock: one point per pass that was
+    evaluated, ``{"train_s", "images", "pass", "val_accuracy"}``, where ``train_s`` sums the
+    per-pass training seconds so far (evaluation excluded) and ``images`` the training images
+    processed so far. A model evaluated only once at the end (logreg, SVM) gives one point:
+    its whole training time and its final validation accuracy."""
+    rows = [h for h in (history or []) if isinstance(h, dict)]
+    per_pass = images_processed / len(rows) if images_processed and rows else None
+    curve, clock = [], 0.0
+    for i, h in enumerate(rows, start=1):
+        clock += float(h.get("train_s") or 0.0)
+        if h.get("val_accuracy") is not None:
+            curve.append({"train_s": clock, "images": per_pass * i if per_pass else None,
+                          "pass": int(h.get("pass", i)), "val_accuracy": float(h["val_accuracy"])})
+    if not curve and rows and final_val_accuracy is not None and final_val_accuracy == final_val_accuracy:
+        curve.append({"train_s": clock, "images": images_processed, "pass": len(rows),
+                      "val_accuracy": float(final_val_accuracy)})
+    return curve
+
+
+def time_to_accuracy(history, images_processed, final_val_accuracy=None, targets=TTA_TARGETS) -> dict:
+    """For each target (keyed ``"0.99"``): the first point of ``accuracy_curve`` whose
+    validation accuracy reached it, or ``None`` when training never did. Keras reports
+    accuracies as float32, so "reached" allows 1e-7 below the target (a validation split of
+    5,000 images moves in steps of 2e-4)."""
+    curve = accuracy_curve(history, images_processed, final_val_accuracy)
+    return {f"{t:g}": next((dict(c) for c in curve if c["val_accuracy"] >= t - 1e-7), None) for t in targets}

@@ -56,7 +56,8 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
     log(f"prepared in {prepare_s:.1f}s (not timed: imports, build, compile)")
 
     t0 = time.perf_counter()
-    result = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log)
+    stop_at = {"target": job["target"]} if job.get("target") is not None else {}  # older adapters lack it
+    result = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log, **stop_at)
     fit_wall_s = time.perf_counter() - t0
     training = TrainingLog.coerce(result, fit_wall_s)
     log(f"fit: {fit_wall_s - training.eval_s:.1f}s training + {training.eval_s:.1f}s validation")

@@ -15,7 +15,7 @@ from bench import atomic
 
 DPI = 100
 FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4),
-            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6)}
+            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6), "tta": (8, 5)}
 
 
 def _pyplot():
@@ -235,5 +235,29 @@ def accuracy_vs_parameter(param: str, series: dict[str, list[tuple]], title: str
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def time_to_accuracy(curves: dict[str, list[tuple[float, float]]], target: float, title: str, path: Path) -> Path:
+    """Validation accuracy (%) against training seconds (log axis), one line per model, the
+    target as a horizontal line; models evaluated once are single points."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIGSIZES["tta"])
+    low = []
+    for i, (label, points) in enumerate(curves.items()):
+        xs, ys = [p[0] for p in points], [100 * p[1] for p in points]
+        low += ys
+        ax.plot(xs, ys, marker="o" if len(points) == 1 else ".", ms=6 if len(points) == 1 else 3,
+                color=f"C{i % 10}", label=label)
+    ax.axhline(100 * target, color="0.4", ls=":", lw=1, label=f"target {100 * target:g}%")
+    ax.set_xscale("log")
+    if low:  # the interesting band: from a little under the target to the top
+        ax.set_ylim(max(min(low), 100 * target - 5) - 0.5, min(100.0, max(max(low), 100 * target) + 0.3))
+    ax.set_xlabel("training seconds (per-pass clock, evaluation excluded; log)")
+    ax.set_ylabel("validation accuracy %")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return _save(fig, path)

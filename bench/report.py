@@ -110,7 +110,8 @@ def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]
         last = ok[ok["row.key"] == r.key].iloc[-1]
         flags = r.label.split(" ")[1:]
         sets = [f"--set {r.model}.{f}" for f in flags
-                if "=" in f and not f.startswith(("threads=", "infer-batch=", "min-repeats=", "["))]
+                if "=" in f and not f.startswith(("threads=", "infer-batch=", "min-repeats=", "[", "target="))]
+        sets += [f"--target {f.split('=', 1)[1]}" for f in flags if f.startswith("target=")]
         key = (last["row.threads"], last["row.protocol"], bool(last["row.deterministic"]), r.n,
                int(last["row.side_by_side"]))
         settings.setdefault(key, []).append((r.model, sets))
@@ -202,6 +203,7 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
                 figs = figures.draw(group, rows, plots_dir, dataset_loader)
                 out += _image(figs, "pareto", "accuracy vs inference throughput", out_dir)
                 out += _image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
+                out += _image(figs, "tta", "validation accuracy against training seconds", out_dir)
                 for path in figs.get("sweeps", []):
                     out += [f"![accuracy against a swept hyper-parameter]({path.relative_to(out_dir).as_posix()})", ""]
             out += [class_tables(group, rows), ""]
@@ -260,8 +262,10 @@ def update_readme(readme: Path, df) -> None:
     atomic.write_text(readme, f"{head}{README_START}\n{readme_section(df)}\n{README_END}{tail}")
 
 
-def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md") -> Path:
+def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md",
+            tta_target: float = tables.DEFAULT_TTA_TARGET) -> Path:
     """Write the leaderboard (and figures) for ``runs_dir`` into ``out_dir``; returns the file.
+    ``tta_target``: the validation accuracy of the "time to X (val)" column.
 
     Holds ``<out>/.publish.lock`` meanwhile: suites sharing a results folder take turns."""
     if fmt not in FORMATS:
@@ -269,6 +273,7 @@ def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md") 
     out_dir = Path(out_dir)
     with atomic.locked(out_dir / ".publish.lock"):
         df = records.load(runs_dir)
+        df.attrs["tta_target"] = tta_target
         if fmt == "md":
             path = out_dir / "LEADERBOARD.md"
             atomic.write_text(path, render(df, out_dir, out_dir / "plots" if plots else None))

@@ -1,18 +1,20 @@
-"""Plans jobs and runs each one in a fresh Python subprocess, one at a time.
+"""Plans jobs and runs each one in a fresh Python subprocess.
 
-A job is (model, dataset, profile, device, seed) plus resolved hyper-parameters. Each job
-runs in its own process (``bench.worker``) so the device is fixed before TensorFlow starts,
-a crash or OOM kills one job rather than the suite, and timings are not polluted by the
-previous job. The device and thread budget are set through the child's environment:
-``CUDA_VISIBLE_DEVICES=-1`` for CPU jobs, and OMP/OpenBLAS/MKL thread counts (TensorFlow's
-pools and XGBoost's ``n_jobs`` get the same number through the adapter).
+A job is (model, dataset, profile, device, seed) plus resolved hyper-parameters (one point
+of a ``--grid``). Each job runs in its own process (``bench.worker``) so the device is fixed
+before TensorFlow starts, a crash or OOM kills one job rather than the suite, and timings
+are not polluted by the previous job. The device and thread budget are set through the
+child's environment: ``CUDA_VISIBLE_DEVICES=-1`` for CPU jobs, and OMP/OpenBLAS/MKL thread
+counts (TensorFlow's pools and XGBoost's ``n_jobs`` get the same number through the adapter).
 
-Records are written as jobs finish; a job that dies without writing one, or runs past its
-timeout (its whole process group is killed), gets a ``failed``/``timeout`` record here.
-Ctrl-C or SIGTERM stops the current job (SIGTERM to its process group, SIGKILL after a
-grace period), keeps every finished record and writes none for the interrupted job;
-``resume=True`` skips every job that already has an ``ok`` record with the same key
-(model, dataset, profile, device, seed, hyper-parameter hash, data digest, determinism).
+``run_job`` runs one job wherever it is called (here, or inside a Dask task on a worker):
+a job that dies without writing a record, runs past its timeout or past its memory bound
+(its whole process group is killed) gets a ``failed``/``timeout`` record here.
+``run_suite`` hands the jobs to an executor (``bench.executors``) and owns everything
+around them: Ctrl-C or SIGTERM stops the running jobs, keeps every finished record and
+writes none for the interrupted ones; ``resume=True`` skips every job that already has an
+``ok`` record with the same key (model, dataset, profile, device, seed, hyper-parameter
+hash, data digest, determinism, threads, inference protocol).
 """
 
 from __future__ import annotations
@@ -49,17 +51,20 @@ class Job:
     threads: int | None = None  # the CPU thread budget given to every framework
     inference: dict | None = None  # the inference protocol (``InferenceProtocol.as_dict``)
     tag: str = ""  # the swept values of a grid point, for people (``lr=0.003 epochs=6``)
+    target: float | None = None  # ``--target``: stop at this validation accuracy (None: train it all)
 
     def key(self) -> tuple:
         """What makes two runs the same job (``--resume`` compares this)."""
         return (self.model, self.dataset, self.profile, self.device, self.seed, records.params_hash(self.params),
-                self.data_digest, self.deterministic, self.threads, records.protocol_hash(self.inference))
+                self.data_digest, self.deterministic, self.threads, records.protocol_hash(self.inference),
+                self.target)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
                 "device": self.device, "seed": self.seed, "params": self.params,
                 "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
-                "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest}
+                "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
+                "target": self.target}
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
@@ -154,12 +159,12 @@ def record_key(rec: dict) -> tuple:
     j = rec["job"]
     return (j["model"], j["dataset"], j["profile"], j["device"], j["seed"], records.params_hash(j["params"]),
             rec["data"].get("digest"), bool(j.get("deterministic", False)), j.get("threads"),
-            records.protocol_hash(j.get("inference")))
+            records.protocol_hash(j.get("inference")), j.get("target"))
 
 
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
          digests: dict | None = None, threads: int | None = None, inference: dict | None = None,
-         grid: list[str] | None = None) -> list[Job]:
+         grid: list[str] | None = None, target: float | None = None) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
     model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
     over a long suite spreads over all models instead of reading as one model's seed-to-seed
@@ -193,7 +198,8 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                         tag = " ".join(f"{k}={point[k]:g}" if isinstance(point[k], float) else f"{k}={point[k]}"
                                        for k in sweeps.get(cls.name, {}))
                         jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
-                                        deterministic, (digests or {}).get(dataset), threads, inference, tag))
+                                        deterministic, (digests or {}).get(dataset), threads, inference, tag,
+                                        target))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs

@@ -39,6 +39,7 @@ class Request:
     save_models: bool = True
     grid: list[str] = field(default_factory=list)
     executor: object = None  # bench.executors.LocalExecutor or DaskExecutor
+    target: float | None = None  # --target: stop each model at this validation accuracy
     threads_given: bool = True
 
     @property
@@ -86,6 +87,9 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
         positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
         positive_float(args.infer_min_seconds, "--infer-min-seconds"))
     grid = list(getattr(args, "grid", None) or [])
+    target = positive_float(getattr(args, "target", None), "--target")
+    if target is not None and target > 1:
+        raise BenchError(f"--target is a validation accuracy as a fraction in (0, 1], e.g. 0.99; got {args.target!r}")
     executor = executors.make(getattr(args, "executor", None) or "local",
                               positive_int(getattr(args, "workers", None) or 1, "--workers"),
                               getattr(args, "scheduler", None),
@@ -97,7 +101,8 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
     runner.check_writable(out / "runs")
     return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
                    timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
-                   not getattr(args, "no_save_models", False), grid, executor, threads is not None)
+                   save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,
+                   threads_given=threads is not None, target=target)
 
 
 def connect(req: Request) -> None:
@@ -131,7 +136,7 @@ def plan(req: Request) -> list:
         print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
     return runner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
                        req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
-                       inference=req.inference, grid=req.grid)
+                       inference=req.inference, grid=req.grid, target=req.target)
 
 
 def run(req: Request, jobs: list) -> list:

@@ -35,6 +35,7 @@ COLUMNS = {
     "params": ("params", False, ",.0f", "size.total", 1),
     "size_mb": ("size MB", False, ".2f", "size.bytes", 1e-6),
     "fit_s": ("train s", False, ".1f", "timing.fit_s", 1),
+    "tta_s": ("time to {target} (val) s", False, ".1f", None, 1),  # computed from each record's history
     "data_passes": ("passes", None, ",.0f", "timing.data_passes", 1),
     "train_ips": ("train img/s", True, ",.0f", "timing.train_images_per_s", 1),
     "train_gflops": ("train GFLOP/s", True, ".1f", "timing.train_gflops_per_s", 1),
@@ -42,8 +43,9 @@ COLUMNS = {
     "p50_ms": ("p50 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p50", 1),
     "p99_ms": ("p99 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p99", 1),
 }
-TABLE_COLUMNS = ("accuracy", "val_accuracy", "macro_f1", "params", "size_mb", "fit_s", "data_passes", "train_ips",
-                 "infer_ips", "p50_ms", "p99_ms")
+TABLE_COLUMNS = ("accuracy", "val_accuracy", "macro_f1", "params", "size_mb", "fit_s", "tta_s", "data_passes",
+                 "train_ips", "infer_ips", "p50_ms", "p99_ms")
+DEFAULT_TTA_TARGET = 0.99
 LEGEND = (
     "**accuracy**: test-set accuracy; one run (or seeds that all scored the same): with its 95% Wilson interval "
     "over the test images; n seeds: mean ± standard deviation over seeds with the 95% Student-t interval of the "
@@ -58,6 +60,9 @@ LEGEND = (
     "**train s**: the training clock: the timed fit (imports, graph building and compilation are done before "
     "it) less the validation passes. **passes**: passes over the training images (epochs, boosting rounds, "
     "L-BFGS iterations; \"-\" where training is not passes over the data, as the SVM's solve). "
+    "**time to X (val)**: training seconds (the per-pass clock, evaluation excluded) until the validation accuracy "
+    "first reached X, from the per-epoch (per-round) evaluations; models evaluated only at the end count their "
+    "whole training; \"not reached\", or how many seeds reached it. "
     "**train img/s**: training images processed over all passes per training second. "
     "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
     "Best value per column in bold."
@@ -72,7 +77,7 @@ def with_row_keys(df):
     """``df`` with the columns that decide rows and tables (``row.*``, ``env.cpu``)."""
     df = df.copy()
     for col in ("job.threads", "threads.requested", "job.inference", "timing.inference_protocol",
-                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra", "where"):
+                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra", "where", "job.target"):
         if col not in df.columns:
             df[col] = None
     for key in ("cpu", "commit", "dirty", "libraries"):  # records keep ``env`` as one dict
@@ -85,9 +90,10 @@ def with_row_keys(df):
     df["row.params_hash"] = [records.params_hash(p) for p in df["job.params"]]
     df["row.deterministic"] = [bool(d) if d == d and d is not None else False for d in df["job.deterministic"]]
     df["row.side_by_side"] = [side_by_side(w) for w in df["where"]]
-    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}|{c}" for m, h, t, p, d, c in zip(
+    df["row.target"] = [float(t) if isinstance(t, (int, float)) and t == t else None for t in df["job.target"]]
+    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}|{c}|{g}" for m, h, t, p, d, c, g in zip(
         df["job.model"], df["row.params_hash"], df["row.threads"], df["row.protocol"], df["row.deterministic"],
-        df["row.side_by_side"])]
+        df["row.side_by_side"], df["row.target"])]
     df["env.cpu"] = [c if isinstance(c, str) and c else "unknown CPU" for c in df["env.cpu"]]
     df["row.provenance"] = [_provenance(c, d, lib) for c, d, lib in zip(df["env.commit"], df["env.dirty"],
                                                                         df["env.libraries"])]
@@ -116,6 +122,7 @@ class Group:
     cpu: str
     frame: object  # the newest record of each row and seed (pandas DataFrame)
     slug: str = ""
+    tta_target: float = DEFAULT_TTA_TARGET  # the "time to X (val)" column's target
 
     @property
     def title(self) -> str:
@@ -136,9 +143,10 @@ def groups(df) -> list[Group]:
     """One ``Group`` per (dataset, profile, device, CPU model), sorted."""
     if df.empty:
         return []
+    target = float(df.attrs.get("tta_target", DEFAULT_TTA_TARGET))  # ``report --tta-target``
     df = with_row_keys(df).sort_values(["started_at", "run_id"])
     latest = df.groupby(GROUP + SEED_KEY, sort=True).tail(1)
-    out = [Group(d, p, v, c, g) for (d, p, v, c), g in latest.groupby(GROUP, sort=True)]
+    out = [Group(d, p, v, c, g, tta_target=target) for (d, p, v, c), g in latest.groupby(GROUP, sort=True)]
     clash = Counter((g.dataset, g.profile, g.device) for g in out)
     for g in out:
         base = f"{g.dataset}-{g.profile}-{g.device}"
@@ -170,6 +178,8 @@ class Row:
     vs_best: stats.Paired | None = None
     p_vs_best: float | None = None  # Holm-adjusted
     tied: bool | None = None  # not significantly worse than the best (the best itself: True)
+    tta_reached: tuple[int, int] = (0, 0)  # seeds that reached the target, seeds
+    tta_target: float = DEFAULT_TTA_TARGET
 
     @property
     def n(self) -> int:
@@ -187,7 +197,7 @@ def _infer_column(frame) -> str | None:
 
 
 def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol,
-           shared: int = 1, common_shared: int = 1) -> str:
+           shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
     """The model name plus what differs from its defaults and from the table's usual settings."""
     import models
     from bench.errors import BenchError
@@ -200,6 +210,8 @@ def _label(model: str, params: dict, profile: str, threads, protocol: str, commo
              for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
     if threads != common_threads:
         parts.append(f"threads={threads}")
+    if target is not None:
+        parts.append(f"target={target:g}")
     if shared != common_shared:
         parts.append(f"[{shared} jobs/host]" if shared > 1 else "[alone]")
     if protocol != common_protocol:
@@ -233,6 +245,8 @@ def row_stats(group: Group) -> list[Row]:
         last = g.iloc[-1]
         values, stds = {}, {}
         for name, (_, _, _, col, scale) in COLUMNS.items():
+            if name == "tta_s":
+                continue
             col = infer if name == "infer_ips" else col
             vals = g[col].dropna().astype(float) * scale if col in g.columns else []
             values[name] = float(np.mean(vals)) if len(vals) else None
@@ -240,7 +254,8 @@ def row_stats(group: Group) -> list[Row]:
         published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
         row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], group.profile,
                                                  last["row.threads"], last["row.protocol"], common_threads,
-                                                 common_protocol, last["row.side_by_side"], common_shared),
+                                                 common_protocol, last["row.side_by_side"], common_shared,
+                                                 last["row.target"]),
                   last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
                   provenance=sorted(set(g["row.provenance"])),
                   published=100 * float(published.iloc[-1]) if len(published) else None)
@@ -249,6 +264,7 @@ def row_stats(group: Group) -> list[Row]:
         if len(outcomes) == len(g) and len(digests) == 1:
             row.correct = {int(s): measure.correct_mask(o) for s, o in zip(g["job.seed"], outcomes)}
             row.test_digest = digests.pop()
+        _time_to_target(row, g, group.tta_target)
         row.seed_independent = _identical(g)
         if row.seed_independent:  # the same predictions every time: no spread to show
             for name in ("accuracy", "val_accuracy", "macro_f1"):
@@ -258,6 +274,21 @@ def row_stats(group: Group) -> list[Row]:
     rows.sort(key=lambda r: (-(r.values["accuracy"] or 0), r.label))
     compare_with_best(rows)
     return rows
+
+
+def _time_to_target(row: Row, g, target: float) -> None:
+    """Mean training seconds to ``target`` validation accuracy, when every seed reached it."""
+    hits = []
+    for _, rec in g.iterrows():
+        images = rec.get("timing.images_processed")
+        final = rec.get("metrics.val_accuracy")
+        hit = measure.time_to_accuracy(rec.get("history"), images if images == images else None,
+                                       final if final == final else None, [target])[f"{target:g}"]
+        hits.append(hit["train_s"] if hit else None)
+    reached = [h for h in hits if h is not None]
+    row.tta_target, row.tta_reached = target, (len(reached), len(hits))
+    row.values["tta_s"] = float(np.mean(reached)) if reached and len(reached) == len(hits) else None
+    row.stds["tta_s"] = float(np.std(reached, ddof=1)) if len(reached) > 1 and len(reached) == len(hits) else None
 
 
 def _accuracy_interval(row: Row, g) -> None:
@@ -340,6 +371,12 @@ def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
         for key in TABLE_COLUMNS:
             header, _, fmt, _, _ = COLUMNS[key]
             v = r.values[key]
+            if key == "tta_s":
+                header = tta_header(r.tta_target)
+                if v is None:
+                    k, n = r.tta_reached
+                    row[header] = "not reached" if k == 0 else f"{k}/{n} seeds reached"
+                    continue
             is_best = bold and len(rows) > 1 and key in best and v is not None and format(v, fmt) == format(best[key], fmt)
             if key == "accuracy":
                 row[header] = accuracy_text(r, is_best)
@@ -356,6 +393,10 @@ def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
             row[header] = f"**{text}**" if is_best else text
         out.append(row)
     return out
+
+
+def tta_header(target: float) -> str:
+    return f"time to {100 * target:g}% (val) s"
 
 
 def markdown(rows: list[Row]) -> str:

@@ -50,6 +50,10 @@ def run(spec: dict) -> dict:
     rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
     rec["timing"] = measure.training_figures(t.fit_wall_s, t.training, len(prep.y_train), flops)
     rec["timing"]["prepare_s"] = t.prepare_s
+    if "target" in t.training.info:  # what --target did: stopped early, and when
+        rec["timing"]["target"] = t.training.info["target"]
+    rec["timing"]["time_to_accuracy"] = measure.time_to_accuracy(
+        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"))
     log("measuring inference")
     rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
     rec["timing"]["inference_protocol"] = protocol.as_dict()

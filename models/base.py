@@ -125,6 +125,24 @@ class TrainingLog:
     def eval_s(self) -> float:
         return float(sum(p.get("eval_s", 0.0) for p in self.passes))
 
+    def reached(self, target: float | None) -> bool:
+        """True when ``target`` is set and the last pass's validation accuracy reached it
+        (float32 accuracies: 1e-7 below counts, as ``bench.measure.time_to_accuracy`` does)."""
+        if target is None or isinstance(target, bool):
+            return False
+        acc = self.passes[-1].get("val_accuracy") if self.passes else None
+        return acc is not None and acc >= float(target) - 1e-7
+
+    def stop_at_target(self, target: float | None, planned: int | None, applies: bool = True) -> None:
+        """Record what ``--target`` did: ``info["target"]`` = value, whether it applied,
+        whether training stopped early, at which pass, of how many planned."""
+        if target is None:
+            return
+        stopped = applies and bool(self.passes) and self.reached(target) and planned is not None \
+            and len(self.passes) < planned
+        self.info["target"] = {"value": target, "applies": applies, "stopped_early": stopped,
+                               "at_pass": len(self.passes) if stopped else None, "planned_passes": planned}
+
     def add(self, train_s: float, eval_s: float = 0.0, **measured) -> dict:
         """Append the next pass; returns its row."""
         row = {"pass": len(self.passes) + 1, "train_s": float(train_s), "eval_s": float(eval_s), **measured}
@@ -195,7 +213,11 @@ class Adapter:
         return self.prepared
 
     def fit(self, x: np.ndarray, y: np.ndarray, *, x_val=None, y_val=None,
-            log: Callable[[str], None] = quiet) -> TrainingLog:
+            log: Callable[[str], None] = quiet, target: float | None = None) -> TrainingLog:
+        """The timed region: train, and nothing else. With ``target`` (a validation accuracy,
+        MLPerf style), stop after the first pass whose validation accuracy reaches it and say
+        so with ``TrainingLog.stop_at_target``; models evaluated only at the end train as
+        usual (``stop_at_target`` says the target did not apply)."""
         raise NotImplementedError
 
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:

@@ -42,7 +42,7 @@ class XGBoostAdapter(Adapter):
         if self.prepared["threads"]:
             self.booster_params["nthread"] = self.prepared["threads"]
 
-    def fit(self, x, y, *, x_val=None, y_val=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
         """``xgboost.train``'s own loop, written out so that each boosting round
         (``Booster.update``) is timed apart from its validation evaluation."""
         import xgboost as xgb
@@ -67,9 +67,15 @@ class XGBoostAdapter(Adapter):
                 with eval_watch:
                     measured = _parse_eval(self.booster.eval_set([(dval, "validation")], iteration=i))
             training.add(train_watch.take(), eval_watch.take(), **measured)
-            if (i + 1) % 25 == 0 or i + 1 == rounds:
+            stop = training.reached(target) and i + 1 < rounds
+            if (i + 1) % 25 == 0 or i + 1 == rounds or stop:
                 acc = measured.get("val_accuracy")
                 log(f"round {i + 1}/{rounds}" + (f" val_accuracy {acc:.4f}" if acc is not None else ""))
+            if stop:
+                log(f"validation accuracy reached the target {target:g}: boosting stops")
+                break
+        training.images_processed = len(x) * len(training.passes)
+        training.stop_at_target(target, rounds, applies=dval is not None)
         return training
 
     def predict_proba(self, x, batch_size=1024):

@@ -143,7 +143,7 @@ class KerasAdapter(Adapter):
             v.assign(value)
         keras.utils.set_random_seed(seed)
 
-    def fit(self, x, y, *, x_val=None, y_val=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
         settings = self.ensure_prepared(len(x))
         if settings["n_train"] != len(x):
             raise ValueError(f"prepared for {settings['n_train']} training images, got {len(x)}")
@@ -151,10 +151,12 @@ class KerasAdapter(Adapter):
         p = self.params
         log_ = TrainingLog("epoch", images_processed=len(x) * p["epochs"])
         validation = (x_val, y_val) if x_val is not None and len(x_val) else None
-        epochs = _EpochLog(keras, log_, p["epochs"], log)
+        epochs = _EpochLog(keras, log_, p["epochs"], log, target if validation is not None else None)
         started = time.perf_counter()
         self.model.fit(x, y, batch_size=p["batch_size"], epochs=p["epochs"], validation_data=validation,
                        shuffle=True, verbose=0, callbacks=[epochs])
+        log_.images_processed = len(x) * len(log_.passes)  # fewer epochs when --target stopped it
+        log_.stop_at_target(target, p["epochs"], applies=validation is not None)
         # Keras builds its tf.data pipeline before the first epoch and tears it down after the
         # last one, inside fit: on the clock, and reported as such
         log_.setup_s = epochs.train_begin - started
@@ -231,7 +233,7 @@ class _EpochLog:
     """A Keras callback (duck-typed to keep Keras out of module import) that times each
     epoch, takes the validation pass out of it, and logs one line per epoch."""
 
-    def __new__(cls, keras, training_log, epochs, log):
+    def __new__(cls, keras, training_log, epochs, log, target=None):
         class EpochLog(keras.callbacks.Callback):
             def on_train_begin(self, logs=None):
                 self.train_begin = time.perf_counter()
@@ -256,5 +258,8 @@ class _EpochLog:
                 row = training_log.add(wall - self.eval_s, self.eval_s, **measured)
                 metrics = " ".join(f"{k} {v:.4f}" for k, v in measured.items())
                 log(f"epoch {epoch + 1}/{epochs} {metrics} (train {row['train_s']:.1f}s, eval {row['eval_s']:.1f}s)")
+                if training_log.reached(target) and epoch + 1 < epochs:
+                    log(f"validation accuracy reached the target {target:g}: training stops")
+                    self.model.stop_training = True
 
         return EpochLog()

@@ -29,7 +29,7 @@ class LogisticRegressionAdapter(Adapter):
         self.model = LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"],
                                         tol=self.params["tol"], random_state=self.prepared["seed"])
 
-    def fit(self, x, y, *, x_val=None, y_val=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
         import warnings
 
         from sklearn.exceptions import ConvergenceWarning
@@ -45,7 +45,9 @@ class LogisticRegressionAdapter(Adapter):
         log(f"L-BFGS: {iters} iterations, {'converged' if converged else 'stopped at max_iter'}")
         # scikit-learn's solver exposes no per-iteration hook: one timed pass covers the
         # solve; each L-BFGS iteration evaluates the loss and gradient on every image
-        return TrainingLog.single("L-BFGS solve", seconds, len(x) * iters, iterations=iters, converged=converged)
+        training = TrainingLog.single("L-BFGS solve", seconds, len(x) * iters, iterations=iters, converged=converged)
+        training.stop_at_target(target, None, applies=False)  # no per-iteration evaluation to stop on
+        return training
 
     def predict_proba(self, x, batch_size=1024):
         return self.model.predict_proba(x)

@@ -40,7 +40,7 @@ class SVMAdapter(Adapter):
         self.svc = SVC(C=self.params["C"], gamma=self.params["gamma"], kernel="rbf", random_state=seed)
         self.calibrated = CalibratedClassifierCV(FrozenEstimator(self.svc), method="temperature")
 
-    def fit(self, x, y, *, x_val=None, y_val=None, log=print):
+    def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
         if x_val is None or len(x_val) == 0:
             raise ValueError("svm needs a validation split to calibrate its probabilities")
         self.ensure_prepared(len(x))
@@ -63,6 +63,7 @@ class SVMAdapter(Adapter):
         with watch:  # FrozenEstimator: calibration fits the temperature only, not the SVC again
             self.calibrated.fit(self.pca.transform(x_val), y_val)
         training.add(watch.take(), stage="temperature scaling (validation split)")
+        training.stop_at_target(target, None, applies=False)  # one solve: nothing to stop between
         return training
 
     def predict_proba(self, x, batch_size=1024):

@@ -1,0 +1,89 @@
+"""Time to accuracy: a pure function of a record's history, checked on a synthetic history
+and on a real digits run."""
+
+import json
+
+import pytest
+
+from bench import measure, records
+from tests.conftest import run_cli
+
+HISTORY = [  # passes of 2 s, 3 s, 4 s and 5 s of training; evaluation is kept apart
+    {"pass": 1, "train_s": 2.0, "eval_s": 9.0, "val_accuracy": 0.95},
+    {"pass": 2, "train_s": 3.0, "eval_s": 9.0, "val_accuracy": 0.975},
+    {"pass": 3, "train_s": 4.0, "eval_s": 9.0, "val_accuracy": 0.99000000953674316},  # Keras' float32 0.99
+    {"pass": 4, "train_s": 5.0, "eval_s": 9.0, "val_accuracy": 0.985},
+]
+
+
+def test_each_target_is_the_first_pass_that_reached_it_on_the_training_clock():
+    tta = measure.time_to_accuracy(HISTORY, images_processed=4000)
+    assert tta["0.97"] == {"train_s": 5.0, "images": 2000.0, "pass": 2, "val_accuracy": 0.975}
+    assert tta["0.98"]["train_s"] == 9.0 and tta["0.98"]["pass"] == 3 and tta["0.98"]["images"] == 3000.0
+    assert tta["0.99"]["pass"] == 3  # float32 0.99 counts; the later dip changes nothing
+    assert tta["0.995"] is None  # never reached
+
+
+def test_a_model_evaluated_once_counts_its_whole_training():
+    history = [{"pass": 1, "train_s": 1.5, "eval_s": 0.0}, {"pass": 2, "train_s": 2.5, "eval_s": 0.0}]
+    tta = measure.time_to_accuracy(history, images_processed=None, final_val_accuracy=0.981)
+    assert tta["0.98"] == {"train_s": 4.0, "images": None, "pass": 2, "val_accuracy": 0.981}
+    assert tta["0.99"] is None
+    assert measure.time_to_accuracy([], None, 0.99)["0.97"] is None  # no training, no time
+
+
+def test_a_real_run_records_it_and_the_leaderboard_shows_it(tmp_path):
+    out = tmp_path / "r"
+    proc = run_cli("run", "mlp", "logreg", "--dataset", "digits", "--profile", "quick", "--out", str(out),
+                   "--no-save-models", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    recs = {r["job"]["model"]: r for r in records.read_all(out / "runs")}
+    mlp = recs["mlp"]
+    tta = mlp["timing"]["time_to_accuracy"]
+    assert set(tta) == {"0.97", "0.98", "0.99", "0.995"}
+    curve = measure.accuracy_curve(mlp["history"], mlp["timing"]["images_processed"])
+    assert len(curve) == mlp["timing"]["passes"]  # one point per epoch
+    assert curve[-1]["train_s"] == pytest.approx(mlp["timing"]["pass_train_s"])
+    for key, hit in tta.items():
+        first = next((c for c in curve if c["val_accuracy"] >= float(key) - 1e-7), None)
+        assert hit == first
+        if hit:
+            assert 0 < hit["train_s"] <= mlp["timing"]["fit_s"]
+            assert hit["images"] == pytest.approx(hit["pass"] * mlp["data"]["n_train"])
+
+    low = run_cli("report", "--out", str(out), "--no-plots", "--tta-target", "0.5")
+    assert low.returncode == 0, low.stderr
+    board = (out / "LEADERBOARD.md").read_text()
+    assert "time to 50% (val) s" in board
+    row = next(line for line in board.splitlines() if line.startswith("| mlp "))
+    first = f"{mlp['history'][0]['train_s']:.1f}"
+    assert f"| {first} " in row or f"| **{first}** " in row  # the first epoch already passed 50%
+    high = run_cli("report", "--out", str(out), "--no-plots", "--tta-target", "1")
+    assert "not reached" in (out / "LEADERBOARD.md").read_text() and high.returncode == 0
+    assert json.loads(json.dumps(tta)) == tta
+
+
+def test_target_stops_every_family_that_evaluates_per_pass_and_the_record_says_when(tmp_path):
+    out = tmp_path / "t"
+    proc = run_cli("run", "mlp", "xgboost", "logreg", "--dataset", "digits", "--profile", "quick", "--target", "0.8",
+                   "--out", str(out), "--no-save-models", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    recs = {r["job"]["model"]: r for r in records.read_all(out / "runs")}
+    for model in ("mlp", "xgboost"):
+        rec = recs[model]
+        t = rec["timing"]["target"]
+        assert rec["job"]["target"] == 0.8
+        assert t["applies"] and t["stopped_early"] and t["at_pass"] == len(rec["history"]) < t["planned_passes"]
+        assert rec["history"][-1]["val_accuracy"] >= 0.8 > max([0.0] + [h["val_accuracy"] for h in rec["history"][:-1]])
+        assert rec["timing"]["images_processed"] == len(rec["history"]) * rec["data"]["n_train"]  # passes run, not planned
+    assert recs["logreg"]["timing"]["target"] == {"value": 0.8, "applies": False, "stopped_early": False,
+                                                  "at_pass": None, "planned_passes": None}
+    board = (out / "LEADERBOARD.md").read_text()
+    assert "| mlp target=0.8 " in board and "--target 0.8" in board  # its own row; the reproduce command says so
+
+
+def test_bad_target_is_one_line(tmp_path):
+    from tests.conftest import assert_one_line_error
+
+    assert_one_line_error(run_cli("run", "logreg", "--dataset", "digits", "--target", "99", "--out", str(tmp_path)),
+                          "--target is a validation accuracy as a fraction")
