@@ -72,6 +72,7 @@ def test_publish_draws_every_figure_at_its_size_and_links_them(tmp_path):
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
     assert "digits-quick-cpu-pareto.png" in pngs and "digits-quick-cpu-f1.png" in pngs
     assert "digits-quick-cpu-pvalues.png" in pngs
+    assert "digits-quick-cpu-tta.png" in pngs  # validation accuracy against training seconds
     for model in ("logreg", "cnn-small-epochs-3", "xgboost-n-estimators-5"):
         assert f"digits-quick-cpu-{model}-confusion.png" in pngs
         assert f"digits-quick-cpu-{model}-mistakes.png" in pngs
@@ -79,7 +80,7 @@ def test_publish_draws_every_figure_at_its_size_and_links_them(tmp_path):
     assert "digits-quick-cpu-xgboost-n-estimators-5-curves.png" in pngs  # per-round validation curves
     assert "digits-quick-cpu-logreg-curves.png" not in pngs
     for name in pngs:
-        kind = next(k for k in ("pareto", "f1", "pvalues", "curves", "confusion", "mistakes")
+        kind = next(k for k in ("pareto", "f1", "pvalues", "curves", "confusion", "mistakes", "tta", "sweep")
                     if name.endswith(f"-{k}.png"))
         assert png_size(out / "plots" / name) == expected_px("gallery" if kind == "mistakes" else kind), name
 
