@@ -108,6 +108,17 @@ def remote_job(job, index: int, suite_id: str, timeout_s: float, save_model: boo
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _check_address(address: str) -> None:
+    """``BenchError`` unless ``address`` is a scheduler address Dask can parse, with a port."""
+    from distributed.comm import get_address_host_port
+
+    try:
+        get_address_host_port(address)
+    except (ValueError, TypeError) as exc:
+        raise BenchError(f"--scheduler {address!r}: not a scheduler address such as tcp://HOST:8786 "
+                         f"({' '.join(str(exc).split())[:120]})") from None
+
+
 class DaskExecutor:
     name = "dask"
     parallel = True
@@ -120,6 +131,7 @@ class DaskExecutor:
         self.resources: dict | None = None
         self.jobs_per_host = 1
         self.futures: dict = {}
+        self.jobs: dict = {}  # index -> job, for the progress events
         self.cancelling = False
 
     # -- connecting -------------------------------------------------------------------
@@ -129,6 +141,7 @@ class DaskExecutor:
         from distributed import Client, LocalCluster
 
         if self.scheduler:
+            _check_address(self.scheduler)
             try:
                 self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
             except (OSError, TimeoutError, ValueError) as exc:
@@ -192,6 +205,7 @@ class DaskExecutor:
                 events.put(msg)
 
         self.client.subscribe_topic(TOPIC, on_event)
+        self.jobs = dict(todo)
         for index, job in todo:
             fut = self.client.submit(remote_job, job, index, self.suite_id, timeout_s, save_models,
                                      self.memory_limit, self.jobs_per_host, pure=False, resources=self.resources,
@@ -231,7 +245,7 @@ class DaskExecutor:
             except queue.Empty:
                 return
             index = msg.get("index")
-            job = next((j for i, j in self.futures.values() if i == index), None)
+            job = self.jobs.get(index)
             if job is None:
                 continue
             if msg["kind"] == "started":

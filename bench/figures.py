@@ -74,11 +74,7 @@ def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_l
             plots_dir / f"{group.slug}-{model}-{param}-sweep.png"))
     curves = {}
     for r in rows:  # seed 0's (or the first seed's) curve per row
-        first = ok[ok["row.key"] == r.key].sort_values("job.seed").iloc[0]
-        images = first.get("timing.images_processed")
-        final = first.get("metrics.val_accuracy")
-        curve = measure.accuracy_curve(first.get("history"), images if images == images else None,
-                                       final if final == final else None)
+        curve = measure.record_curve(ok[ok["row.key"] == r.key].sort_values("job.seed").iloc[0])
         if curve:
             curves[r.label] = [(c["train_s"], c["val_accuracy"]) for c in curve if c["train_s"] > 0]
     if any(curves.values()):

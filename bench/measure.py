@@ -244,10 +244,25 @@ def accuracy_curve(history, images_processed, final_val_accuracy=None) -> list[d
     return curve
 
 
+def record_curve(rec) -> list[dict]:
+    """``accuracy_curve`` of a stored record (a dict, or a flattened leaderboard row whose
+    missing numbers are NaN)."""
+    def value(key):
+        v = rec.get(key)
+        return None if v is None or v != v else v
+
+    return accuracy_curve(rec.get("history"), value("timing.images_processed"), value("metrics.val_accuracy"))
+
+
 def time_to_accuracy(history, images_processed, final_val_accuracy=None, targets=TTA_TARGETS) -> dict:
     """For each target (keyed ``"0.99"``): the first point of ``accuracy_curve`` whose
-    validation accuracy reached it, or ``None`` when training never did. Keras reports
-    accuracies as float32, so "reached" allows 1e-7 below the target (a validation split of
-    5,000 images moves in steps of 2e-4)."""
+    validation accuracy reached it (``models.base.reaches``), or ``None`` when training
+    never did."""
     curve = accuracy_curve(history, images_processed, final_val_accuracy)
-    return {f"{t:g}": next((dict(c) for c in curve if c["val_accuracy"] >= t - 1e-7), None) for t in targets}
+    return {f"{t:g}": first_reaching(curve, t) for t in targets}
+
+
+def first_reaching(curve: list[dict], target: float) -> dict | None:
+    from models.base import reaches
+
+    return next((dict(c) for c in curve if reaches(c["val_accuracy"], target)), None)

@@ -48,9 +48,6 @@ class Plain:
         mark = f"[{index}/{self.total}] " if self.parallel else ""
         self.echo(f"    -> {mark}{summary_line(outcome)}")
 
-    def note(self, text: str) -> None:
-        self.echo(text)
-
     def close(self) -> None:
         pass
 
@@ -99,9 +96,6 @@ class Live(Plain):
         self.console.print(f"[{style}][{index}/{self.total}][/{style}] {outcome.job.title()}  "
                            f"{summary_line(outcome)}", highlight=False)
         self._refresh()
-
-    def note(self, text: str) -> None:
-        self.console.print(text, highlight=False)
 
     def eta_s(self) -> float | None:
         """Left jobs times the mean finished job's duration, shared over the running slots."""

@@ -347,10 +347,11 @@ def _pump(proc, deadline: float, tail: list[str], t0: float, on_line, memory_lim
                     emit(pending)
                 _kill_group(proc)
                 return "timeout"
-            if now >= next_poll:  # about once a second: the memory bound and the stop flag
+            if now >= next_poll:  # twice a second: the memory bound and the stop flag
                 next_poll = now + 0.5
-                if memory_limit and tree_rss(proc.pid) > memory_limit:
-                    tail.append(f"resident memory {tree_rss(proc.pid) / 2**30:.2f} GiB > limit")
+                rss = tree_rss(proc.pid) if memory_limit else 0
+                if memory_limit and rss > memory_limit:
+                    tail.append(f"resident memory {rss / 2**30:.2f} GiB > limit")
                     _kill_group(proc)
                     return "memory"
                 if should_stop is not None and should_stop():
@@ -408,14 +409,24 @@ def _kill_group(proc) -> None:
     proc.wait()
 
 
-def check_writable(runs_dir: Path) -> None:
-    """Fail before any training if records could not be stored."""
+def check_writable(runs_dir: Path, keep: bool = True) -> None:
+    """Fail before any training if records could not be stored. ``keep=False`` removes the
+    folders the probe had to create, so a request refused later leaves nothing behind."""
+    runs_dir = Path(runs_dir)
+    missing = [d for d in (runs_dir, *runs_dir.parents) if not d.exists()]
     try:
         runs_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".probe-"):
             pass
     except OSError as exc:
         raise BenchError(f"cannot write records to {runs_dir}: {exc.strerror or exc}") from None
+    finally:
+        if not keep:
+            for d in missing:  # deepest first
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
 
 
 class Interrupted(Exception):

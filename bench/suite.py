@@ -98,7 +98,7 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
     # bad names, --set, --grid, device: fail now (a cluster's GPUs are counted once connected)
     runner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu or executor.name != "local",
                 grid=grid)
-    runner.check_writable(out / "runs")
+    runner.check_writable(out / "runs", keep=False)  # the run itself creates it
     return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
                    timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
                    save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,

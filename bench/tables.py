@@ -280,10 +280,7 @@ def _time_to_target(row: Row, g, target: float) -> None:
     """Mean training seconds to ``target`` validation accuracy, when every seed reached it."""
     hits = []
     for _, rec in g.iterrows():
-        images = rec.get("timing.images_processed")
-        final = rec.get("metrics.val_accuracy")
-        hit = measure.time_to_accuracy(rec.get("history"), images if images == images else None,
-                                       final if final == final else None, [target])[f"{target:g}"]
+        hit = measure.first_reaching(measure.record_curve(rec), target)
         hits.append(hit["train_s"] if hit else None)
     reached = [h for h in hits if h is not None]
     row.tta_target, row.tta_reached = target, (len(reached), len(hits))

@@ -92,6 +92,15 @@ def quiet(_: str) -> None:
     """Default ``log``: discard progress lines."""
 
 
+def reaches(accuracy, target) -> bool:
+    """True when ``accuracy`` reached ``target``. Keras reports accuracies as float32, so 1e-7
+    below counts (a validation split of 5,000 images moves in steps of 2e-4); a missing value
+    or target (``None``, or a bool passed by mistake) never reaches."""
+    if accuracy is None or target is None or isinstance(target, bool):
+        return False
+    return float(accuracy) >= float(target) - 1e-7
+
+
 @dataclass
 class TrainingLog:
     """What one ``fit`` did, in the units the framework trains in.
@@ -126,12 +135,8 @@ class TrainingLog:
         return float(sum(p.get("eval_s", 0.0) for p in self.passes))
 
     def reached(self, target: float | None) -> bool:
-        """True when ``target`` is set and the last pass's validation accuracy reached it
-        (float32 accuracies: 1e-7 below counts, as ``bench.measure.time_to_accuracy`` does)."""
-        if target is None or isinstance(target, bool):
-            return False
-        acc = self.passes[-1].get("val_accuracy") if self.passes else None
-        return acc is not None and acc >= float(target) - 1e-7
+        """True when ``target`` is set and the last pass's validation accuracy reached it."""
+        return bool(self.passes) and reaches(self.passes[-1].get("val_accuracy"), target)
 
     def stop_at_target(self, target: float | None, planned: int | None, applies: bool = True) -> None:
         """Record what ``--target`` did: ``info["target"]`` = value, whether it applied,

@@ -74,3 +74,12 @@ def assert_one_line_error(proc, *fragments):
     for fragment in fragments:
         assert fragment in lines[0], (fragment, lines[0])
     return lines[0]
+
+
+def alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie is dead, only not yet reaped)."""
+    try:
+        state = open(f"/proc/{pid}/status").read()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in state

@@ -19,7 +19,7 @@ import pytest
 
 from bench import records, runner
 from bench.errors import BenchError
-from tests.conftest import ROOT, assert_one_line_error, run_cli
+from tests.conftest import ROOT, alive, assert_one_line_error, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 QUICK = ("--dataset", "digits", "--profile", "quick", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
@@ -85,12 +85,19 @@ def test_memory_limit_kills_the_job_and_records_it(tmp_path):
     assert recs["logreg"]["status"] == "ok"
 
 
-def test_executor_options_are_checked():
-    assert_one_line_error(run_cli("run", "logreg", *QUICK, "--executor", "slurm"), "unknown executor 'slurm'")
-    assert_one_line_error(run_cli("run", "logreg", *QUICK, "--workers", "2"), "need --executor dask")
-    assert_one_line_error(run_cli("run", "logreg", *QUICK, "--memory-limit", "lots"), "--memory-limit must be a size")
-    assert_one_line_error(run_cli("run", "logreg", *QUICK, "--executor", "dask", "--scheduler",
+def test_executor_options_are_checked(tmp_path):
+    out = ("--out", str(tmp_path / "never"))
+    assert_one_line_error(run_cli("run", "logreg", *QUICK, *out, "--executor", "slurm"), "unknown executor 'slurm'")
+    assert_one_line_error(run_cli("run", "logreg", *QUICK, *out, "--workers", "2"), "need --executor dask")
+    assert_one_line_error(run_cli("run", "logreg", *QUICK, *out, "--memory-limit", "lots"),
+                          "--memory-limit must be a size")
+    assert_one_line_error(run_cli("run", "logreg", *QUICK, *out, "--executor", "dask", "--scheduler", "nohost"),
+                          "not a scheduler address such as tcp://HOST:8786")
+    assert_one_line_error(run_cli("run", "logreg", *QUICK, *out, "--executor", "dask", "--scheduler",
                                   f"tcp://127.0.0.1:{_free_port()}"), "cannot connect")
+    assert_one_line_error(run_cli("run", "logreg", "--dataset", f"npz:{tmp_path / 'missing.npz'}", *out,
+                                  "--executor", "dask"), "no such file")
+    assert not (tmp_path / "never").exists()  # a refused request writes nothing
 
 
 def test_dask_missing_is_one_line_and_the_default_run_needs_none(tmp_path):
@@ -212,6 +219,12 @@ def cluster_factory(tmp_path):
         c.stop()
 
 
+def _slow_suite(cluster: Cluster, seeds: int, seconds: int, out: Path) -> list[str]:
+    """``run`` arguments: fault-slow jobs of ``seconds`` each, one per seed, on ``cluster``."""
+    return ["run", "fault-slow", *QUICK, "--seeds", str(seeds), "--set", f"fault-slow.seconds={seconds}",
+            "--executor", "dask", "--scheduler", cluster.address, "--out", str(out), "--no-save-models"]
+
+
 def _start_suite(args, env_extra):
     env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "bench", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -230,20 +243,12 @@ def _read_until(proc, lines: list[str], predicate, timeout_s: float = 120) -> st
     raise AssertionError("suite output never showed what the test waits for:\n" + "".join(lines[-40:]))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-
-
 def test_worker_killed_mid_job_then_ctrl_c_then_resume_runs_each_missing_job_once(tmp_path, cluster_factory):
     pids = tmp_path / "pids"
     pids.mkdir()
     cluster = cluster_factory(2, {**FAULTS, "FAULT_PID_DIR": str(pids)})
     out = tmp_path / "c"
-    args = ["run", "fault-slow", *QUICK, "--seeds", "4", "--set", "fault-slow.seconds=6", "--executor", "dask",
-            "--scheduler", cluster.address, "--out", str(out), "--no-save-models"]
+    args = _slow_suite(cluster, seeds=4, seconds=6, out=out)
     suite = _start_suite(args, FAULTS)
     lines: list[str] = []
     try:
@@ -256,9 +261,9 @@ def test_worker_killed_mid_job_then_ctrl_c_then_resume_runs_each_missing_job_onc
         assert orphans, "the victim worker's job left no pid"
         os.kill(victim_pid, signal.SIGKILL)  # the worker dies mid-job; its nanny starts a new one
         deadline = time.monotonic() + 10
-        while any(_alive(p) for p in orphans) and time.monotonic() < deadline:
+        while any(alive(p) for p in orphans) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(p) for p in orphans), "the killed worker's job subprocess outlived it"
+        assert not any(alive(p) for p in orphans), "the killed worker's job subprocess outlived it"
 
         # the killed job comes back (retried) or is given up; either way it ends in one record
         _read_until(suite, lines, lambda s: s.lstrip().startswith("-> [1/4]"))
@@ -291,8 +296,7 @@ def test_worker_killed_mid_job_then_ctrl_c_then_resume_runs_each_missing_job_onc
 def test_a_lost_scheduler_stops_the_suite_and_keeps_what_finished(tmp_path, cluster_factory):
     cluster = cluster_factory(1, FAULTS)
     out = tmp_path / "s"
-    args = ["run", "fault-slow", *QUICK, "--seeds", "3", "--set", "fault-slow.seconds=3", "--executor", "dask",
-            "--scheduler", cluster.address, "--out", str(out), "--no-save-models"]
+    args = _slow_suite(cluster, seeds=3, seconds=3, out=out)
     suite = _start_suite(args, FAULTS)
     lines: list[str] = []
     try:

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from bench import records
-from tests.conftest import ROOT, assert_one_line_error, run_cli
+from tests.conftest import ROOT, alive, assert_one_line_error, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 QUICK = ("--dataset", "digits", "--profile", "quick", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
@@ -37,14 +37,6 @@ def test_raise_and_hard_exit_are_isolated_and_recorded(tmp_path):
     assert "fault-raise" in board.split("Jobs without a result")[1]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = open(f"/proc/{pid}/status").read()
-    except FileNotFoundError:
-        return False
-    return "\nState:\tZ" not in state  # a zombie is dead, only not yet reaped
-
-
 def test_timeout_kills_the_whole_process_group_and_records_it(tmp_path):
     out = tmp_path / "t"
     pid_file = tmp_path / "grandchild.pid"
@@ -56,9 +48,9 @@ def test_timeout_kills_the_whole_process_group_and_records_it(tmp_path):
     assert rec["status"] == "timeout" and rec["error"].startswith("timed out after 5s")
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 10
-    while _alive(grandchild) and time.monotonic() < deadline:
+    while alive(grandchild) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not _alive(grandchild), "the job's own child process survived the timeout"
+    assert not alive(grandchild), "the job's own child process survived the timeout"
 
 
 def _start(args, out, extra=(), sigint=signal.SIG_DFL):
