@@ -17,12 +17,16 @@ class XGBoostAdapter(Adapter):
     family = "trees"
     view = "flat"
     devices = ("cpu", "gpu")
-    description = "gradient-boosted trees, hist method (XGBoost)"
+    description = "gradient-boosted trees, hist method, zero pixels sparse (XGBoost)"
+    # Chosen on MNIST's validation split (issue 15): zero pixels as absent entries (about 80%
+    # of an MNIST image) made each round 1.55x cheaper; 16 histogram bins and 30% of the
+    # pixels per split 1.9x more, without a loss of validation accuracy; 300 such rounds cost
+    # a third of the 200 dense rounds they replaced.
     defaults = {
-        "full": {"n_estimators": 200, "max_depth": 6, "learning_rate": 0.3, "max_bin": 64,
-                 "subsample": 1.0, "colsample_bytree": 1.0},
-        "quick": {"n_estimators": 60, "max_depth": 6, "learning_rate": 0.3, "max_bin": 64,
-                  "subsample": 1.0, "colsample_bytree": 1.0},
+        "full": {"n_estimators": 300, "max_depth": 6, "learning_rate": 0.3, "max_bin": 16,
+                 "subsample": 1.0, "colsample_bytree": 1.0, "colsample_bynode": 0.3, "zero_is_missing": True},
+        "quick": {"n_estimators": 60, "max_depth": 6, "learning_rate": 0.3, "max_bin": 16,
+                  "subsample": 1.0, "colsample_bytree": 1.0, "colsample_bynode": 0.3, "zero_is_missing": True},
     }
 
     def prepare(self, **settings):
@@ -36,6 +40,7 @@ class XGBoostAdapter(Adapter):
             "objective": "multi:softprob", "num_class": 10, "tree_method": "hist",
             "max_depth": p["max_depth"], "eta": p["learning_rate"], "max_bin": p["max_bin"],
             "subsample": p["subsample"], "colsample_bytree": p["colsample_bytree"],
+            "colsample_bynode": p["colsample_bynode"],
             "device": "cuda" if self.prepared["device"] == "gpu" else "cpu",
             "seed": self.prepared["seed"], "eval_metric": ["mlogloss", "merror"],
         }
@@ -53,8 +58,10 @@ class XGBoostAdapter(Adapter):
         training = TrainingLog("boosting round", images_processed=len(x) * rounds)
         watch = Stopwatch()
         with watch:  # quantile sketch of the training data: the histogram method's set-up
-            dtrain = xgb.QuantileDMatrix(x, y, max_bin=p["max_bin"], nthread=threads)
-            dval = (xgb.QuantileDMatrix(x_val, y_val, ref=dtrain, max_bin=p["max_bin"], nthread=threads)
+            missing = _missing(p)
+            dtrain = xgb.QuantileDMatrix(x, y, max_bin=p["max_bin"], nthread=threads, missing=missing)
+            dval = (xgb.QuantileDMatrix(x_val, y_val, ref=dtrain, max_bin=p["max_bin"], nthread=threads,
+                                        missing=missing)
                     if x_val is not None and len(x_val) else None)
             self.booster = xgb.Booster(self.booster_params, [dtrain] + ([dval] if dval is not None else []))
         training.setup_s = watch.take()
@@ -80,7 +87,9 @@ class XGBoostAdapter(Adapter):
 
     def predict_proba(self, x, batch_size=1024):
         # inplace_predict skips the DMatrix copy: the fastest honest path, also on CUDA
-        out = [self.booster.inplace_predict(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        missing = _missing(self.params)
+        out = [self.booster.inplace_predict(x[i:i + batch_size], missing=missing)
+               for i in range(0, len(x), batch_size)]
         return np.asarray(np.concatenate(out), dtype=np.float64)
 
     def n_params(self):
@@ -115,7 +124,7 @@ class XGBoostAdapter(Adapter):
 
     @classmethod
     def uses_seed(cls, params):
-        return params["subsample"] < 1.0 or params["colsample_bytree"] < 1.0  # else no randomness
+        return min(params["subsample"], params["colsample_bytree"], params.get("colsample_bynode", 1.0)) < 1.0  # else no randomness
 
     def threads_used(self):
         config = json.loads(self.booster.save_config())
@@ -128,6 +137,13 @@ class XGBoostAdapter(Adapter):
         return {"xgboost": xgb.__version__, "use_cuda": bool(info.get("USE_CUDA")),
                 "cuda_version": info.get("CUDA_VERSION"),
                 "device": self.booster_params["device"]}
+
+
+def _missing(params) -> float:
+    """The value XGBoost treats as an absent entry: 0 turns the mostly-black images into
+    sparse rows (the learnt default direction of each split carries the zeros), NaN keeps
+    every pixel present (as in models saved before the parameter existed)."""
+    return 0.0 if params.get("zero_is_missing", False) else np.nan
 
 
 def _parse_eval(line: str) -> dict:

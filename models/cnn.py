@@ -11,10 +11,15 @@ from models.keras_base import TRAINING_DEFAULTS, KerasAdapter
 class SmallCNNAdapter(KerasAdapter):
     name = "cnn-small"
     view = "image"
-    description = "2 x (conv3x3 + max-pool), dense 128, dropout; Adam + cosine decay (Keras)"
+    description = "2 x (conv3x3 + max-pool), dense 128, dropout; Adam, warm-up + cosine decay (Keras)"
     defaults = {
-        "full": {**TRAINING_DEFAULTS, "epochs": 10},
-        "quick": {**TRAINING_DEFAULTS, "epochs": 4},
+        # issue 15, chosen on validation: 5 epochs at a 2e-3 peak after half an epoch of warm-up,
+        # with lighter dropout for the shorter run, reached 99.00% in 49 s (10 epochs at 1e-3 with
+        # dropout 0.25/0.5: 98.98% in 94 s; 5 epochs with that dropout: 98.96%; 4 epochs: 98.90%)
+        "full": {**TRAINING_DEFAULTS, "epochs": 5, "learning_rate": 2e-3, "warmup": 0.5,
+                 "dropout_conv": 0.1, "dropout_dense": 0.25},
+        "quick": {**TRAINING_DEFAULTS, "epochs": 4, "learning_rate": 2e-3, "warmup": 0.5,
+                  "dropout_conv": 0.1, "dropout_dense": 0.25},
     }
 
     @classmethod
@@ -22,7 +27,8 @@ class SmallCNNAdapter(KerasAdapter):
         return (
             Conv(32, 3, "valid"), MaxPool(2),
             Conv(64, 3, "valid"), MaxPool(2),
-            Flatten(), Dropout(0.25), Dense(128), Dropout(0.5), Dense(10, "softmax"),
+            Flatten(), Dropout(params["dropout_conv"]), Dense(128),
+            Dropout(params["dropout_dense"]), Dense(10, "softmax"),
         )
 
 
@@ -35,10 +41,12 @@ def _conv_bn(filters: int, padding: str = "same") -> tuple:
 class DeepCNNAdapter(KerasAdapter):
     name = "cnn-deep"
     view = "image"
-    description = "VGG-style 4 x conv3x3-BN-ReLU in two blocks, dense 256-BN, dropout; Adam + cosine (Keras)"
+    description = "VGG-style 4 x conv3x3-BN-ReLU in two blocks, dense 256-BN, dropout; Adam, warm-up + cosine (Keras)"
     defaults = {
-        "full": {**TRAINING_DEFAULTS, "epochs": 12},
-        "quick": {**TRAINING_DEFAULTS, "epochs": 4},
+        # issue 15, chosen on validation: 5 epochs at a 2e-3 peak after half an epoch of warm-up
+        # reached 99.38% (12 epochs at 1e-3 without warm-up: 99.40%, in 2.5x the time)
+        "full": {**TRAINING_DEFAULTS, "epochs": 5, "learning_rate": 2e-3, "warmup": 0.5},
+        "quick": {**TRAINING_DEFAULTS, "epochs": 4, "learning_rate": 2e-3, "warmup": 0.5},
     }
 
     @classmethod
@@ -49,3 +57,52 @@ class DeepCNNAdapter(KerasAdapter):
             Flatten(), Dense(256, None, use_bias=False), BatchNorm(), Activation("relu"), Dropout(0.4),
             Dense(10, "softmax"),
         )
+
+
+@register
+class FastCNNAdapter(KerasAdapter):
+    """The speed-run entry: the least training time to 99.0% test accuracy we found here.
+
+    What it takes from the public MNIST speed runs:
+
+    - T. Oikarinen, "How to train a CNN to 99% accuracy on MNIST in less than a second on a
+      laptop" (github.com/tuomaso/train_mnist_fast; 99.04% in 0.76 s on a GTX 1660 Ti): a
+      fixed short budget instead of a long schedule (99% is reachable in one or two
+      epochs); a smaller network *and* no regularisation (dropout slows convergence when
+      there is no time to over-fit); LeNet-like 5x5 convolutions with a dense hidden layer;
+      a one-cycle learning rate; the data kept inside the framework between steps.
+    - D. Page, "How to train your ResNet" (myrtle.ai, the DAWNBench CIFAR-10 series): warm
+      up linearly, then anneal over a short fixed number of epochs; the higher peak rate
+      that the warm-up makes stable buys the same accuracy in fewer passes.
+    - LeCun et al., "Gradient-based learning applied to document recognition" (1998): two
+      small convolution/pooling stages and a dense layer already carry MNIST to about 99%.
+
+    What this CPU taught us (issue 15, all on the validation split): batch-norm after each
+    convolution, which speed runs on GPUs use freely, costs more here than it gives (16/32
+    filters with BN: 98.42% val in 13.6 s; 32/64 with BN: 98.78% in 24.7 s); the 5x5
+    LeNet-style pair with a 256-unit dense layer reached 98.70% val in 12.7 s. Keras'
+    ``steps_per_execution`` (one graph call per 16 steps) cut a 3x3 BN variant's epoch from
+    7.3 s to 6.3-6.9 s without changing a single result.
+    """
+
+    name = "cnn-fast"
+    view = "image"
+    description = "speed run: conv5x5(24)-pool-conv5x5(32)-pool-dense256, no dropout; Adam one-cycle, 2 epochs (Keras)"
+    defaults = {
+        "full": {**TRAINING_DEFAULTS, "epochs": 2, "batch_size": 128, "learning_rate": 3e-3, "warmup": 0.3,
+                 "kernel": 5, "filters": 24, "filters2": 32, "hidden": 256, "batch_norm": False},
+        "quick": {**TRAINING_DEFAULTS, "epochs": 2, "batch_size": 128, "learning_rate": 3e-3, "warmup": 0.3,
+                  "kernel": 5, "filters": 24, "filters2": 32, "hidden": 256, "batch_norm": False},
+    }
+
+    @classmethod
+    def architecture(cls, params):
+        k, f1, f2, hidden = params["kernel"], params["filters"], params["filters2"], params["hidden"]
+
+        def conv(n):
+            if params["batch_norm"]:
+                return (Conv(n, k, "valid", activation=None, use_bias=False), BatchNorm(), Activation("relu"))
+            return (Conv(n, k, "valid"),)
+
+        head = (Dense(hidden),) if hidden else ()
+        return (*conv(f1), MaxPool(2), *conv(f2), MaxPool(2), Flatten(), *head, Dense(10, "softmax"))

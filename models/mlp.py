@@ -11,10 +11,15 @@ from models.keras_base import TRAINING_DEFAULTS, KerasAdapter
 class MLPAdapter(KerasAdapter):
     name = "mlp"
     view = "flat"
-    description = "784-512-512-10 ReLU MLP with dropout 0.2, Adam + cosine decay (Keras)"
+    description = "784-512-512-10 ReLU MLP with dropout 0.2, Adam + cosine decay, batch 256 (Keras)"
     defaults = {
-        "full": {**TRAINING_DEFAULTS, "epochs": 15, "hidden": 512, "dropout": 0.2},
-        "quick": {**TRAINING_DEFAULTS, "epochs": 10, "hidden": 512, "dropout": 0.2},
+        # issue 15, chosen on validation: batch 256 at a 2e-3 peak for 14 epochs reached 98.40%
+        # in 31 s (batch 128 at 1e-3: 98.42% after 15 epochs, 58 s; 98.26% after 8, 35 s;
+        # batch 256: 98.32% after 10 epochs at 2e-3, 98.32% after 15 at 1e-3)
+        "full": {**TRAINING_DEFAULTS, "epochs": 14, "batch_size": 256, "learning_rate": 2e-3,
+                 "hidden": 512, "dropout": 0.2},
+        "quick": {**TRAINING_DEFAULTS, "epochs": 10, "batch_size": 256, "learning_rate": 2e-3,
+                  "hidden": 512, "dropout": 0.2},
     }
 
     @classmethod

@@ -19,7 +19,8 @@ from models.keras_base import KerasAdapter
 
 
 def _recipe(batch_size: int, epochs: int, quick_epochs: int = 2) -> dict:
-    base = {"batch_size": batch_size, "learning_rate": 1e-3, "schedule": "constant"}
+    # steps_per_execution is how Keras feeds the steps, not part of the recipe: same arithmetic
+    base = {"batch_size": batch_size, "learning_rate": 1e-3, "schedule": "constant", "steps_per_execution": 16}
     return {"full": {**base, "epochs": epochs}, "quick": {**base, "epochs": quick_epochs}}
 
 

@@ -15,13 +15,14 @@ def prepared(digits):
     return pp.prepare(digits.x_train, digits.y_train, digits.x_test, digits.y_test, pp.SplitRule(val_fraction=0.1))
 
 
-FLOORS = {"logreg": 0.9, "svm": 0.9, "xgboost": 0.85, "mlp": 0.85, "cnn-small": 0.6, "cnn-deep": 0.6}
+FLOORS = {"logreg": 0.9, "svm": 0.9, "xgboost": 0.85, "mlp": 0.85, "cnn-small": 0.6, "cnn-deep": 0.6,
+          "cnn-fast": 0.6}
 # small budgets so the suite stays fast; quick defaults otherwise
 DIGITS_OVERRIDES = {"xgboost": {"n_estimators": 30}, "mlp": {"epochs": 8}, "cnn-small": {"epochs": 6},
-                    "cnn-deep": {"epochs": 4}}
+                    "cnn-deep": {"epochs": 4}, "cnn-fast": {"epochs": 6}}
 
 
-@pytest.mark.parametrize("name", models.DEFAULT_SUITE)
+@pytest.mark.parametrize("name", [*models.DEFAULT_SUITE, "cnn-fast"])
 def test_adapter_fits_and_predicts_on_digits(name, prepared):
     cls = models.get(name)
     params = {**cls.defaults["quick"], **DIGITS_OVERRIDES.get(name, {})}
@@ -62,7 +63,7 @@ def test_unknown_model_error_lists_choices():
 
 
 def test_flops_and_params_by_hand_for_cnn_small():
-    layers = models.get("cnn-small").architecture({})
+    layers = models.get("cnn-small").architecture(models.get("cnn-small").defaults["full"])
     # conv 3x3x1x32 valid on 28x28 -> 26x26x32; pool -> 13x13; conv 3x3x32x64 -> 11x11x64; pool -> 5x5x64
     conv1 = 2 * 26 * 26 * 32 * 9
     conv2 = 2 * 11 * 11 * 64 * 9 * 32
@@ -70,6 +71,15 @@ def test_flops_and_params_by_hand_for_cnn_small():
     dense2 = 2 * 128 * 10
     assert arch.forward_flops(layers, (28, 28, 1)) == conv1 + conv2 + dense1 + dense2
     params = (9 * 32 + 32) + (9 * 32 * 64 + 64) + (1600 * 128 + 128) + (128 * 10 + 10)
+    assert arch.param_counts(layers, (28, 28, 1)) == (params, 0)
+
+
+def test_flops_and_params_by_hand_for_cnn_fast():
+    layers = models.get("cnn-fast").architecture(models.get("cnn-fast").defaults["full"])
+    # conv 5x5x1x24 valid -> 24x24x24; pool -> 12x12; conv 5x5x24x32 -> 8x8x32; pool -> 4x4x32 = 512
+    flops = 2 * (24 * 24 * 24 * 25 + 8 * 8 * 32 * 25 * 24 + 512 * 256 + 256 * 10)
+    assert arch.forward_flops(layers, (28, 28, 1)) == flops
+    params = (25 * 24 + 24) + (25 * 24 * 32 + 32) + (512 * 256 + 256) + (256 * 10 + 10)
     assert arch.param_counts(layers, (28, 28, 1)) == (params, 0)
 
 

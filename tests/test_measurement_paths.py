@@ -28,7 +28,8 @@ def test_xgboost_inplace_predict_matches_dmatrix_predict(prepared):
     import xgboost as xgb
 
     adapter, x = _fit("xgboost", prepared, n_estimators=20)
-    reference = adapter.booster.predict(xgb.DMatrix(x))
+    assert adapter.params["zero_is_missing"]  # the default: zero pixels are absent entries
+    reference = adapter.booster.predict(xgb.DMatrix(x, missing=0.0))
     np.testing.assert_allclose(adapter.predict_proba(x, 64), reference, rtol=1e-5, atol=1e-6)
 
 

@@ -53,7 +53,8 @@ def test_seeds_are_aggregated_and_best_marked(fixture_frame):
     md = report.render(fixture_frame, Path("."), None)
     row = next(line for line in md.splitlines() if line.startswith("| cnn-small "))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[0] == "cnn-small epochs=3"  # the parameter that differs from the defaults
+    # the parameters that differ from today's quick defaults (the fixtures predate issue 15's recipes)
+    assert cells[0] == "cnn-small epochs=3 learning_rate=0.001"
     assert cells[2] == "2" and " ± " in cells[3] and "–" in cells[3]  # mean ± std (t-interval)
     best = next(line for line in md.splitlines() if line.startswith("| logreg "))
     best_cells = [c.strip() for c in best.strip("|").split("|")]
@@ -73,11 +74,11 @@ def test_publish_draws_every_figure_at_its_size_and_links_them(tmp_path):
     assert "digits-quick-cpu-pareto.png" in pngs and "digits-quick-cpu-f1.png" in pngs
     assert "digits-quick-cpu-pvalues.png" in pngs
     assert "digits-quick-cpu-tta.png" in pngs  # validation accuracy against training seconds
-    for model in ("logreg", "cnn-small-epochs-3", "xgboost-n-estimators-5"):
+    for model in ("logreg", "cnn-small-epochs-3-learning-rate-0.001", "xgboost-max-bin-64-n-estimators-5"):
         assert f"digits-quick-cpu-{model}-confusion.png" in pngs
         assert f"digits-quick-cpu-{model}-mistakes.png" in pngs
-    assert "digits-quick-cpu-cnn-small-epochs-3-curves.png" in pngs
-    assert "digits-quick-cpu-xgboost-n-estimators-5-curves.png" in pngs  # per-round validation curves
+    assert "digits-quick-cpu-cnn-small-epochs-3-learning-rate-0.001-curves.png" in pngs
+    assert "digits-quick-cpu-xgboost-max-bin-64-n-estimators-5-curves.png" in pngs  # per-round validation curves
     assert "digits-quick-cpu-logreg-curves.png" not in pngs
     for name in pngs:
         kind = next(k for k in ("pareto", "f1", "pvalues", "curves", "confusion", "mistakes", "tta", "sweep")
