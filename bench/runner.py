@@ -185,6 +185,12 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
     sweeps = parse_grid(grid or [], [c.name for c in classes])
     params = {cls.name: expand_grid(cls, resolve_params(cls, profile, by_model.get(cls.name, {})),
                                     sweeps.get(cls.name, {}), by_model.get(cls.name, {})) for cls in classes}
+    for cls in classes:
+        for point in params[cls.name]:
+            try:
+                cls.check_params(point)
+            except ValueError as e:
+                raise BenchError(f"{cls.name}: {e}") from None
     wanted = ("cpu", "gpu") if device == "all" else (device,)
     jobs = []
     for seed in seeds:

@@ -58,6 +58,9 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         An adapter that can ``predict_proba`` from a file ``save`` wrote, loading only
         what the format marks safe (Keras ``safe_mode``, skops' trusted types). Its
         predictions are bit-identical to the saved model's on the same machine.
+    check_params(params) -> None   (classmethod)
+        Raise ``ValueError`` naming the bad hyper-parameter and what is accepted; the
+        harness calls it when it plans a job, so a wrong ``--set`` fails before training.
     uses_seed(params) -> bool   (classmethod)
         False when the trained model cannot depend on the seed (a convex problem solved
         deterministically, trees without sampling): reports then say "seed-independent"
@@ -248,6 +251,10 @@ class Adapter:
         return None
 
     @classmethod
+    def check_params(cls, params: dict[str, Any]) -> None:
+        return None
+
+    @classmethod
     def uses_seed(cls, params: dict[str, Any]) -> bool:
         return True
 
@@ -262,6 +269,12 @@ class Adapter:
     @classmethod
     def load(cls, path, params: dict[str, Any], threads: int | None = None) -> "Adapter":
         raise NotImplementedError(f"{cls.name} cannot load a saved model")
+
+
+def require(params: dict[str, Any], key: str, ok, accepted: str) -> None:
+    """``ValueError`` "KEY=VALUE: ACCEPTED" unless ``ok(params[key])`` (absent keys pass)."""
+    if key in params and not ok(params[key]):
+        raise ValueError(f"{key}={params[key]!r}: {accepted}")
 
 
 def pickled_size(obj: Any) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from models import register
-from models.base import Adapter, ParamCount, Stopwatch, TrainingLog
+from models.base import Adapter, ParamCount, Stopwatch, TrainingLog, require
 
 
 @register
@@ -121,6 +121,16 @@ class XGBoostAdapter(Adapter):
 
     def serialized_size(self):
         return len(self.booster.save_raw("ubj"))
+
+    @classmethod
+    def check_params(cls, params):
+        positive_int = lambda v: isinstance(v, int) and v >= 1  # noqa: E731
+        require(params, "n_estimators", positive_int, "an integer >= 1")
+        require(params, "max_depth", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
+        require(params, "max_bin", lambda v: isinstance(v, int) and v >= 2, "an integer >= 2")
+        require(params, "learning_rate", lambda v: v > 0, "a number > 0")
+        for key in ("subsample", "colsample_bytree", "colsample_bynode"):
+            require(params, key, lambda v: 0 < v <= 1, "a fraction > 0 and <= 1")
 
     @classmethod
     def uses_seed(cls, params):

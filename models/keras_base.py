@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from models import arch
-from models.base import Adapter, ParamCount, TrainingLog
+from models.base import Adapter, ParamCount, TrainingLog, require
 
 # steps_per_execution: Keras runs that many optimizer steps per call into the compiled graph.
 # At 1, the per-step Python round trip cost 30-50% of a small network's epoch on this 2-core
@@ -103,6 +103,22 @@ class KerasAdapter(Adapter):
     @classmethod
     def static_param_count(cls, params):
         return sum(arch.param_counts(cls.architecture(params), arch.INPUT_SHAPES[cls.view]))
+
+    @classmethod
+    def check_params(cls, params):
+        positive_int = lambda v: isinstance(v, int) and v >= 1  # noqa: E731
+        require(params, "epochs", positive_int, "an integer >= 1")
+        require(params, "batch_size", positive_int, "an integer >= 1")
+        require(params, "steps_per_execution", positive_int, "an integer >= 1")
+        require(params, "learning_rate", lambda v: v > 0, "a number > 0")
+        require(params, "schedule", lambda v: v in ("cosine", "constant"), "cosine or constant")
+        require(params, "warmup", lambda v: 0 <= v < params["epochs"], "epochs of warm-up, >= 0 and < epochs")
+        if params.get("warmup") and params["schedule"] != "cosine":
+            raise ValueError("warmup needs schedule=cosine")
+        for key in params:
+            if key.startswith("dropout"):
+                require(params, key, lambda v: 0 <= v < 1, "a rate >= 0 and < 1")
+        arch.param_counts(cls.architecture(params), arch.INPUT_SHAPES[cls.view])  # shapes that vanish
 
     def flops_per_image(self):
         return float(arch.forward_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view]))

@@ -89,3 +89,22 @@ def test_xgboost_predicts_with_the_missing_value_it_was_trained_with(prepared, t
     reloaded = cls.load(path, legacy_params)
     np.testing.assert_array_equal(reloaded.predict_proba(x_test), dense.predict_proba(x_test))
     assert cls.uses_seed(legacy_params) is False and cls.uses_seed(cls.defaults["full"]) is True
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("cnn-deep.warmup=5", "cnn-deep: warmup=5.0: epochs of warm-up, >= 0 and < epochs"),
+    ("cnn-deep.schedule=constant", "cnn-deep: warmup needs schedule=cosine"),
+    ("cnn-small.dropout_dense=1.5", "cnn-small: dropout_dense=1.5: a rate >= 0 and < 1"),
+    ("mlp.steps_per_execution=0", "mlp: steps_per_execution=0: an integer >= 1"),
+    ("xgboost.colsample_bynode=0", "xgboost: colsample_bynode=0.0: a fraction > 0 and <= 1"),
+    ("xgboost.max_bin=1", "xgboost: max_bin=1: an integer >= 2"),
+    ("cnn-fast.kernel=13", "cnn-fast: Conv("),
+])
+def test_a_bad_hyper_parameter_is_refused_before_any_job_runs(tmp_path, override, fragment):
+    from tests.conftest import assert_one_line_error, run_cli
+
+    model = override.split(".")[0]
+    out = tmp_path / "out"
+    proc = run_cli("run", model, "--dataset", "digits", "--profile", "quick", "--set", override, "--out", str(out))
+    assert_one_line_error(proc, fragment)
+    assert not out.exists()  # nothing written
