@@ -63,19 +63,19 @@ class DeepCNNAdapter(KerasAdapter):
 class FastCNNAdapter(KerasAdapter):
     """The speed-run entry: the least training time to 99.0% test accuracy we found here.
 
-    What it takes from the public MNIST speed runs:
+    What it takes from public speed runs and the work behind them:
 
     - T. Oikarinen, "How to train a CNN to 99% accuracy on MNIST in less than a second on a
-      laptop" (github.com/tuomaso/train_mnist_fast; 99.04% in 0.76 s on a GTX 1660 Ti): a
-      fixed short budget instead of a long schedule (99% is reachable in one or two
-      epochs); a smaller network *and* no regularisation (dropout slows convergence when
-      there is no time to over-fit); LeNet-like 5x5 convolutions with a dense hidden layer;
-      a one-cycle learning rate; the data kept inside the framework between steps.
-    - D. Page, "How to train your ResNet" (myrtle.ai, the DAWNBench CIFAR-10 series): warm
-      up linearly, then anneal over a short fixed number of epochs; the higher peak rate
-      that the warm-up makes stable buys the same accuracy in fewer passes.
+      laptop" (github.com/tuomaso/train_mnist_fast; 99.04% in 0.76 s on a GTX 1660 Ti, in
+      one epoch): train for a fixed short budget instead of a long schedule, and shrink
+      the network *and* its regularisation together (no dropout: there is no time to
+      over-fit).
+    - L. N. Smith's one-cycle policy ("Super-convergence", 2018; fast.ai's ``fit_one_cycle``)
+      and D. Page, "How to train your ResNet" (myrtle.ai, the DAWNBench CIFAR-10 series):
+      warm the learning rate up, then anneal it over the few epochs there are; the higher
+      peak the warm-up makes stable buys the same accuracy in fewer passes.
     - LeCun et al., "Gradient-based learning applied to document recognition" (1998): two
-      small convolution/pooling stages and a dense layer already carry MNIST to about 99%.
+      small 5x5 convolution/pooling stages and a dense layer already carry MNIST to 99%.
 
     What this CPU taught us (issue 15, all on the validation split): batch-norm after each
     convolution, which speed runs on GPUs use freely, costs more here than it gives (16/32
