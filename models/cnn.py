@@ -41,12 +41,15 @@ def _conv_bn(filters: int, padding: str = "same") -> tuple:
 class DeepCNNAdapter(KerasAdapter):
     name = "cnn-deep"
     view = "image"
-    description = "VGG-style 4 x conv3x3-BN-ReLU in two blocks, dense 256-BN, dropout; Adam, warm-up + cosine (Keras)"
+    description = ("VGG-style 4 x conv3x3-BN-ReLU in two blocks, dense 256-BN, dropout; random 2-pixel shifts; "
+                   "Adam, warm-up + cosine (Keras)")
     defaults = {
-        # issue 15, chosen on validation: 5 epochs at a 2e-3 peak after half an epoch of warm-up
-        # reached 99.38% (12 epochs at 1e-3 without warm-up: 99.40%, in 2.5x the time)
-        "full": {**TRAINING_DEFAULTS, "epochs": 5, "learning_rate": 2e-3, "warmup": 0.5},
-        "quick": {**TRAINING_DEFAULTS, "epochs": 4, "learning_rate": 2e-3, "warmup": 0.5},
+        # issue 15, chosen on validation (seed 0): 5 epochs at a 2e-3 peak after half an epoch
+        # of warm-up reached 99.38% (12 epochs at 1e-3 without warm-up: 99.40%, in 2.5x the
+        # time). Random shifts of up to 2 pixels tied on accuracy (99.36%; one image is 0.02
+        # pp) and lowered the validation loss from 0.0229 to 0.0208; label smoothing 0.1: 99.30%
+        "full": {**TRAINING_DEFAULTS, "epochs": 5, "learning_rate": 2e-3, "warmup": 0.5, "shift": 2},
+        "quick": {**TRAINING_DEFAULTS, "epochs": 4, "learning_rate": 2e-3, "warmup": 0.5, "shift": 2},
     }
 
     @classmethod

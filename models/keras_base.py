@@ -5,7 +5,11 @@ A Keras adapter declares its architecture as data (``models.arch``) through
 ``KerasAdapter``. TensorFlow is imported only inside methods, after the worker has fixed
 the device and thread settings (``configure``).
 
-Training: Adam, sparse categorical cross-entropy, shuffled mini-batches seeded by ``seed``.
+Training: Adam, sparse categorical cross-entropy, shuffled mini-batches seeded by ``seed``,
+fed by our own ``tf.data`` pipeline (``batches``) rather than Keras's array adapter: with
+tf.data's autotuner on (as Keras leaves it), dropping an exhausted iterator waited up to
+~7 s on this 2-core CPU for the autotuner's thread, idle, at every epoch boundary and at
+the end of ``fit``, so the clock measured sleeping, not training.
 The learning rate is constant (``schedule="constant"``) or follows a cosine decay over all
 steps (``schedule="cosine"``); with ``warmup`` > 0 (in epochs) the cosine schedule first
 rises linearly from a tenth of ``learning_rate`` to it, a one-cycle shape that lets short
@@ -36,7 +40,7 @@ from models.base import Adapter, ParamCount, TrainingLog, require
 # At 1, the per-step Python round trip cost 30-50% of a small network's epoch on this 2-core
 # CPU (a 3x3 conv + batch-norm probe: 11.0 s -> 5.5 s per epoch at 8); it changes no arithmetic.
 TRAINING_DEFAULTS = {"epochs": 10, "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine", "warmup": 0.0,
-                     "steps_per_execution": 16}
+                     "label_smoothing": 0.0, "shift": 0, "steps_per_execution": 16}
 
 
 def import_keras():
@@ -113,6 +117,10 @@ class KerasAdapter(Adapter):
         require(params, "learning_rate", lambda v: v > 0, "a number > 0")
         require(params, "schedule", lambda v: v in ("cosine", "constant"), "cosine or constant")
         require(params, "warmup", lambda v: 0 <= v < params["epochs"], "epochs of warm-up, >= 0 and < epochs")
+        require(params, "label_smoothing", lambda v: 0 <= v < 1, "a fraction >= 0 and < 1")
+        require(params, "shift", lambda v: isinstance(v, int) and v >= 0, "whole pixels, an integer >= 0")
+        if params.get("shift") and cls.view != "image":
+            raise ValueError(f"shift={params['shift']}: random shifts need the image view, not {cls.view!r}")
         if params.get("warmup") and params["schedule"] != "cosine":
             raise ValueError("warmup needs schedule=cosine")
         for key in params:
@@ -138,8 +146,12 @@ class KerasAdapter(Adapter):
 
     def _compile(self, keras, n_train: int | None):
         p = self.params
+        smoothing = p.get("label_smoothing", 0.0)  # reference recipes predate it
+        # Keras smooths only one-hot targets; without smoothing the integer labels stay as they were
+        loss = (keras.losses.CategoricalCrossentropy(label_smoothing=smoothing) if smoothing
+                else "sparse_categorical_crossentropy")
         self.model.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(keras, p, n_train)),
-                           loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                           loss=loss, metrics=["accuracy"],
                            steps_per_execution=p.get("steps_per_execution", 1))
         self.model.optimizer.build(self.model.trainable_variables)
 
@@ -152,7 +164,9 @@ class KerasAdapter(Adapter):
         y = np.zeros(batch, np.int64)
         state = [v.numpy() for v in self.model.variables]
         opt_state = [v.numpy() for v in self.model.optimizer.variables]
-        self.model.fit(x, y, batch_size=batch, epochs=1, validation_data=(x, y), verbose=0, shuffle=False)
+        data = batches(x, y, batch, one_hot=self._one_hot())
+        self.model.fit(data, epochs=1, validation_data=data, verbose=0, shuffle=False)
+        del data
         for v, value in zip(self.model.variables, state):
             v.assign(value)
         for v, value in zip(self.model.optimizer.variables, opt_state):
@@ -166,11 +180,13 @@ class KerasAdapter(Adapter):
         keras = import_keras()
         p = self.params
         log_ = TrainingLog("epoch", images_processed=len(x) * p["epochs"])
-        validation = (x_val, y_val) if x_val is not None and len(x_val) else None
+        train = batches(x, y, p["batch_size"], shuffle_seed=settings["seed"], one_hot=self._one_hot(),
+                        shift=p.get("shift", 0))
+        validation = batches(x_val, y_val, p["batch_size"], one_hot=self._one_hot()) if x_val is not None and len(x_val) else None
         epochs = _EpochLog(keras, log_, p["epochs"], log, target if validation is not None else None)
         started = time.perf_counter()
-        self.model.fit(x, y, batch_size=p["batch_size"], epochs=p["epochs"], validation_data=validation,
-                       shuffle=True, verbose=0, callbacks=[epochs])
+        self.model.fit(train, epochs=p["epochs"], validation_data=validation, shuffle=False,  # train reshuffles itself
+                       verbose=0, callbacks=[epochs])
         log_.images_processed = len(x) * len(log_.passes)  # fewer epochs when --target stopped it
         log_.stop_at_target(target, p["epochs"], applies=validation is not None)
         # Keras builds its tf.data pipeline before the first epoch and tears it down after the
@@ -178,6 +194,10 @@ class KerasAdapter(Adapter):
         log_.setup_s = epochs.train_begin - started
         log_.teardown_s = time.perf_counter() - epochs.train_end
         return log_
+
+    def _one_hot(self) -> int | None:
+        """Classes to one-hot the labels into when the loss smooths them, else None."""
+        return 10 if self.params.get("label_smoothing") else None
 
     def _compiled_forward(self):
         if getattr(self, "_forward", None) is None:
@@ -233,6 +253,55 @@ class KerasAdapter(Adapter):
             path = os.path.join(tmp, "model.keras")
             self.model.save(path)
             return os.path.getsize(path)
+
+
+def batches(x, y, batch_size: int, *, shuffle_seed: int | None = None, one_hot: int | None = None,
+            shift: int = 0):
+    """A ``tf.data`` pipeline of ``(images, labels)`` mini-batches for ``Model.fit``.
+
+    Every image once per pass, reshuffled each pass from ``shuffle_seed`` (None: in order),
+    the last batch short; labels as integers, or as ``one_hot`` vectors of that many
+    classes. ``shift`` > 0 (images of shape (n, h, w, c) only) moves each image by a random
+    whole number of pixels in [-shift, shift] along each axis, filling with zeros, new
+    offsets every pass, drawn from ``shuffle_seed``. The arrays are copied once into host
+    memory; a batch is a gather of shuffled indices. tf.data's autotuner is off (see the
+    module docstring): the pipeline's parallelism is fixed, which changes its speed, never
+    which images a batch holds."""
+    import tensorflow as tf
+
+    with tf.device("/cpu:0"):  # the input pipeline runs on the host even when training on a GPU
+        images, labels = tf.constant(x), tf.constant(y)
+        if one_hot:
+            labels = tf.one_hot(labels, one_hot)
+    indices = tf.data.Dataset.range(len(x))
+    if shuffle_seed is not None:
+        indices = indices.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    indices = indices.batch(batch_size)
+    if shift:
+        if images.shape.rank != 4:
+            raise ValueError(f"shift needs images of shape (n, h, w, c), got {tuple(images.shape)}")
+        # an endless stream: its batches stay full where the last image batch is short
+        draws = tf.data.Dataset.random(seed=shuffle_seed, rerandomize_each_iteration=True).batch(batch_size)
+        dataset = tf.data.Dataset.zip(indices, draws).map(
+            lambda i, r: (_shifted(tf, tf.gather(images, i), r[:tf.shape(i)[0]], shift), tf.gather(labels, i)))
+    else:
+        dataset = indices.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(1).with_options(options)
+
+
+def _shifted(tf, batch, draws, shift: int):
+    """``batch`` (b, h, w, c) with image k moved by offsets taken from the random int64
+    ``draws[k]``: each of dy, dx uniform in [-shift, shift]; uncovered pixels are zeros."""
+    span = 2 * shift + 1
+    dy = tf.cast(draws % span, tf.int32)
+    dx = tf.cast((draws // span) % span, tf.int32)
+    height, width = batch.shape[1], batch.shape[2]
+    padded = tf.pad(batch, [[0, 0], [shift, shift], [shift, shift], [0, 0]])
+    rows = dy[:, None] + tf.range(height)[None, :]
+    cols = dx[:, None] + tf.range(width)[None, :]
+    return tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
 
 
 def learning_rate_schedule(keras, params: dict, n_train: int | None):

@@ -1,13 +1,14 @@
 """The training recipes' moving parts (issue 15): the warm-up + cosine learning-rate
 schedule, Keras' steps_per_execution (how the steps reach the graph, never what they
-compute), and XGBoost's zero-pixels-as-missing input path, for real on the digits set."""
+compute), the tf.data input pipeline (shuffling, random shifts), label smoothing, and
+XGBoost's zero-pixels-as-missing input path, for real on the digits set."""
 
 import numpy as np
 import pytest
 
 import models
 from bench import preprocess as pp
-from models.keras_base import import_keras, learning_rate_schedule
+from models.keras_base import batches, import_keras, learning_rate_schedule
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,77 @@ def test_steps_per_execution_changes_how_steps_are_fed_not_what_they_compute(pre
     np.testing.assert_allclose(proba_many, proba_one, atol=1e-5)
 
 
+def _labels_per_pass(dataset, passes=2):
+    return [[yb.numpy() for _, yb in dataset] for _ in range(passes)]
+
+
+def test_batches_hold_every_image_once_per_pass_reshuffled_each_pass_from_the_seed():
+    import_keras()
+    x = np.arange(10, dtype=np.float32).reshape(10, 1)
+    y = np.arange(10)
+    dataset = batches(x, y, 4, shuffle_seed=1)
+    assert dataset.options().autotune.enabled is False  # see keras_base's docstring: no idle waits
+    first, second = _labels_per_pass(dataset)
+    assert [len(b) for b in first] == [4, 4, 2]  # the last batch short, nothing dropped
+    for one_pass in (first, second):
+        np.testing.assert_array_equal(np.sort(np.concatenate(one_pass)), y)
+    assert not np.array_equal(np.concatenate(first), np.concatenate(second))  # reshuffled
+    for xb, yb in dataset:
+        np.testing.assert_array_equal(xb.numpy()[:, 0], yb.numpy())  # images stay with their labels
+    again = _labels_per_pass(batches(x, y, 4, shuffle_seed=1))
+    np.testing.assert_array_equal(np.concatenate(again[1]), np.concatenate(second))  # the seed fixes it
+    in_order = _labels_per_pass(batches(x, y, 4), passes=1)[0]
+    np.testing.assert_array_equal(np.concatenate(in_order), y)
+    one_hot = next(iter(batches(x, y, 4, one_hot=10)))[1].numpy()
+    np.testing.assert_array_equal(one_hot, np.eye(10)[:4])
+
+
+def _dot_offsets(dataset, centre):
+    """Per pass: each image's (dy, dx) from where its single bright pixel started."""
+    offsets = []
+    for _ in range(2):
+        moved = {}
+        for xb, yb in dataset:
+            for image, label in zip(xb.numpy(), yb.numpy()):
+                bright = np.argwhere(image[..., 0] > 0)
+                assert len(bright) == 1 and image.sum() == label + 1  # moved whole, not blurred
+                moved[int(label)] = tuple(bright[0] - centre)
+        offsets.append(moved)
+    return offsets
+
+
+def test_random_shifts_move_each_image_by_at_most_shift_pixels_anew_each_pass():
+    import_keras()
+    n, centre = 30, (4, 4)
+    x = np.zeros((n, 9, 9, 1), np.float32)
+    x[:, centre[0], centre[1], 0] = np.arange(1, n + 1)
+    y = np.arange(n)
+    first, second = _dot_offsets(batches(x, y, 8, shuffle_seed=2, shift=2), centre)  # 8 does not divide 30
+    assert sorted(first) == sorted(second) == list(range(n))
+    steps = np.array([first[k] for k in range(n)] + [second[k] for k in range(n)])
+    assert steps.min() == -2 and steps.max() == 2  # both directions, never further than 2
+    assert len({tuple(s) for s in steps}) > 10 and first != second  # many offsets, new ones each pass
+    assert _dot_offsets(batches(x, y, 8, shuffle_seed=2, shift=2), centre) == [first, second]
+    with pytest.raises(ValueError, match=r"shift needs images of shape \(n, h, w, c\)"):
+        batches(x.reshape(n, -1), y, 8, shift=2)
+
+
+def test_label_smoothing_keeps_the_loss_above_the_smoothed_targets_entropy(prepared):
+    cls = models.get("mlp")
+    x_train, x_val, _ = prepared.views(cls.view)
+    losses = {}
+    for smoothing in (0.0, 0.1):
+        adapter = cls({**cls.defaults["quick"], "epochs": 8, "label_smoothing": smoothing})
+        adapter.prepare(n_train=len(x_train), seed=0)
+        training = adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val, log=lambda line: None)
+        losses[smoothing] = [p["loss"] for p in training.passes]
+        assert training.passes[-1]["val_accuracy"] > 0.9  # it still learns the digits
+    # targets 0.91 / 0.01: no prediction can score below their entropy, about 0.50
+    floor = -(0.91 * np.log(0.91) + 9 * 0.01 * np.log(0.01))
+    assert min(losses[0.1]) >= floor
+    assert losses[0.0][-1] < floor  # without smoothing the same training goes well below it
+
+
 def _fit_xgboost(prepared, **params):
     cls = models.get("xgboost")
     adapter = cls({**cls.defaults["quick"], "n_estimators": 8, **params})
@@ -99,6 +171,9 @@ def test_xgboost_predicts_with_the_missing_value_it_was_trained_with(prepared, t
     ("xgboost.colsample_bynode=0", "xgboost: colsample_bynode=0.0: a fraction > 0 and <= 1"),
     ("xgboost.max_bin=1", "xgboost: max_bin=1: an integer >= 2"),
     ("cnn-fast.kernel=13", "cnn-fast: Conv("),
+    ("mlp.shift=2", "mlp: shift=2: random shifts need the image view, not 'flat'"),
+    ("cnn-deep.shift=-1", "cnn-deep: shift=-1: whole pixels, an integer >= 0"),
+    ("cnn-small.label_smoothing=1", "cnn-small: label_smoothing=1.0: a fraction >= 0 and < 1"),
 ])
 def test_a_bad_hyper_parameter_is_refused_before_any_job_runs(tmp_path, override, fragment):
     from tests.conftest import assert_one_line_error, run_cli
