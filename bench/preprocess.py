@@ -9,6 +9,9 @@ pipelines:
   used to carve the validation split from the training set and to shrink it for small
   profiles. The test set is never touched by either.
 - ``prepare``: applies a profile's split rule to a dataset and returns ``Prepared``.
+- ``with_shifted_copies``: training-set augmentation for models that cannot learn that a
+  digit moved by a pixel is the same digit (trees); applied inside ``fit``, never to the
+  validation or test images.
 """
 
 from __future__ import annotations
@@ -38,6 +41,31 @@ def image_view(x: np.ndarray) -> np.ndarray:
 
 
 VIEWS = {"flat": flat_view, "image": image_view}
+
+
+def with_shifted_copies(x: np.ndarray, y: np.ndarray, copies: int, max_shift: int, seed: int,
+                        side: int = 28) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` followed by ``copies`` copies of it in which each image is moved by a random
+    whole number of pixels in [-max_shift, max_shift] along each axis (uncovered pixels
+    become 0), offsets drawn from ``seed``; ``y`` repeated to match. ``x`` is flat
+    (N, side*side) or images (N, side, side[, 1]); the result has its shape and dtype.
+    ``copies=0`` or ``max_shift=0`` returns the inputs unchanged."""
+    if copies <= 0 or max_shift <= 0:
+        return x, y
+    if x.shape[1:] not in ((side * side,), (side, side), (side, side, 1)):
+        raise ValueError(f"expected images of {side}x{side} pixels, flat or not, got shape {x.shape}")
+    images = x.reshape(len(x), side, side)
+    padded = np.pad(images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
+    rng = np.random.default_rng(seed)
+    parts = [x]
+    for _ in range(copies):
+        offsets = rng.integers(0, 2 * max_shift + 1, size=(len(x), 2))
+        moved = np.empty_like(images)
+        for dy, dx in {tuple(o) for o in offsets.tolist()}:  # one slice per distinct offset
+            rows = np.flatnonzero((offsets[:, 0] == dy) & (offsets[:, 1] == dx))
+            moved[rows] = padded[rows, dy:dy + side, dx:dx + side]
+        parts.append(moved.reshape(x.shape))
+    return np.concatenate(parts), np.tile(y, copies + 1)
 
 
 def _allocate(counts: np.ndarray, total: int) -> np.ndarray:

@@ -136,6 +136,36 @@ def test_label_smoothing_keeps_the_loss_above_the_smoothed_targets_entropy(prepa
     assert losses[0.0][-1] < floor  # without smoothing the same training goes well below it
 
 
+def test_shifted_copies_move_each_image_whole_by_at_most_shift_pixels():
+    n = 200
+    x = np.zeros((n, 28, 28), np.float32)
+    x[:, 10:13, 14] = 1.0  # a 3-pixel stroke, far from the border
+    x[:, 10, 14] = np.arange(2, n + 2)  # which image this is (unlike the stroke's 1.0)
+    y = np.arange(n) % 10
+    flat, labels = pp.with_shifted_copies(x.reshape(n, -1), y, copies=2, max_shift=1, seed=5)
+    assert flat.shape == (3 * n, 784) and flat.dtype == np.float32
+    np.testing.assert_array_equal(labels, np.tile(y, 3))
+    np.testing.assert_array_equal(flat[:n], x.reshape(n, -1))  # the originals come first, untouched
+    moves = set()
+    for k, image in enumerate(flat[n:].reshape(2 * n, 28, 28)):
+        original = x[k % n]
+        rows, cols = np.nonzero(image == original[10, 14])
+        assert len(rows) == 1
+        dy, dx = rows[0] - 10, cols[0] - 14
+        np.testing.assert_array_equal(image, np.roll(original, (dy, dx), axis=(0, 1)))  # moved whole
+        moves.add((int(dy), int(dx)))
+    assert moves == {(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)}  # every offset, none further
+    again, _ = pp.with_shifted_copies(x.reshape(n, -1), y, copies=2, max_shift=1, seed=5)
+    np.testing.assert_array_equal(again, flat)  # the seed fixes the offsets
+    edge = np.zeros((1, 28, 28), np.float32)
+    edge[0, 0, :] = 1.0  # a top-row stroke moved up leaves the image: zeros come in, nothing wraps
+    moved, _ = pp.with_shifted_copies(edge, np.zeros(1), copies=40, max_shift=1, seed=0)
+    assert {float(m.sum()) for m in moved[1:]} <= {0.0, 27.0, 28.0} and moved[1:, 27].sum() == 0
+    assert pp.with_shifted_copies(x, y, copies=0, max_shift=1, seed=0)[0] is x
+    with pytest.raises(ValueError, match=r"expected images of 28x28 pixels, flat or not, got shape \(3, 50\)"):
+        pp.with_shifted_copies(np.zeros((3, 50)), np.zeros(3), copies=1, max_shift=1, seed=0)
+
+
 def _fit_xgboost(prepared, **params):
     cls = models.get("xgboost")
     adapter = cls({**cls.defaults["quick"], "n_estimators": 8, **params})
@@ -156,7 +186,8 @@ def test_xgboost_predicts_with_the_missing_value_it_was_trained_with(prepared, t
         expected = adapter.booster.predict(xgb.DMatrix(x_test, missing=missing))
         np.testing.assert_allclose(adapter.predict_proba(x_test), expected, rtol=1e-6)
     # a model saved before zero_is_missing existed has no such key: it was trained dense
-    legacy_params = {k: v for k, v in dense.params.items() if k not in ("zero_is_missing", "colsample_bynode")}
+    legacy_params = {k: v for k, v in dense.params.items()
+                     if k not in ("zero_is_missing", "colsample_bynode", "shifted_copies", "shift")}
     path = dense.save(tmp_path)
     reloaded = cls.load(path, legacy_params)
     np.testing.assert_array_equal(reloaded.predict_proba(x_test), dense.predict_proba(x_test))
@@ -174,6 +205,7 @@ def test_xgboost_predicts_with_the_missing_value_it_was_trained_with(prepared, t
     ("mlp.shift=2", "mlp: shift=2: random shifts need the image view, not 'flat'"),
     ("cnn-deep.shift=-1", "cnn-deep: shift=-1: whole pixels, an integer >= 0"),
     ("cnn-small.label_smoothing=1", "cnn-small: label_smoothing=1.0: a fraction >= 0 and < 1"),
+    ("xgboost.shifted_copies=-1", "xgboost: shifted_copies=-1: an integer >= 0"),
 ])
 def test_a_bad_hyper_parameter_is_refused_before_any_job_runs(tmp_path, override, fragment):
     from tests.conftest import assert_one_line_error, run_cli
