@@ -150,7 +150,9 @@ class DaskExecutor:
         else:
             with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
                 self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                            resources={"slot": 1}, dashboard_address=None,
+                                            # any free port: None still means 8787, and a busy
+                                            # 8787 printed a warning into our one-line errors
+                                            resources={"slot": 1}, dashboard_address=":0",
                                             silence_logs=logging.ERROR)
             self.client = Client(self.cluster, set_as_default=False)
         try:
