@@ -1,75 +1,8 @@
-"""Model registry: name -> adapter class.
+"""This repository's model families: one module per family, each a plugin of
+``bench.adapters.registry`` (every module here is imported when the registry is first
+asked; a module registers its adapters with ``@register``).
 
-Adding a model is one ``Adapter`` subclass with the ``@register`` line, in any module of
-this package: every module here is imported when the registry is first asked (its name
-needs no listing). Modules import their frameworks lazily, inside methods, so importing
-them all is cheap. To put the model in the default suite (``--all``), add its name to
-``DEFAULT_SUITE``; tag it ``("reference",)`` to put it in ``--suite reference``.
-
-Adapters outside this package (your own, or the test suite's fault-injecting ones) are
-loaded from the modules named in ``BENCH_EXTRA_MODELS`` (comma-separated, importable), in
-every process, job workers included.
+Modules here may import ``bench.core``, ``bench.data``, ``bench.prep`` and
+``bench.adapters`` (the contract they implement), never the layers above; frameworks are
+imported inside methods.
 """
-
-from __future__ import annotations
-
-import importlib
-import os
-
-from bench.errors import BenchError
-from models.base import Adapter
-
-REGISTRY: dict[str, type[Adapter]] = {}
-def _package_modules() -> tuple[str, ...]:
-    """Every module of this package, sorted (registration order follows it)."""
-    import pkgutil
-
-    return tuple(f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name))
-
-
-FAMILY_MODULES = _package_modules()
-DEFAULT_SUITE = ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep")
-SUITES = ("default", "reference")
-
-
-def register(cls: type[Adapter]) -> type[Adapter]:
-    """Class decorator: add ``cls`` to the registry under ``cls.name``."""
-    if cls.name in REGISTRY and REGISTRY[cls.name] is not cls:
-        raise ValueError(f"model name {cls.name!r} registered twice")
-    REGISTRY[cls.name] = cls
-    return cls
-
-
-def _load_all() -> None:
-    extra = [m.strip() for m in os.environ.get("BENCH_EXTRA_MODELS", "").split(",") if m.strip()]
-    for module in (*FAMILY_MODULES, *extra):
-        try:
-            importlib.import_module(module)
-        except ImportError as exc:
-            if module in FAMILY_MODULES:
-                raise
-            raise BenchError(f"BENCH_EXTRA_MODELS: cannot import {module!r} ({exc})") from None
-
-
-def names() -> list[str]:
-    """All registered model names: the default suite in its order, then the others."""
-    _load_all()
-    return [n for n in DEFAULT_SUITE if n in REGISTRY] + [n for n in REGISTRY if n not in DEFAULT_SUITE]
-
-
-def suite(name: str) -> list[str]:
-    """Model names of a suite: ``default`` (the six families) or ``reference`` (tagged models)."""
-    if name == "default":
-        return list(DEFAULT_SUITE)
-    if name == "reference":
-        return [n for n in names() if "reference" in REGISTRY[n].tags]
-    raise BenchError(f"unknown suite {name!r}; choose from: {', '.join(SUITES)}")
-
-
-def get(name: str) -> type[Adapter]:
-    """The adapter class for ``name``; ``BenchError`` listing the valid names otherwise."""
-    _load_all()
-    try:
-        return REGISTRY[name]
-    except KeyError:
-        raise BenchError(f"unknown model {name!r}; choose from: {', '.join(names())}") from None

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import preprocess
-from models import register
-from models.base import Adapter, ParamCount, Stopwatch, TrainingLog, require
+from bench.adapters.contract import Adapter, ParamCount, Stopwatch, TrainingLog, require
+from bench.adapters.registry import register
+from bench.prep import preprocess
 
 
 @register

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from models import register
-from models.arch import Activation, BatchNorm, Conv, Dense, Dropout, Flatten, MaxPool
+from bench.adapters.arch import (
+    Activation,
+    BatchNorm,
+    Conv,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool,
+)
+from bench.adapters.registry import register
 from models.keras_base import TRAINING_DEFAULTS, KerasAdapter
 
 

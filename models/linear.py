@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models import register
-from models.base import Adapter, ParamCount, TrainingLog, pickled_size
+from bench.adapters.contract import Adapter, ParamCount, TrainingLog, pickled_size
+from bench.adapters.registry import register
 
 
 @register
@@ -73,9 +73,9 @@ class LogisticRegressionAdapter(Adapter):
 
     @classmethod
     def load(cls, path, params, threads=None):
-        from models import skops_io
-
         from sklearn.linear_model import LogisticRegression
+
+        from models import skops_io
 
         adapter = cls(params)
         adapter.model = skops_io.load(Path(path), expected=())  # skops trusts LogisticRegression itself

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from models import register
-from models.arch import Dense, Dropout
+from bench.adapters.arch import Dense, Dropout
+from bench.adapters.registry import register
 from models.keras_base import TRAINING_DEFAULTS, KerasAdapter
 
 

@@ -13,8 +13,8 @@ for the Keras example's 10% validation split).
 
 from __future__ import annotations
 
-from models import register
-from models.arch import Activation, Conv, Dense, Dropout, Flatten, MaxPool
+from bench.adapters.arch import Activation, Conv, Dense, Dropout, Flatten, MaxPool
+from bench.adapters.registry import register
 from models.keras_base import KerasAdapter
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 
 def dump(obj, path: Path) -> Path:

@@ -13,8 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from models import register
-from models.base import Adapter, ParamCount, Stopwatch, TrainingLog, pickled_size
+from bench.adapters.contract import (
+    Adapter,
+    ParamCount,
+    Stopwatch,
+    TrainingLog,
+    pickled_size,
+)
+from bench.adapters.registry import register
 
 
 @register
@@ -87,10 +93,10 @@ class SVMAdapter(Adapter):
 
     @classmethod
     def load(cls, path, params, threads=None):
-        from models import skops_io
-
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.decomposition import PCA
+
+        from models import skops_io
 
         parts = skops_io.load(Path(path), expected=cls.TRUSTED)
         skops_io.require_type(path, parts, dict)

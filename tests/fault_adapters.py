@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from models import register
-from models.base import Adapter, ParamCount
+from bench.adapters.contract import Adapter, ParamCount
+from bench.adapters.registry import register
 
 
 class _Prior(Adapter):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.userfiles import IDX_FILES
+from bench.data.userfiles import IDX_FILES
 
 
 def idx_bytes(arr: np.ndarray) -> bytes:

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-import models
-from bench import preprocess as pp
-from models import arch
+from bench.adapters import arch, registry
+from bench.prep import preprocess as pp
 
 CHANCE = 0.1
 
@@ -22,9 +21,9 @@ DIGITS_OVERRIDES = {"xgboost": {"n_estimators": 30}, "mlp": {"epochs": 8}, "cnn-
                     "cnn-deep": {"epochs": 4}, "cnn-fast": {"epochs": 6}}
 
 
-@pytest.mark.parametrize("name", [*models.DEFAULT_SUITE, "cnn-fast"])
+@pytest.mark.parametrize("name", [*registry.DEFAULT_SUITE, "cnn-fast"])
 def test_adapter_fits_and_predicts_on_digits(name, prepared):
-    cls = models.get(name)
+    cls = registry.get(name)
     params = {**cls.defaults["quick"], **DIGITS_OVERRIDES.get(name, {})}
     adapter = cls(params)
     x_train, x_val, x_test = prepared.views(cls.view)
@@ -51,19 +50,19 @@ def test_adapter_fits_and_predicts_on_digits(name, prepared):
 
 
 def test_registry_lists_the_six_families():
-    assert set(models.DEFAULT_SUITE) <= set(models.names())
-    assert {models.get(n).family for n in models.DEFAULT_SUITE} == {"linear", "kernel", "trees", "neural"}
+    assert set(registry.DEFAULT_SUITE) <= set(registry.names())
+    assert {registry.get(n).family for n in registry.DEFAULT_SUITE} == {"linear", "kernel", "trees", "neural"}
 
 
 def test_unknown_model_error_lists_choices():
-    from bench.errors import BenchError
+    from bench.core.errors import BenchError
 
     with pytest.raises(BenchError, match="unknown model 'resnet'.*logreg.*cnn-deep"):
-        models.get("resnet")
+        registry.get("resnet")
 
 
 def test_flops_and_params_by_hand_for_cnn_small():
-    layers = models.get("cnn-small").architecture(models.get("cnn-small").defaults["full"])
+    layers = registry.get("cnn-small").architecture(registry.get("cnn-small").defaults["full"])
     # conv 3x3x1x32 valid on 28x28 -> 26x26x32; pool -> 13x13; conv 3x3x32x64 -> 11x11x64; pool -> 5x5x64
     conv1 = 2 * 26 * 26 * 32 * 9
     conv2 = 2 * 11 * 11 * 64 * 9 * 32
@@ -75,7 +74,7 @@ def test_flops_and_params_by_hand_for_cnn_small():
 
 
 def test_flops_and_params_by_hand_for_cnn_fast():
-    layers = models.get("cnn-fast").architecture(models.get("cnn-fast").defaults["full"])
+    layers = registry.get("cnn-fast").architecture(registry.get("cnn-fast").defaults["full"])
     # conv 5x5x1x24 valid -> 24x24x24; pool -> 12x12; conv 5x5x24x32 -> 8x8x32; pool -> 4x4x32 = 512
     flops = 2 * (24 * 24 * 24 * 25 + 8 * 8 * 32 * 25 * 24 + 512 * 256 + 256 * 10)
     assert arch.forward_flops(layers, (28, 28, 1)) == flops
@@ -89,7 +88,7 @@ def test_batchnorm_counts_moving_statistics_as_non_trainable():
 
 
 def test_logreg_flops_are_one_matrix_vector_product(prepared):
-    cls = models.get("logreg")
+    cls = registry.get("logreg")
     adapter = cls({**cls.defaults["quick"], "max_iter": 5})
     x_train, x_val, _ = prepared.views("flat")
     adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val)

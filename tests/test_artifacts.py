@@ -6,8 +6,9 @@ import shutil
 import numpy as np
 import pytest
 
-import models
-from bench import artifacts, records
+from bench import records
+from bench.adapters import registry
+from bench.use import artifacts
 from tests.conftest import assert_one_line_error, run_cli
 
 FAST = ("--dataset", "digits", "--profile", "quick", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
@@ -23,14 +24,14 @@ def saved(tmp_path_factory):
     return out, {r["job"]["model"]: r for r in records.read_all(out / "runs")}
 
 
-@pytest.mark.parametrize("name", models.DEFAULT_SUITE)
+@pytest.mark.parametrize("name", registry.DEFAULT_SUITE)
 def test_reload_in_a_fresh_process_is_bit_identical_and_evaluate_reproduces_the_record(saved, name):
     out, recs = saved
     rec = recs[name]
     folder = out / rec["artifact"]["path"]
     manifest = json.loads((folder / "model.json").read_text())
     assert manifest["run_id"] == rec["run_id"] and manifest["sha256"] == rec["artifact"]["sha256"]
-    assert manifest["data_digest"] == rec["data"]["digest"] and manifest["view"] == models.get(name).view
+    assert manifest["data_digest"] == rec["data"]["digest"] and manifest["view"] == registry.get(name).view
     suffix = {"linear": ".skops", "kernel": ".skops", "trees": ".ubj", "neural": ".keras"}[rec["job"]["family"]]
     assert manifest["file"].endswith(suffix)
     proc = run_cli("evaluate", rec["run_id"], "--out", str(out), "--json")  # a fresh process

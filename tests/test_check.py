@@ -5,8 +5,9 @@ import json
 
 import pytest
 
-from bench import check, records
-from bench.errors import BenchError
+from bench import records
+from bench.core.errors import BenchError
+from bench.gate import check
 from tests.conftest import ROOT, assert_one_line_error, run_cli
 
 FIXTURE_RUNS = ROOT / "tests" / "fixtures" / "runs"

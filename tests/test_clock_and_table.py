@@ -5,8 +5,11 @@ import time
 
 import pytest
 
-import models
-from bench import records, report, runner, tables
+from bench import records
+from bench.adapters import registry
+from bench.report import leaderboard as report
+from bench.report import tables
+from bench.run import plan
 from tests.conftest import run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
@@ -29,7 +32,7 @@ def six_families(tmp_path_factory):
     return {r["job"]["model"]: r for r in recs}
 
 
-@pytest.mark.parametrize("name", models.DEFAULT_SUITE)
+@pytest.mark.parametrize("name", registry.DEFAULT_SUITE)
 def test_fit_s_is_the_sum_of_the_passes_for_every_family(six_families, name):
     t = six_families[name]["timing"]
     # everything on the training clock is accounted for by the adapter's passes (and its
@@ -116,7 +119,7 @@ def test_tables_are_split_by_cpu(tmp_path):
 
 
 def test_seeds_are_interleaved():
-    jobs = runner.plan(["logreg", "svm"], ["digits"], "quick", "cpu", [0, 1], [], has_gpu=False)
+    jobs = plan.plan(["logreg", "svm"], ["digits"], "quick", "cpu", [0, 1], [], has_gpu=False)
     assert [(j.seed, j.model) for j in jobs] == [(0, "logreg"), (0, "svm"), (1, "logreg"), (1, "svm")]
 
 
@@ -162,7 +165,7 @@ def test_new_model_module_needs_only_register():
 
 
 def test_job_spec_is_self_describing():
-    job = runner.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0}, threads=2,
+    job = plan.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0}, threads=2,
                      inference={"large_batch": 10})
     d = job.as_dict()
     assert d["threads"] == 2 and d["inference"] == {"large_batch": 10}

@@ -5,8 +5,8 @@ lost, Ctrl-C, and ``--resume`` after each."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import records, runner
-from bench.errors import BenchError
+from bench import records
+from bench.core.errors import BenchError
+from bench.run import plan
 from tests.conftest import ROOT, alive, assert_one_line_error, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
@@ -27,13 +28,13 @@ DASK_BIN = str(Path(sys.executable).with_name("dask"))
 
 
 def _keys(runs: Path) -> Counter:
-    return Counter(runner.record_key(r) for r in records.read_all(runs))
+    return Counter(plan.record_key(r) for r in records.read_all(runs))
 
 
 # -- grids --------------------------------------------------------------------------------
 
 def test_grid_is_the_cartesian_product_with_seeds_and_datasets():
-    jobs = runner.plan(["logreg", "mlp"], ["digits", "mnist"], "quick", "cpu", [0, 1], ["mlp.epochs=2"], False,
+    jobs = plan.plan(["logreg", "mlp"], ["digits", "mnist"], "quick", "cpu", [0, 1], ["mlp.epochs=2"], False,
                        grid=["mlp.learning_rate=1e-3,3e-3", "mlp.batch_size=32,64,128", "logreg.C=0.5,1"])
     assert len(jobs) == 2 * 2 * (2 + 2 * 3)
     mlp = [j for j in jobs if j.model == "mlp" and j.seed == 0 and j.dataset == "digits"]
@@ -57,7 +58,7 @@ def test_grid_is_the_cartesian_product_with_seeds_and_datasets():
 ])
 def test_bad_grids_are_refused(grid, fragment):
     with pytest.raises(BenchError, match=re.escape(fragment)):
-        runner.plan(["logreg", "mlp"], ["digits"], "quick", "cpu", [0], ["mlp.epochs=2"], False, grid=grid)
+        plan.plan(["logreg", "mlp"], ["digits"], "quick", "cpu", [0], ["mlp.epochs=2"], False, grid=grid)
 
 
 def test_grid_run_gives_a_row_per_point_and_a_sweep_plot(tmp_path):
@@ -285,10 +286,10 @@ def test_worker_killed_mid_job_then_ctrl_c_then_resume_runs_each_missing_job_onc
                              env={**os.environ, **FAULTS, "PYTHONPATH": str(ROOT)}, cwd=ROOT, timeout=300)
     assert resumed.returncode in (0, 1), resumed.stdout[-3000:] + resumed.stderr[-3000:]
     after = records.read_all(out / "runs")
-    ok_before = {runner.record_key(r) for r in first if r["status"] == "ok"}
+    ok_before = {plan.record_key(r) for r in first if r["status"] == "ok"}
     new = [r for r in after if r["run_id"] not in {f["run_id"] for f in first}]
     assert len(new) == 4 - len(ok_before)  # each missing job ran exactly once
-    assert not ok_before & {runner.record_key(r) for r in new}  # nothing done ran again
+    assert not ok_before & {plan.record_key(r) for r in new}  # nothing done ran again
     assert {r["job"]["seed"] for r in after if r["status"] == "ok"} == {0, 1, 2, 3}
     assert resumed.stdout.count("skipped by --resume") == len(ok_before)
 

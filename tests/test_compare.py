@@ -2,7 +2,9 @@
 
 import pytest
 
-from bench import records, report, tables
+from bench import records
+from bench.report import leaderboard as report
+from bench.report import tables
 from tests.conftest import assert_one_line_error, run_cli
 
 FAST = ("--dataset", "digits", "--profile", "quick", "--infer-min-seconds", "0.05", "--infer-min-repeats", "3")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bench import data, sources
-from bench.data import MNIST_TEST_COUNTS
-from bench.errors import DataError
+from bench import data
+from bench.core.errors import DataError
+from bench.data import MNIST_TEST_COUNTS, sources
 from tests.conftest import assert_one_line_error, run_cli
 
 

@@ -6,7 +6,13 @@ from bench.measure import TimingRule
 
 
 def test_metrics_match_scikit_learn():
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss, precision_recall_fscore_support
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        log_loss,
+        precision_recall_fscore_support,
+    )
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 10, 500)
@@ -92,7 +98,7 @@ def test_summarise_throughput_from_median():
 
 
 def test_training_figures_count_every_pass_and_take_evaluation_off_the_clock():
-    from models.base import TrainingLog
+    from bench.adapters.contract import TrainingLog
 
     log = TrainingLog("epoch", images_processed=4 * 600)
     for train_s, eval_s in ((10.0, 1.0), (2.0, 1.0), (4.0, 1.0), (3.0, 1.0)):

@@ -6,8 +6,11 @@ import stat
 import numpy as np
 import pytest
 
-import models
-from bench import envinfo, preprocess as pp, records, runner
+from bench import records
+from bench.adapters import registry
+from bench.core import envinfo
+from bench.prep import preprocess as pp
+from bench.run import plan, supervise
 from tests.conftest import run_cli
 
 
@@ -17,7 +20,7 @@ def prepared(digits):
 
 
 def _fit(name, prepared, **overrides):
-    cls = models.get(name)
+    cls = registry.get(name)
     adapter = cls({**cls.defaults["quick"], **overrides})
     x_train, x_val, x_test = prepared.views(cls.view)
     adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val)
@@ -99,20 +102,20 @@ def _fake_nvidia_smi(tmp_path, monkeypatch, body):
 def test_gpu_detection_parses_nvidia_smi(tmp_path, monkeypatch):
     _fake_nvidia_smi(tmp_path, monkeypatch, 'echo "NVIDIA H100 80GB HBM3, 81559 MiB, 550.54.15"')
     assert envinfo.gpus() == [{"name": "NVIDIA H100 80GB HBM3", "memory": "81559 MiB", "driver": "550.54.15"}]
-    assert runner.gpu_available()
-    jobs = runner.plan(["logreg", "cnn-small"], ["digits"], "quick", "gpu", [0], [], has_gpu=True)
+    assert plan.gpu_available()
+    jobs = plan.plan(["logreg", "cnn-small"], ["digits"], "quick", "gpu", [0], [], has_gpu=True)
     assert [(j.model, j.device, j.skip_reason) for j in jobs] == [("cnn-small", "gpu", None)]
-    env = runner.child_env("gpu", 2)
+    env = supervise.child_env("gpu", 2)
     assert env.get("CUDA_VISIBLE_DEVICES") != "-1"
 
 
 def test_broken_driver_counts_as_no_gpu(tmp_path, monkeypatch):
     _fake_nvidia_smi(tmp_path, monkeypatch, 'echo "NVIDIA-SMI has failed" >&2; exit 9')
-    assert envinfo.gpus() == [] and not runner.gpu_available()
+    assert envinfo.gpus() == [] and not plan.gpu_available()
 
 
 def test_selfcheck_verdict_follows_the_band():
-    from bench import selfcheck
+    from bench.run import selfcheck
 
     inside = {"batch_1000": {"harness_images_per_s": 980.0, "plain_images_per_s": 1000.0, "ratio": 0.98, "rounds": 3}}
     outside = {"batch_1": {"harness_images_per_s": 800.0, "plain_images_per_s": 1000.0, "ratio": 0.8, "rounds": 3}}

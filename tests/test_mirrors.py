@@ -12,10 +12,11 @@ import threading
 import numpy as np
 import pytest
 
-from bench import data, sources
-from bench.arrays import Expectation
-from bench.errors import DataError
-from bench.userfiles import IDX_FILES
+from bench import data
+from bench.core.errors import DataError
+from bench.data import sources
+from bench.data.arrays import Expectation
+from bench.data.userfiles import IDX_FILES
 from tests.helpers import idx_bytes
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench import mnistify
-from bench.errors import BenchError
+from bench.core.errors import BenchError
+from bench.use import mnistify
 from tests.conftest import assert_one_line_error, run_cli
 
 

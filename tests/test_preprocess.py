@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from bench import preprocess as pp
+from bench.prep import preprocess as pp
 
 
 def test_unit_float_range_dtype_and_views(digits):

@@ -4,17 +4,17 @@ import io
 import subprocess
 import sys
 
-from bench import progress, runner
+from bench.run import plan, progress, supervise
 from tests.conftest import ROOT
 
 
 def _job(seed):
-    return runner.Job("mlp", "neural", "digits", "quick", "cpu", seed, {"epochs": 3})
+    return plan.Job("mlp", "neural", "digits", "quick", "cpu", seed, {"epochs": 3})
 
 
 def _outcome(job, acc=0.95):
     rec = {"status": "ok", "metrics": {"accuracy": acc}, "timing": {"fit_s": 1.5}}
-    return runner.Outcome(job, "ok", rec, None, 3.0)
+    return supervise.Outcome(job, "ok", rec, None, 3.0)
 
 
 def test_plain_lines_name_the_job_when_jobs_run_side_by_side():

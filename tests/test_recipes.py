@@ -6,8 +6,8 @@ XGBoost's zero-pixels-as-missing input path, for real on the digits set."""
 import numpy as np
 import pytest
 
-import models
-from bench import preprocess as pp
+from bench.adapters import registry
+from bench.prep import preprocess as pp
 from models.keras_base import batches, import_keras, learning_rate_schedule
 
 
@@ -49,7 +49,7 @@ def test_constant_rate_and_reference_recipes_without_a_warmup_key():
 
 
 def _fit_mlp(prepared, steps_per_execution):
-    cls = models.get("mlp")
+    cls = registry.get("mlp")
     adapter = cls({**cls.defaults["quick"], "epochs": 3, "batch_size": 64, "steps_per_execution": steps_per_execution})
     x_train, x_val, x_test = prepared.views(cls.view)
     adapter.prepare(n_train=len(x_train), seed=3)
@@ -121,7 +121,7 @@ def test_random_shifts_move_each_image_by_at_most_shift_pixels_anew_each_pass():
 
 
 def test_label_smoothing_keeps_the_loss_above_the_smoothed_targets_entropy(prepared):
-    cls = models.get("mlp")
+    cls = registry.get("mlp")
     x_train, x_val, _ = prepared.views(cls.view)
     losses = {}
     for smoothing in (0.0, 0.1):
@@ -167,7 +167,7 @@ def test_shifted_copies_move_each_image_whole_by_at_most_shift_pixels():
 
 
 def _fit_xgboost(prepared, **params):
-    cls = models.get("xgboost")
+    cls = registry.get("xgboost")
     adapter = cls({**cls.defaults["quick"], "n_estimators": 8, **params})
     x_train, x_val, x_test = prepared.views(cls.view)
     adapter.prepare(n_train=len(x_train), seed=0, threads=1)
@@ -178,7 +178,7 @@ def _fit_xgboost(prepared, **params):
 def test_xgboost_predicts_with_the_missing_value_it_was_trained_with(prepared, tmp_path):
     import xgboost as xgb
 
-    cls = models.get("xgboost")
+    cls = registry.get("xgboost")
     assert np.mean(prepared.x_train == 0) > 0.3  # the digits images are mostly background too
     sparse, x_test = _fit_xgboost(prepared, zero_is_missing=True, colsample_bynode=1.0)
     dense, _ = _fit_xgboost(prepared, zero_is_missing=False, colsample_bynode=1.0)

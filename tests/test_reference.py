@@ -2,8 +2,8 @@
 
 import pytest
 
-import models
 from bench import records
+from bench.adapters import registry
 from models.keras_base import import_keras
 from tests.conftest import run_cli
 from tests.helpers import write_csv
@@ -13,13 +13,13 @@ TABLE = {"ref-conv32-dense128": 693_962, "ref-3conv": 81_066, "ref-mlp-256-128":
 
 
 def test_suite_lists_the_four_tutorial_models():
-    assert sorted(models.suite("reference")) == sorted(TABLE)
-    assert not set(TABLE) & set(models.suite("default"))
+    assert sorted(registry.suite("reference")) == sorted(TABLE)
+    assert not set(TABLE) & set(registry.suite("default"))
 
 
 @pytest.mark.parametrize("name", sorted(TABLE))
 def test_parameter_count_equals_the_published_architecture(name):
-    cls = models.get(name)
+    cls = registry.get(name)
     assert cls.static_param_count(cls.defaults["full"]) == TABLE[name] == cls.published["params"]
     import_keras()
     built = cls(dict(cls.defaults["full"])).build()
@@ -40,7 +40,7 @@ def test_kaggle_csv_runs_through_the_reference_suite(use_mnist, tmp_path):
     for r in recs:
         assert r["status"] == "ok" and r["data"]["n_test"] == 600  # the documented 20% of 3,000 rows
         assert r["size"]["total"] == TABLE[r["job"]["model"]]
-        assert r["reference"]["accuracy"] == models.get(r["job"]["model"]).published["accuracy"]
+        assert r["reference"]["accuracy"] == registry.get(r["job"]["model"]).published["accuracy"]
         assert r["metrics"]["accuracy"] > 0.5
     board = (out / "LEADERBOARD.md").read_text()
     assert "published %" in board and "| ref-conv32-dense128 epochs=1 (ref) " in board and "98.26" in board

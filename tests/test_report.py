@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import plots, records, report
+from bench import records
+from bench.report import leaderboard as report
+from bench.report import plots
 from tests.conftest import ROOT, assert_one_line_error, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -5,8 +5,9 @@ import time
 
 import pytest
 
-from bench import records, runner
-from bench.errors import BenchError
+from bench import records
+from bench.core.errors import BenchError
+from bench.run import plan, runner, supervise
 from tests.conftest import assert_one_line_error, run_cli
 
 
@@ -51,20 +52,20 @@ def test_report_rebuilds_the_same_bytes(tmp_path):
 
 def test_crashing_worker_leaves_a_failed_record(tmp_path, monkeypatch):
     """A job whose process dies without writing a record gets one written by the runner."""
-    job = runner.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0, "max_iter": 10, "tol": 1e-4},
+    job = plan.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0, "max_iter": 10, "tol": 1e-4},
                      threads=1)
-    monkeypatch.setattr(runner.sys, "executable", "/bin/false")
-    out = runner.run_job(job, tmp_path, timeout_s=60, on_line=None)
+    monkeypatch.setattr(supervise.sys, "executable", "/bin/false")
+    out = supervise.run_job(job, tmp_path, timeout_s=60, on_line=None)
     assert out.status == "failed" and "exited with code 1 without a record" in out.record["error"]
     assert records.read(out.path)["status"] == "failed"
 
 
 def test_job_past_its_timeout_is_killed_and_recorded(tmp_path):
-    job = runner.Job("mlp", "neural", "digits", "quick", "cpu", 0,
+    job = plan.Job("mlp", "neural", "digits", "quick", "cpu", 0,
                      {"epochs": 500, "batch_size": 32, "learning_rate": 1e-3, "schedule": "constant",
                       "hidden": 512, "dropout": 0.2}, threads=1)
     t0 = time.monotonic()
-    out = runner.run_job(job, tmp_path, timeout_s=15, on_line=None)
+    out = supervise.run_job(job, tmp_path, timeout_s=15, on_line=None)
     assert out.status == "timeout" and time.monotonic() - t0 < 40
     assert records.read(out.path)["error"].startswith("timed out after 15s")
 
@@ -105,34 +106,34 @@ def test_unwritable_output_fails_before_training(tmp_path):
 
 
 def test_gpu_request_without_gpu_fails_fast():
-    if runner.gpu_available():
+    if plan.gpu_available():
         pytest.skip("this machine has a GPU; the CPU-only path is what is tested here")
     assert_one_line_error(run_cli("run", "cnn-small", "--device", "gpu"), "no GPU found")
 
 
 def test_device_all_records_gpu_jobs_as_skipped_without_gpu(tmp_path):
-    jobs = runner.plan(["logreg", "xgboost"], ["digits"], "quick", "all", [0], [], has_gpu=False)
+    jobs = plan.plan(["logreg", "xgboost"], ["digits"], "quick", "all", [0], [], has_gpu=False)
     assert [(j.model, j.device, j.skip_reason is not None) for j in jobs] == [
         ("logreg", "cpu", False), ("xgboost", "cpu", False), ("xgboost", "gpu", True)]
-    out = runner.run_job(jobs[2], tmp_path, timeout_s=60, on_line=None)
+    out = supervise.run_job(jobs[2], tmp_path, timeout_s=60, on_line=None)
     assert out.status == "skipped" and "no GPU" in records.read(out.path)["error"]
 
 
 def test_cpu_jobs_hide_gpus_from_the_child():
-    assert runner.child_env("cpu", 2)["CUDA_VISIBLE_DEVICES"] == "-1"
-    assert "CUDA_VISIBLE_DEVICES" not in runner.child_env("gpu", 2) or runner.child_env("gpu", 2)[
+    assert supervise.child_env("cpu", 2)["CUDA_VISIBLE_DEVICES"] == "-1"
+    assert "CUDA_VISIBLE_DEVICES" not in supervise.child_env("gpu", 2) or supervise.child_env("gpu", 2)[
         "CUDA_VISIBLE_DEVICES"] != "-1"
-    assert runner.child_env("cpu", 3)["OMP_NUM_THREADS"] == "3"
+    assert supervise.child_env("cpu", 3)["OMP_NUM_THREADS"] == "3"
 
 
 def test_set_values_are_typed():
-    import models
+    from bench.adapters import registry
 
-    params = runner.resolve_params(models.get("svm"), "quick", {"C": "3", "n_components": "20", "gamma": "0.01"})
+    params = runner.resolve_params(registry.get("svm"), "quick", {"C": "3", "n_components": "20", "gamma": "0.01"})
     assert params["C"] == 3.0 and isinstance(params["C"], float)
     assert params["n_components"] == 20 and params["gamma"] == 0.01
     with pytest.raises(BenchError):
-        runner.resolve_params(models.get("svm"), "quick", {"n_components": "2.5"})
+        runner.resolve_params(registry.get("svm"), "quick", {"n_components": "2.5"})
 
 
 def test_list_is_fast_and_imports_no_framework():
@@ -143,7 +144,7 @@ def test_list_is_fast_and_imports_no_framework():
         assert name in proc.stdout
     probe = ("import sys, bench.cli, bench.runner, bench.report, bench.data, bench.worker, bench.executors, "
              "bench.dask_executor, bench.progress, models; "
-             "models.names(); "
+             "registry.names(); "
              "bad = [m for m in ('tensorflow', 'keras', 'xgboost', 'sklearn', 'matplotlib', 'dask', 'distributed', "
              "'rich') if m in sys.modules]; "
              "print(bad)")

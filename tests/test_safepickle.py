@@ -4,8 +4,8 @@ import pickle
 import numpy as np
 import pytest
 
-from bench.errors import DataError
-from bench.safepickle import loads_numpy_pickle
+from bench.core.errors import DataError
+from bench.data.safepickle import loads_numpy_pickle
 
 
 class Evil:

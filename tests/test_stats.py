@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bench import stats
+from bench.report import stats
 
 
 @pytest.mark.parametrize("k,n,low,high", [

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from bench import data
-from bench.errors import DataError
-from bench.userfiles import IDX_FILES
+from bench.core.errors import DataError
+from bench.data.userfiles import IDX_FILES
 from tests.helpers import idx_bytes, write_csv, write_idx_dir
 
 

@@ -12,8 +12,9 @@ times ``predict_proba`` at batch 1 and batch 256 on fixed images, after warm-up.
 import numpy as np
 import pytest
 
-import models
-from bench import data, preprocess as pp
+from bench import data
+from bench.adapters import registry
+from bench.prep import preprocess as pp
 
 QUICK_FIT = {"xgboost": {"n_estimators": 30}, "mlp": {"epochs": 2}, "cnn-small": {"epochs": 2},
              "cnn-deep": {"epochs": 1}}
@@ -28,7 +29,7 @@ def prepared():
 
 def fitted(name, prepared):
     if name not in _FITTED:
-        cls = models.get(name)
+        cls = registry.get(name)
         adapter = cls({**cls.defaults["quick"], **QUICK_FIT.get(name, {})})
         x_train, x_val, x_test = prepared.views(cls.view)
         adapter.fit(x_train, prepared.y_train, x_val=x_val, y_val=prepared.y_val)
@@ -37,7 +38,7 @@ def fitted(name, prepared):
 
 
 @pytest.mark.parametrize("batch", [1, 256])
-@pytest.mark.parametrize("name", models.DEFAULT_SUITE)
+@pytest.mark.parametrize("name", registry.DEFAULT_SUITE)
 def test_predict_proba(benchmark, name, batch, prepared):
     adapter, x = fitted(name, prepared)
     images = x[:batch]

@@ -1,0 +1,70 @@
+"""``list``, ``data`` and ``selfcheck``: what is installed, the datasets, and the harness's own overhead."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from bench.core.errors import BenchError
+from bench.run.suite import positive_int
+
+
+def cmd_list(args) -> int:
+    from tabulate import tabulate
+
+    from bench import data
+    from bench.adapters import registry
+
+    rows = []
+    for name in registry.names():
+        cls = registry.get(name)
+        count = cls.static_param_count(cls.defaults["full"])
+        rows.append([name, cls.family, cls.view, ",".join(cls.devices),
+                     f"{count:,}" if count is not None else "data-dependent", cls.description])
+    print(tabulate(rows, headers=["model", "family", "view", "devices", "params", "description"]))
+    print()
+    print("datasets: " + ", ".join(data.known_names()))
+    return 0
+
+
+def cmd_data(args) -> int:
+    from bench import data
+
+    ds = data.load(args.name)
+    for note in ds.notes:
+        print(f"note: tried {note}", file=sys.stderr)
+    info = ds.info()
+    if args.json:
+        print(json.dumps(info, indent=1))
+    elif args.action == "fetch":
+        print(f"{info['name']}: {info['n_train']} train / {info['n_test']} test images from {info['source']}"
+              + (f", cached at {info['path']}" if info["path"] else ""))
+    else:
+        for key in ("name", "n_train", "n_test", "image_shape", "source", "path", "sha256", "digest"):
+            print(f"{key:>18}: {info[key]}")
+        print(f"{'train per class':>18}: {' '.join(map(str, info['train_class_counts']))}")
+        print(f"{'test per class':>18}: {' '.join(map(str, info['test_class_counts']))}")
+    return 0
+
+
+
+
+def cmd_selfcheck(args) -> int:
+    from bench.adapters import registry
+    from bench.core import envinfo
+    from bench.measure.profiles import PROFILES
+    from bench.run import selfcheck
+
+    registry.get(args.model)
+    if args.profile not in PROFILES:
+        raise BenchError(f"unknown profile {args.profile!r}; choose from: {', '.join(PROFILES)}")
+    rounds = positive_int(args.rounds, "--rounds")
+    threads = positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))  # before any numerical library loads a pool
+    figures = selfcheck.run(args.model, args.dataset, args.profile, rounds, threads)
+    table, ok = selfcheck.render(args.model, figures)
+    print(table)
+    print("harness overhead within band" if ok else "harness and plain loop disagree beyond the band")
+    return 0 if ok else 1

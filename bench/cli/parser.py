@@ -1,0 +1,133 @@
+"""The command line: one parser for every command, and the options that training commands share."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.core.errors import BenchError
+
+DEFAULT_RESULTS = Path("results")
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one ``error:`` line and exit code 2."""
+
+    def error(self, message: str):
+        raise BenchError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m bench", description="MNIST-style classifier benchmark harness.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    sub.add_parser("list", help="models and datasets")
+
+    data = sub.add_parser("data", help="fetch or describe a dataset")
+    data.add_argument("action", choices=["fetch", "info"])
+    data.add_argument("name", help="mnist, fashion-mnist, digits, npz:PATH, idx:DIR or csv:PATH")
+    data.add_argument("--json", action="store_true", help="print info as JSON")
+
+    run = sub.add_parser("run", help="train and measure models; one record per job")
+    run.add_argument("models", nargs="*", help="model names (see `list`)")
+    run.add_argument("--all", action="store_true", help="the six default families")
+    run.add_argument("--suite", default=None, help="a named suite: default (= --all) or reference")
+    run.add_argument("--dataset", action="append", help="dataset (repeatable; default mnist)")
+    run.add_argument("--profile", default="full", help="full or quick (default full)")
+    run.add_argument("--device", default="cpu", help="cpu, gpu or all (default cpu)")
+    run.add_argument("--seeds", default="1", help="number of seeds, 0..N-1 (default 1)")
+    run.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    run.add_argument("--resume", action="store_true",
+                     help="skip jobs that already have an ok record with the same key in --out")
+    run.add_argument("--grid", action="append", default=[], metavar="MODEL.KEY=V1,V2,...",
+                     help="sweep a hyper-parameter: every combination of the --grid values (repeatable) x seeds "
+                          "x datasets is one job")
+    run.add_argument("--target", default=None, metavar="ACC",
+                     help="stop each model once its validation accuracy reaches ACC (e.g. 0.99), MLPerf style; "
+                          "models evaluated only at the end train as usual")
+    run.add_argument("--executor", default="local",
+                     help="local (one job at a time here, the default) or dask (a Dask cluster)")
+    run.add_argument("--workers", default=None,
+                     help="with --executor dask and no --scheduler: LocalCluster worker processes (default 1)")
+    run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="with --executor dask: an existing scheduler (workers need --nthreads 1)")
+    run.add_argument("--memory-limit", default=None, metavar="SIZE",
+                     help="resident memory bound per job, e.g. 4GiB (over it: killed, failed record); with dask "
+                          "the default is each worker's own memory limit")
+    _add_job_options(run)
+
+    base = sub.add_parser("baseline", help="write the accuracy baseline the check compares against")
+    base.add_argument("action", choices=["update"])
+    base.add_argument("models", nargs="*", help="models (default: the six families)")
+    base.add_argument("--all", action="store_true", help="the six default families")
+    base.add_argument("--dataset", default="mnist")
+    base.add_argument("--profile", default="quick")
+    base.add_argument("--seeds", default="3", help="seeds to run, 0..N-1 (default 3)")
+    base.add_argument("--runs", type=Path, default=None, help="build from these records instead of running")
+    base.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    base.add_argument("--baseline", type=Path, default=None, help="file to write (default results/baselines/DATASET-PROFILE.json)")
+    base.add_argument("--floor", default="0.005", help="smallest tolerance, as a fraction (default 0.005 = 0.5 pp)")
+    base.add_argument("--k", default="3", help="tolerance = max(floor, k x std over seeds) (default 3)")
+    _add_job_options(base)
+
+    gate = sub.add_parser("check", help="fail (exit 1) when a model's accuracy regresses against the baseline")
+    gate.add_argument("--baseline", type=Path, default=None, help="default results/baselines/mnist-quick.json")
+    gate.add_argument("--runs", type=Path, default=None, help="records to check (default results/runs)")
+    gate.add_argument("--run", action="store_true", help="run the baseline's profile first (seed 0)")
+    gate.add_argument("--out", type=Path, default=None, help="with --run: results folder (default: a temp folder)")
+    gate.add_argument("--models", nargs="+", default=None, help="check only these models")
+    gate.add_argument("--baseline-runs", type=Path, default=DEFAULT_RESULTS / "runs",
+                      help="where the baseline's own records are, for the paired evidence (default results/runs)")
+    _add_job_options(gate)
+
+    comp = sub.add_parser("compare", help="per model, before (A) vs after (B): paired test on the test images")
+    comp.add_argument("before", type=Path, help="records folder A (before a change)")
+    comp.add_argument("after", type=Path, help="records folder B (after it)")
+    comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
+    comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse")
+
+    pred = sub.add_parser("predict", help="classify your own digit images with a saved model")
+    pred.add_argument("model", help="a run id, a record or artifact path, or 'best'")
+    pred.add_argument("images", nargs="+", help="PNG/JPEG/BMP/GIF files or folders of them")
+    pred.add_argument("--dataset", default="mnist", help="with 'best': the dataset the model was trained on")
+    pred.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    pred.add_argument("--json", action="store_true", help="print JSON for scripts")
+    pred.add_argument("--gallery", type=Path, default=None, help="also draw each input as the model saw it (PNG)")
+
+    ev = sub.add_parser("evaluate", help="reload a saved model and recompute its test metrics")
+    ev.add_argument("model", help="a run id, a record or artifact path, or 'best'")
+    ev.add_argument("--dataset", default=None, help="default: the dataset it was trained on")
+    ev.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
+    ev.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    selfcheck = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
+    selfcheck.add_argument("model", nargs="?", default="logreg")
+    selfcheck.add_argument("--dataset", default="mnist")
+    selfcheck.add_argument("--profile", default="quick")
+    selfcheck.add_argument("--rounds", default="5", help="alternating harness/plain rounds (default 5)")
+    selfcheck.add_argument("--threads", default=None, help="CPU threads (default: all usable cores)")
+
+    report = sub.add_parser("report", help="rebuild LEADERBOARD.md and plots from stored records (no training)")
+    report.add_argument("--runs", type=Path, default=None, help="records folder (default <out>/runs)")
+    report.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="output folder (default results/)")
+    report.add_argument("--format", default="md", help="md (LEADERBOARD.md + plots), csv, json or latex (booktabs)")
+    report.add_argument("--no-plots", action="store_true", help="Markdown without figures")
+    report.add_argument("--tta-target", default="0.99",
+                        help="validation accuracy of the 'time to X (val)' column, as a fraction (default 0.99)")
+    report.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"), default=None,
+                        help="also update the leaderboard section of README.md (or PATH) between its markers")
+    return p
+
+
+def _add_job_options(p) -> None:
+    """Options every command that trains shares."""
+    p.add_argument("--set", action="append", default=[], metavar="MODEL.KEY=VALUE",
+                   help="override a hyper-parameter, e.g. cnn-small.epochs=3 (repeatable)")
+    p.add_argument("--threads", default=None, help="CPU threads for every framework (default: all usable cores)")
+    p.add_argument("--timeout", default=None, help="seconds per job (default: full 3600, quick 600)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="TensorFlow op determinism: bit-identical Keras runs for a seed (slower)")
+    p.add_argument("--infer-batch", default=None, help="large inference batch (default 1000)")
+    p.add_argument("--infer-min-repeats", default=None, help="minimum timed inference calls per batch size")
+    p.add_argument("--infer-min-seconds", default=None, help="minimum timed seconds per batch size")
+    p.add_argument("--no-save-models", action="store_true",
+                   help="do not keep the fitted models (default: saved under <out>/models/<run id>/)")

@@ -1,0 +1,162 @@
+"""Parsers for the dataset file formats users bring: Keras npz, IDX (gz or plain), CSV.
+
+Each parser returns ``Splits`` or raises ``DataError`` with a one-line reason naming the
+file and what was expected. Nothing here unpickles: ``np.load(..., allow_pickle=False)``.
+Files larger than ``max_user_file_bytes()`` are refused before they are read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from bench.core.errors import DataError
+from bench.data.arrays import Splits, make_splits, to_images, to_labels
+from bench.data.sampling import stratified_split
+
+IDX_FILES = {
+    "x_train": "train-images-idx3-ubyte",
+    "y_train": "train-labels-idx1-ubyte",
+    "x_test": "t10k-images-idx3-ubyte",
+    "y_test": "t10k-labels-idx1-ubyte",
+}
+NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+CSV_TEST_FRACTION = 0.2  # stratified, seed 0: documented in the README
+CSV_SPLIT_SEED = 0
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def max_user_file_bytes() -> int:
+    """Largest user file we read (default 2 GiB; ``BENCH_MAX_FILE_BYTES`` overrides)."""
+    return int(os.environ.get("BENCH_MAX_FILE_BYTES", 2 * 1024**3))
+
+
+def _existing_file(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise DataError(f"{what}: no such file: {path}")
+    if not path.is_file():
+        raise DataError(f"{what}: not a file: {path}")
+    size = path.stat().st_size
+    if size > max_user_file_bytes():
+        raise DataError(
+            f"{what}: {path} is {size} bytes, over the {max_user_file_bytes()}-byte limit "
+            "(set BENCH_MAX_FILE_BYTES to raise it)"
+        )
+    return path
+
+
+def load_npz(path: str | os.PathLike) -> Splits:
+    """Keras ``mnist.npz`` layout: arrays x_train, y_train, x_test, y_test."""
+    path = _existing_file(Path(path), "npz")
+    if not zipfile.is_zipfile(path):  # else np.load would try to read it as a pickle
+        raise DataError(f"npz {path}: not a readable .npz file (not a zip archive)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in NPZ_KEYS if k not in z.files]
+            if missing:
+                raise DataError(f"npz {path}: missing arrays {missing}; expected {list(NPZ_KEYS)}, found {z.files}")
+            arrays = {k: z[k] for k in NPZ_KEYS}
+    except DataError:
+        raise
+    except ValueError as exc:  # object arrays need pickle: refused
+        raise DataError(f"npz {path}: cannot load without pickle ({exc})") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"npz {path}: not a readable .npz file ({exc})") from None
+    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"npz {path}")
+
+
+def parse_idx(data: bytes, what: str) -> np.ndarray:
+    """Decode one IDX file (the format of the original MNIST distribution)."""
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise DataError(f"{what}: not an IDX file (bad magic number)")
+    dtype, ndim = data[2], data[3]
+    if dtype not in _IDX_DTYPES or ndim == 0:
+        raise DataError(f"{what}: not an IDX file (type code 0x{dtype:02x}, {ndim} dimensions)")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise DataError(f"{what}: truncated IDX header")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dt = np.dtype(_IDX_DTYPES[dtype])
+    expected = header + int(np.prod(shape)) * dt.itemsize
+    if len(data) != expected:
+        kind = "truncated" if len(data) < expected else "has trailing bytes"
+        raise DataError(f"{what}: {kind}: {len(data)} bytes, header {shape} needs {expected}")
+    return np.frombuffer(data, dtype=dt, offset=header).reshape(shape)
+
+
+def read_idx_file(path: Path) -> np.ndarray:
+    """Read one IDX file, gunzipping when it is gzip-compressed."""
+    raw = _existing_file(path, "idx").read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise DataError(f"idx {path}: corrupt gzip ({exc})") from None
+    return parse_idx(raw, f"idx {path}")
+
+
+def find_idx_files(directory: Path) -> dict[str, Path]:
+    """Locate the four IDX files in ``directory`` (names as in the MNIST distribution)."""
+    if not directory.is_dir():
+        raise DataError(f"idx: no such directory: {directory}")
+    found = {}
+    for key, stem in IDX_FILES.items():
+        for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+            if (directory / name).is_file():
+                found[key] = directory / name
+                break
+        else:
+            raise DataError(
+                f"idx {directory}: missing {stem}[.gz]; expected the four files {sorted(IDX_FILES.values())}"
+            )
+    return found
+
+
+def load_idx_dir(directory: str | os.PathLike) -> Splits:
+    """The four MNIST-layout IDX files in one directory, .gz or plain."""
+    files = find_idx_files(Path(directory))
+    arrays = {key: read_idx_file(path) for key, path in files.items()}
+    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"idx {directory}")
+
+
+def load_csv(path: str | os.PathLike) -> Splits:
+    """Kaggle digit-recognizer layout: header ``label,pixel0..pixel783``, one image a row.
+
+    The rows are split into train/test by a stratified, seeded split:
+    ``CSV_TEST_FRACTION`` (20%) of each class goes to test, with seed ``CSV_SPLIT_SEED``.
+    """
+    path = _existing_file(Path(path), "csv")
+    what = f"csv {path}"
+    with open(path, "rb") as fh:
+        header = fh.readline().decode("utf-8", "replace").strip().split(",")
+        if len(header) != 785 or header[0].strip().lower() != "label":
+            raise DataError(
+                f"{what}: header must be label,pixel0..pixel783 (785 columns), "
+                f"got {len(header)} columns starting {header[0][:20]!r}"
+            )
+        body = fh.read()
+    rows = [line for line in body.split(b"\n") if line.strip()]
+    if not rows:
+        raise DataError(f"{what}: no data rows")
+    for lineno, line in enumerate(rows, start=2):
+        n = line.count(b",") + 1
+        if n != 785:
+            raise DataError(f"{what}: line {lineno} has {n} columns, expected 785 (label + 784 pixels)")
+    try:
+        table = np.loadtxt(io.BytesIO(b"\n".join(rows)), delimiter=",", dtype=np.float64, ndmin=2)
+    except ValueError as exc:
+        raise DataError(f"{what}: non-numeric value ({exc})") from None
+    labels = table[:, 0]
+    pixels = table[:, 1:]
+    y = to_labels(labels, what)
+    x = to_images(pixels, what)
+    counts = np.bincount(y, minlength=10)
+    if (counts[counts > 0] < 2).any():
+        raise DataError(f"{what}: every class present needs at least 2 rows to split train/test, counts {counts.tolist()}")
+    train_idx, test_idx = stratified_split(y, CSV_TEST_FRACTION, seed=CSV_SPLIT_SEED)
+    return make_splits(x[train_idx], y[train_idx], x[test_idx], y[test_idx], what)

@@ -1,0 +1,37 @@
+"""Profiles: how much data and which hyper-parameter set a run uses.
+
+``full``: the whole training set less a stratified 1/12 validation split (MNIST:
+55,000 train / 5,000 val), the whole test set, each model's ``full`` defaults.
+``quick``: the same split rule capped at 6,000 train / 1,000 val images (stratified), the
+whole test set, each model's ``quick`` defaults (fewer epochs/rounds), for CI.
+
+The split seed is fixed (0), not the job seed: every model and every seed of a profile
+trains on the same images, so seed-to-seed spread measures the models, not the sampling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bench.measure.timing import InferenceProtocol, TimingRule
+from bench.prep.preprocess import SplitRule
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    split: SplitRule
+    inference: InferenceProtocol
+    timeout_s: float  # default per-job timeout
+
+
+PROFILES = {
+    "full": Profile("full", SplitRule(val_fraction=1 / 12), InferenceProtocol(), timeout_s=3600.0),
+    "quick": Profile(
+        "quick",
+        SplitRule(val_fraction=1 / 12, max_train=6000, max_val=1000),
+        InferenceProtocol(large=TimingRule(warmup=1, min_repeats=3, min_seconds=1.0),
+                          single=TimingRule(warmup=5, min_repeats=30, min_seconds=1.0)),
+        timeout_s=600.0,
+    ),
+}

@@ -1,0 +1,114 @@
+"""The inference timing protocol.
+
+It follows timm's ``benchmark.py`` and MLPerf: untimed warm-up calls, then timed calls
+until BOTH a minimum count and a minimum duration are reached (capped by a maximum
+duration), reporting the median and spread. Every adapter's ``predict_proba`` returns host
+(NumPy) arrays, so a timed call has finished its device work when it returns: no separate
+synchronize is needed, on a GPU either.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+
+
+def percentile(samples, q: float) -> float:
+    """Linear-interpolated percentile ``q`` in [0, 100] (numpy's default method)."""
+    if len(samples) == 0:
+        raise ValueError("percentile of no samples")
+    return float(np.percentile(np.asarray(samples, dtype=np.float64), q))
+
+
+@dataclass(frozen=True)
+class TimingRule:
+    """When to stop timing: after >= ``min_repeats`` calls AND >= ``min_seconds`` of
+    timed calls, or as soon as ``max_seconds`` have passed (at least one timed call)."""
+
+    warmup: int = 3
+    min_repeats: int = 10
+    min_seconds: float = 2.0
+    max_seconds: float = 60.0
+
+
+def time_calls(call: Callable[[int], object], rule: TimingRule,
+               clock: Callable[[], float] = time.perf_counter) -> list[float]:
+    """Seconds per timed call of ``call(i)`` (``i`` counts calls from 0, warm-up included)."""
+    i = 0
+    for _ in range(rule.warmup):
+        call(i)
+        i += 1
+    times: list[float] = []
+    started = clock()
+    while True:
+        t0 = clock()
+        call(i)
+        times.append(clock() - t0)
+        i += 1
+        elapsed = clock() - started
+        if elapsed >= rule.max_seconds:
+            break
+        if len(times) >= rule.min_repeats and elapsed >= rule.min_seconds:
+            break
+    return times
+
+
+def summarise(times: list[float], batch: int) -> dict:
+    """Throughput (images/s: median, min, max over calls) and latency percentiles (ms)."""
+    t = np.asarray(times, dtype=np.float64)
+    return {
+        "batch_size": batch,
+        "calls": len(times),
+        "images_per_s": float(batch / np.median(t)),
+        "images_per_s_min": float(batch / t.max()),
+        "images_per_s_max": float(batch / t.min()),
+        "latency_ms_p50": percentile(t, 50) * 1e3,
+        "latency_ms_p95": percentile(t, 95) * 1e3,
+        "latency_ms_p99": percentile(t, 99) * 1e3,
+        "total_s": float(t.sum()),
+    }
+
+
+@dataclass(frozen=True)
+class InferenceProtocol:
+    """The inference measurement a run applies: a large batch and batch 1."""
+
+    large_batch: int = 1000
+    large: TimingRule = TimingRule(warmup=1, min_repeats=5, min_seconds=2.0)
+    single: TimingRule = TimingRule(warmup=5, min_repeats=50, min_seconds=2.0)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "InferenceProtocol":
+        return cls(d["large_batch"], TimingRule(**d["large"]), TimingRule(**d["single"]))
+
+    def overridden(self, batch: int | None = None, min_repeats: int | None = None,
+                   min_seconds: float | None = None) -> "InferenceProtocol":
+        """This protocol with the user's overrides (``None`` keeps a value). ``min_repeats``
+        sets the large batch's minimum count; at batch 1 it can only raise the minimum,
+        never lower it below the protocol's own (latency percentiles need the samples)."""
+        from dataclasses import replace
+
+        large = replace(self.large, min_repeats=min_repeats or self.large.min_repeats)
+        single = replace(self.single, min_repeats=max(min_repeats or 0, self.single.min_repeats))
+        if min_seconds is not None:
+            large, single = replace(large, min_seconds=min_seconds), replace(single, min_seconds=min_seconds)
+        return InferenceProtocol(batch or self.large_batch, large, single)
+
+
+def measure_inference(predict: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray,
+                      protocol: InferenceProtocol) -> dict:
+    """Throughput at ``protocol.large_batch`` and latency at batch 1 on images from ``x``.
+
+    Batch-1 calls cycle through distinct images so no result is cached by accident.
+    """
+    n = min(protocol.large_batch, len(x))
+    big = x[:n]
+    large = time_calls(lambda i: predict(big, n), protocol.large)
+    single = time_calls(lambda i: predict(x[i % len(x): i % len(x) + 1], 1), protocol.single)
+    return {f"batch_{n}": summarise(large, n), "batch_1": summarise(single, 1)}

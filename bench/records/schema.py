@@ -1,0 +1,175 @@
+"""Run records: one JSON file per job in ``<results>/runs/``; schema, store and loading.
+
+A record is written once, atomically, when its job ends (``ok``, ``failed``, ``timeout``
+or ``skipped``), and never rewritten. File names start with a unique run id, so suites
+writing into one folder at once never touch each other's files. ``load`` turns a folder
+into a pandas DataFrame, one row per record with flattened columns
+(``metrics.accuracy``, ``timing.fit_s`` ...); ``read_all`` gives the raw dicts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import secrets
+import sys
+from pathlib import Path
+
+from bench.core import atomic
+
+SCHEMA = 1
+STATUSES = ("ok", "failed", "timeout", "skipped")
+REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", "metrics", "size",
+            "timing", "history", "env"}
+JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
+KEEP_WHOLE = {"env", "job.params", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
+              "outcomes", "where", "timing.time_to_accuracy"}
+OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
+
+
+class RecordError(ValueError):
+    """A file that is not a valid run record."""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time to the second plus 8 random hex digits."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+
+
+def params_hash(params: dict) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def protocol_hash(protocol: dict | None) -> str | None:
+    """Short hash of an inference protocol dict (None stays None)."""
+    return None if protocol is None else params_hash(protocol)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:40]
+
+
+def empty(run_id: str, job: dict, status: str, error: str | None = None) -> dict:
+    """A record skeleton; the worker fills the sections an ``ok`` run has."""
+    return {"schema": SCHEMA, "run_id": run_id, "started_at": now_iso(), "finished_at": None,
+            "status": status, "error": error, "job": job, "data": {}, "metrics": {}, "size": {},
+            "timing": {}, "history": [], "env": {}}
+
+
+def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str | None = None,
+            detail: list[str] | None = None, where: dict | None = None) -> dict:
+    """THE record of a job without a result (``failed``, ``timeout``, ``skipped``), complete
+    with the environment and times; every place that gives up on a job builds it here."""
+    from bench.core import envinfo
+
+    rec = empty(run_id, job, status, " ".join(str(error).split()))
+    if started_at:
+        rec["started_at"] = started_at
+    if detail:
+        rec["error_detail"] = list(detail)[-15:]
+    if where:
+        rec["where"] = dict(where)
+    rec["env"] = envinfo.capture()
+    rec["finished_at"] = now_iso()
+    return rec
+
+
+def validate(rec: dict) -> dict:
+    """Return ``rec`` if it follows the schema; ``RecordError`` naming what is wrong otherwise."""
+    if not isinstance(rec, dict):
+        raise RecordError("not a JSON object")
+    if rec.get("schema") != SCHEMA:
+        raise RecordError(f"schema {rec.get('schema')!r}, expected {SCHEMA}")
+    missing = REQUIRED - rec.keys()
+    if missing:
+        raise RecordError(f"missing fields {sorted(missing)}")
+    if rec["status"] not in STATUSES:
+        raise RecordError(f"status {rec['status']!r} not one of {STATUSES}")
+    missing_job = [k for k in JOB_FIELDS if k not in rec["job"]]
+    if missing_job:
+        raise RecordError(f"job lacks {missing_job}")
+    if rec["status"] == "ok":
+        missing_m = [k for k in OK_METRICS if k not in rec["metrics"]]
+        if missing_m:
+            raise RecordError(f"ok record lacks metrics {missing_m}")
+    return rec
+
+
+def path_for(runs_dir: Path, rec: dict) -> Path:
+    job = rec["job"]
+    name = f"{rec['run_id']}-{slug(job['dataset'])}-{job['profile']}-{job['model']}-{job['device']}-s{job['seed']}.json"
+    return Path(runs_dir) / name
+
+
+def write(runs_dir: Path, rec: dict) -> Path:
+    """Validate and atomically store ``rec``; returns its path."""
+    validate(rec)
+    path = path_for(runs_dir, rec)
+    atomic.write_json(path, rec)
+    return path
+
+
+def read(path: Path) -> dict:
+    try:
+        return validate(json.loads(Path(path).read_text()))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RecordError(str(exc)) from None
+
+
+def read_all(runs_dir: Path, warn=True) -> list[dict]:
+    """Every valid record under ``runs_dir``, oldest first; invalid files are skipped with a
+    warning naming the file (a foreign or corrupt file never stops a report)."""
+    out = []
+    for path in sorted(Path(runs_dir).glob("*.json")):
+        try:
+            out.append(read(path))
+        except RecordError as exc:
+            if warn:
+                print(f"warning: skipping {path}: not a run record ({exc})", file=sys.stderr)
+    out.sort(key=lambda r: (r["started_at"], r["run_id"]))
+    return out
+
+
+def require(runs_dir, what: str = "records folder") -> list[dict]:
+    """``read_all`` for a folder the user named: a ``BenchError`` (one line, exit 2) when it
+    is not a folder or holds no valid record, so no command goes ahead on nothing."""
+    from bench.core.errors import BenchError
+
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise BenchError(f"{what}: {runs_dir} is not a folder of run records")
+    recs = read_all(runs_dir)
+    if not recs:
+        raise BenchError(f"{what}: no run records in {runs_dir} (records are written by `python -m bench run`)")
+    return recs
+
+
+def flatten(rec: dict) -> dict:
+    """One flat row: nested dicts joined with dots (``timing.fit_s``); lists (history,
+    confusion) and the dicts in ``KEEP_WHOLE`` (environment, hyper-parameters, per-class
+    metrics) stay whole in one column."""
+    row: dict = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict) and value and prefix not in KEEP_WHOLE:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        else:
+            row[prefix] = value
+
+    walk("", rec)
+    return row
+
+
+def load(runs_dir: str | Path, recs: list[dict] | None = None):
+    """A pandas DataFrame of every valid record in ``runs_dir`` (or of ``recs``), one row
+    per record."""
+    import pandas as pd
+
+    return pd.DataFrame([flatten(r) for r in (recs if recs is not None else read_all(Path(runs_dir)))])

@@ -1,0 +1,129 @@
+"""The figures of one leaderboard table, drawn from its rows and records (``bench.plots``
+does the drawing; this module decides what to draw and where)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from bench import measure
+from bench.report import plots, tables
+
+GALLERY_SIZE = 32
+
+
+def per_class_f1(group: tables.Group, rows: list[tables.Row]) -> dict[str, list[float]]:
+    """row key -> F1 (%) for classes 0..9, averaged over seeds."""
+    ok = group.ok
+    out = {}
+    for r in rows:
+        g = ok[ok["row.key"] == r.key]
+        per = [[rec[str(c)]["f1"] for c in range(10)] for rec in g["metrics.per_class"]]
+        out[r.key] = (100 * np.mean(per, axis=0)).tolist()
+    return out
+
+
+def confusion_sum(g) -> np.ndarray:
+    return np.sum([np.asarray(c) for c in g["metrics.confusion"]], axis=0)
+
+
+def sweeps(group: tables.Group, rows: list[tables.Row]) -> dict[tuple[str, str], dict[str, list[tuple]]]:
+    """(model, swept parameter) -> series -> [(value, test %, std, val %)] for every numeric
+    hyper-parameter that takes two or more values among a model's rows (a grid). A series
+    holds the other swept parameters fixed; its name lists them."""
+    ok = group.ok
+    by_model: dict[str, list[tuple[dict, tables.Row]]] = {}
+    for r in rows:
+        params = ok[ok["row.key"] == r.key].iloc[-1]["job.params"]
+        by_model.setdefault(r.model, []).append((params if isinstance(params, dict) else {}, r))
+    out: dict = {}
+    for model, entries in by_model.items():
+        if len(entries) < 2:
+            continue
+        keys = sorted({k for p, _ in entries for k in p})
+        varied = [k for k in keys if len({repr(p.get(k)) for p, _ in entries}) > 1]
+        for k in varied:
+            if not all(isinstance(p.get(k), (int, float)) and not isinstance(p.get(k), bool) for p, _ in entries):
+                continue
+            series: dict[str, list[tuple]] = {}
+            for p, r in entries:
+                name = " ".join(f"{o}={p.get(o)}" for o in varied if o != k)
+                series.setdefault(name, []).append((float(p[k]), r.values["accuracy"], r.stds.get("accuracy"),
+                                                    r.values.get("val_accuracy")))
+            if any(len(points) > 1 for points in series.values()):
+                out[(model, k)] = series
+    return out
+
+
+def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader) -> dict:
+    """Draw the group's figures; returns {"pareto": path, "f1": path, "pvalues": path,
+    "sweeps": [path, ...], row key: {kind: path}}."""
+    ok = group.ok
+    out: dict = {}
+    title = group.title
+    usable = [r for r in rows if r.values["infer_ips"] and r.values["accuracy"] is not None]
+    if usable:
+        out["pareto"] = plots.accuracy_vs_throughput(
+            [r.label for r in usable], [r.values["infer_ips"] for r in usable],
+            [r.values["accuracy"] for r in usable],
+            f"Accuracy vs inference throughput — {title}", plots_dir / f"{group.slug}-pareto.png")
+    for (model, param), series in sweeps(group, rows).items():
+        out.setdefault("sweeps", []).append(plots.accuracy_vs_parameter(
+            param, series, f"{model}: accuracy vs {param} — {title}",
+            plots_dir / f"{group.slug}-{model}-{param}-sweep.png"))
+    curves = {}
+    for r in rows:  # seed 0's (or the first seed's) curve per row
+        curve = measure.record_curve(ok[ok["row.key"] == r.key].sort_values("job.seed").iloc[0])
+        if curve:
+            curves[r.label] = [(c["train_s"], c["val_accuracy"]) for c in curve if c["train_s"] > 0]
+    if any(curves.values()):
+        out["tta"] = plots.time_to_accuracy({k: v for k, v in curves.items() if v}, group.tta_target,
+                                            f"Time to accuracy — {title}", plots_dir / f"{group.slug}-tta.png")
+    f1 = per_class_f1(group, rows)
+    out["f1"] = plots.per_class_f1([r.label for r in rows], [f1[r.key] for r in rows], f"Per-class F1 — {title}",
+                                   plots_dir / f"{group.slug}-f1.png")
+    pairwise = tables.pairwise_pvalues(rows)
+    if pairwise is not None:
+        labels, matrix = pairwise
+        out["pvalues"] = plots.pvalue_heatmap(labels, matrix, f"Paired McNemar mid-p, Holm — {group.dataset} test set",
+                                              plots_dir / f"{group.slug}-pvalues.png")
+    images = dataset_loader(group.dataset, ok["data.digest"].iloc[-1])
+    for r in rows:
+        g = ok[ok["row.key"] == r.key].sort_values("job.seed")
+        first = g.iloc[0]
+        figs = {}
+        history = first["history"]
+        if isinstance(history, list) and any("loss" in row or "val_loss" in row for row in history):
+            figs["curves"] = plots.training_curves(
+                history, f"{r.label} — {title} (seed {int(first['job.seed'])})",
+                plots_dir / f"{group.slug}-{r.slug}-curves.png")
+        figs["confusion"] = plots.confusion_heatmap(
+            confusion_sum(g), f"{r.label} — {group.dataset} test set", plots_dir / f"{group.slug}-{r.slug}-confusion.png")
+        mistakes = first.get("mistakes") if "mistakes" in g.columns else None
+        if images is not None and isinstance(mistakes, list) and mistakes:
+            shown = mistakes[:GALLERY_SIZE]
+            figs["gallery"] = plots.mistakes_gallery(
+                [images[i] for i, *_ in shown], [f"{t} → {p} ({c:.2f})" for _, t, p, c in shown],
+                f"{r.label}: most confident mistakes (true → predicted, probability), seed {int(first['job.seed'])}",
+                plots_dir / f"{group.slug}-{r.slug}-mistakes.png")
+        out[r.key] = figs
+    return out
+
+
+def load_test_images(dataset: str, digest: str):
+    """The dataset's test images if it can be loaded here and is the one the records used."""
+    from bench import data
+    from bench.core.errors import BenchError
+
+    try:
+        splits = data.load(dataset).splits
+    except BenchError as exc:
+        print(f"warning: no mistake galleries for {dataset}: {exc}", file=sys.stderr)
+        return None
+    if splits.digest() != digest:
+        print(f"warning: no mistake galleries for {dataset}: its content differs from the recorded one",
+              file=sys.stderr)
+        return None
+    return splits.x_test

@@ -1,0 +1,312 @@
+"""Leaderboard rows from run records: which records make one row, and what a row shows.
+
+A row is one whole job configuration: model, hyper-parameters (their hash), thread budget,
+inference protocol and determinism, within one table per (dataset, profile, device, CPU
+model). Timings from different CPUs are never in one table. Two parameter sets of a model
+are two rows, labelled with the parameters that differ from the adapter's defaults; a row
+keeps the newest record of each seed. Records of one row that come from different commits
+or library versions are flagged, never silently averaged.
+
+Each row carries its accuracy interval (Wilson over the test images for one run, or when
+every seed gave the same predictions; Student-t over seeds otherwise) and, where records
+hold per-example outcomes, the paired McNemar comparison with the table's best row.
+Pure pandas/numpy/statistics; the formats are ``tables``, the figures ``figures``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bench import measure, records
+from bench.report import stats
+
+GROUP = ["job.dataset", "job.profile", "job.device", "env.cpu"]
+SEED_KEY = ["row.key", "job.seed"]
+
+# column -> (header, higher is better, format, record column, scale)
+COLUMNS = {
+    "accuracy": ("accuracy % (95% CI)", True, ".2f", "metrics.accuracy", 100),
+    "val_accuracy": ("val %", True, ".2f", "metrics.val_accuracy", 100),
+    "macro_f1": ("macro-F1 %", True, ".2f", "metrics.macro_f1", 100),
+    "params": ("params", False, ",.0f", "size.total", 1),
+    "size_mb": ("size MB", False, ".2f", "size.bytes", 1e-6),
+    "fit_s": ("train s", False, ".1f", "timing.fit_s", 1),
+    "tta_s": ("time to {target} (val) s", False, ".1f", None, 1),  # computed from each record's history
+    "data_passes": ("passes", None, ",.0f", "timing.data_passes", 1),
+    "train_ips": ("train img/s", True, ",.0f", "timing.train_images_per_s", 1),
+    "train_gflops": ("train GFLOP/s", True, ".1f", "timing.train_gflops_per_s", 1),
+    "infer_ips": ("infer img/s", True, ",.0f", None, 1),  # the large-batch column, found per frame
+    "p50_ms": ("p50 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p50", 1),
+    "p99_ms": ("p99 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p99", 1),
+}
+TABLE_COLUMNS = ("accuracy", "val_accuracy", "macro_f1", "params", "size_mb", "fit_s", "tta_s", "data_passes",
+                 "train_ips", "infer_ips", "p50_ms", "p99_ms")
+DEFAULT_TTA_TARGET = 0.99
+def _protocol_text(p) -> str:
+    return json.dumps(p, sort_keys=True) if isinstance(p, dict) else ""
+
+
+def with_row_keys(df):
+    """``df`` with the columns that decide rows and tables (``row.*``, ``env.cpu``)."""
+    df = df.copy()
+    for col in ("job.threads", "threads.requested", "job.inference", "timing.inference_protocol",
+                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra", "where", "job.target"):
+        if col not in df.columns:
+            df[col] = None
+    for key in ("cpu", "commit", "dirty", "libraries"):  # records keep ``env`` as one dict
+        df[f"env.{key}"] = [e.get(key) if isinstance(e, dict) else None for e in df["env"]]
+    threads = [t if isinstance(t, (int, float)) and t == t else r for t, r in zip(df["job.threads"],
+                                                                                 df["threads.requested"])]
+    df["row.threads"] = [int(t) if isinstance(t, (int, float)) and t == t else None for t in threads]
+    df["row.protocol"] = [_protocol_text(p if isinstance(p, dict) else q)
+                          for p, q in zip(df["job.inference"], df["timing.inference_protocol"])]
+    df["row.params_hash"] = [records.params_hash(p) for p in df["job.params"]]
+    df["row.deterministic"] = [bool(d) if d == d and d is not None else False for d in df["job.deterministic"]]
+    df["row.side_by_side"] = [side_by_side(w) for w in df["where"]]
+    df["row.target"] = [float(t) if isinstance(t, (int, float)) and t == t else None for t in df["job.target"]]
+    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}|{c}|{g}" for m, h, t, p, d, c, g in zip(
+        df["job.model"], df["row.params_hash"], df["row.threads"], df["row.protocol"], df["row.deterministic"],
+        df["row.side_by_side"], df["row.target"])]
+    df["env.cpu"] = [c if isinstance(c, str) and c else "unknown CPU" for c in df["env.cpu"]]
+    df["row.provenance"] = [_provenance(c, d, lib) for c, d, lib in zip(df["env.commit"], df["env.dirty"],
+                                                                        df["env.libraries"])]
+    return df
+
+
+def side_by_side(where) -> int:
+    """How many jobs shared the host while this one ran (1: alone, as the local executor runs)."""
+    n = where.get("jobs_per_host") if isinstance(where, dict) else None
+    return int(n) if isinstance(n, (int, float)) and n == n and n >= 1 else 1
+
+
+def _provenance(commit, dirty, libraries) -> str:
+    code = f"commit {commit[:12]}{' (uncommitted changes)' if dirty is True else ''}" if isinstance(commit, str) \
+        else "commit unknown"
+    libs = ", ".join(f"{k} {v}" for k, v in sorted(libraries.items()) if k != "mnist-bench") \
+        if isinstance(libraries, dict) else "libraries unknown"
+    return f"{code}; {libs}"
+
+
+@dataclass
+class Group:
+    dataset: str
+    profile: str
+    device: str
+    cpu: str
+    frame: object  # the newest record of each row and seed (pandas DataFrame)
+    slug: str = ""
+    tta_target: float = DEFAULT_TTA_TARGET  # the "time to X (val)" column's target
+
+    @property
+    def title(self) -> str:
+        return f"{self.dataset} · {self.profile} profile · {self.device} · {self.cpu}"
+
+    @property
+    def ok(self):
+        return self.frame[self.frame["status"] == "ok"]
+
+    def without_result(self):
+        """Jobs whose newest record (per model, parameters and seed) is not ``ok``."""
+        f = self.frame.sort_values(["started_at", "run_id"])
+        newest = f.groupby(["job.model", "row.params_hash", "job.seed"], sort=True).tail(1)
+        return newest[newest["status"] != "ok"]
+
+
+def groups(df) -> list[Group]:
+    """One ``Group`` per (dataset, profile, device, CPU model), sorted."""
+    if df.empty:
+        return []
+    target = float(df.attrs.get("tta_target", DEFAULT_TTA_TARGET))  # ``report --tta-target``
+    df = with_row_keys(df).sort_values(["started_at", "run_id"])
+    latest = df.groupby(GROUP + SEED_KEY, sort=True).tail(1)
+    out = [Group(d, p, v, c, g, tta_target=target) for (d, p, v, c), g in latest.groupby(GROUP, sort=True)]
+    clash = Counter((g.dataset, g.profile, g.device) for g in out)
+    for g in out:
+        base = f"{g.dataset}-{g.profile}-{g.device}"
+        if clash[(g.dataset, g.profile, g.device)] > 1:  # same table on several CPUs: keep plots apart
+            base += "-" + records.params_hash({"cpu": g.cpu})[:6]
+        g.slug = records.slug(base)
+    return out
+
+
+@dataclass
+class Row:
+    """One leaderboard row: a job configuration and the statistics of its seeds."""
+
+    key: str
+    model: str
+    label: str
+    family: str
+    seeds: list[int]
+    values: dict
+    stds: dict
+    accuracy_low: float | None = None
+    accuracy_high: float | None = None
+    interval: str = ""  # "wilson" | "t"
+    seed_independent: bool = False
+    provenance: list[str] = field(default_factory=list)
+    published: float | None = None
+    correct: dict = field(default_factory=dict)  # seed -> bool mask over the test images
+    test_digest: str | None = None
+    vs_best: stats.Paired | None = None
+    p_vs_best: float | None = None  # Holm-adjusted
+    tied: bool | None = None  # not significantly worse than the best (the best itself: True)
+    tta_reached: tuple[int, int] = (0, 0)  # seeds that reached the target, seeds
+    tta_target: float = DEFAULT_TTA_TARGET
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def slug(self) -> str:
+        return records.slug(self.label.replace(" ", "-").replace("=", "-"))[:60]
+
+
+def _infer_column(frame) -> str | None:
+    cols = sorted(c for c in frame.columns if c.startswith("timing.inference.batch_") and c.endswith(".images_per_s")
+                  and not c.startswith("timing.inference.batch_1."))
+    return cols[0] if cols else None
+
+
+def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol,
+           shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
+    """The model name plus what differs from its defaults and from the table's usual settings."""
+    from bench.adapters import registry
+    from bench.core.errors import BenchError
+
+    try:
+        defaults = registry.get(model).defaults.get(profile, {})
+    except BenchError:  # a model no longer registered: show its parameters as recorded
+        defaults = {}
+    parts = [f"{k}={params[k]:g}" if isinstance(params[k], float) else f"{k}={params[k]}"
+             for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
+    if threads != common_threads:
+        parts.append(f"threads={threads}")
+    if target is not None:
+        parts.append(f"target={target:g}")
+    if shared != common_shared:
+        parts.append(f"[{shared} jobs/host]" if shared > 1 else "[alone]")
+    if protocol != common_protocol:
+        p = json.loads(protocol) if protocol else {}
+        parts.append(f"infer-batch={p.get('large_batch')}, min-repeats={p.get('large', {}).get('min_repeats')}")
+    return " ".join([model, *parts])
+
+
+def _identical(g) -> bool:
+    """Every seed's record has the same predictions (outcomes) and the same log-loss."""
+    if len(g) < 2:
+        return False
+    outs = [json.dumps(o, sort_keys=True) if isinstance(o, dict) else json.dumps(c) for o, c in
+            zip(g["outcomes"], g["metrics.confusion"])]
+    return len(set(outs)) == 1 and len(set(g["metrics.log_loss"])) == 1
+
+
+def row_stats(group: Group) -> list[Row]:
+    """Rows of a group's ``ok`` records, best test accuracy first, with intervals and the
+    paired comparison with the best row."""
+    ok = group.ok
+    if ok.empty:
+        return []
+    infer = _infer_column(ok)
+    common_threads = Counter(ok["row.threads"]).most_common(1)[0][0]
+    common_protocol = Counter(ok["row.protocol"]).most_common(1)[0][0]
+    common_shared = Counter(ok["row.side_by_side"]).most_common(1)[0][0]
+    rows = []
+    for key, g in ok.groupby("row.key", sort=True):
+        g = g.sort_values("job.seed")
+        last = g.iloc[-1]
+        values, stds = {}, {}
+        for name, (_, _, _, col, scale) in COLUMNS.items():
+            if name == "tta_s":
+                continue
+            col = infer if name == "infer_ips" else col
+            vals = g[col].dropna().astype(float) * scale if col in g.columns else []
+            values[name] = float(np.mean(vals)) if len(vals) else None
+            stds[name] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
+        published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
+        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], group.profile,
+                                                 last["row.threads"], last["row.protocol"], common_threads,
+                                                 common_protocol, last["row.side_by_side"], common_shared,
+                                                 last["row.target"]),
+                  last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
+                  provenance=sorted(set(g["row.provenance"])),
+                  published=100 * float(published.iloc[-1]) if len(published) else None)
+        outcomes = [o for o in g["outcomes"] if isinstance(o, dict)]
+        digests = {o["test_digest"] for o in outcomes}
+        if len(outcomes) == len(g) and len(digests) == 1:
+            row.correct = {int(s): measure.correct_mask(o) for s, o in zip(g["job.seed"], outcomes)}
+            row.test_digest = digests.pop()
+        _time_to_target(row, g, group.tta_target)
+        row.seed_independent = _identical(g)
+        if row.seed_independent:  # the same predictions every time: no spread to show
+            for name in ("accuracy", "val_accuracy", "macro_f1"):
+                row.stds[name] = None
+        _accuracy_interval(row, g)
+        rows.append(row)
+    rows.sort(key=lambda r: (-(r.values["accuracy"] or 0), r.label))
+    compare_with_best(rows)
+    return rows
+
+
+def _time_to_target(row: Row, g, target: float) -> None:
+    """Mean training seconds to ``target`` validation accuracy, when every seed reached it."""
+    hits = []
+    for _, rec in g.iterrows():
+        hit = measure.first_reaching(measure.record_curve(rec), target)
+        hits.append(hit["train_s"] if hit else None)
+    reached = [h for h in hits if h is not None]
+    row.tta_target, row.tta_reached = target, (len(reached), len(hits))
+    row.values["tta_s"] = float(np.mean(reached)) if reached and len(reached) == len(hits) else None
+    row.stds["tta_s"] = float(np.std(reached, ddof=1)) if len(reached) > 1 and len(reached) == len(hits) else None
+
+
+def _accuracy_interval(row: Row, g) -> None:
+    n_test = int(g["data.n_test"].iloc[-1])
+    acc = g["metrics.accuracy"].astype(float).to_numpy()
+    if row.n >= 2 and len(set(acc)) > 1:  # equal accuracies leave only the test-set noise: Wilson
+        t = stats.seed_interval(100 * acc)  # clipped: an accuracy lies in [0, 100] whatever t says
+        row.accuracy_low, row.accuracy_high, row.interval = max(t["low"], 0.0), min(t["high"], 100.0), "t"
+    else:
+        low, high = stats.wilson(int(round(acc[-1] * n_test)), n_test)
+        row.accuracy_low, row.accuracy_high, row.interval = 100 * low, 100 * high, "wilson"
+
+
+def compare_with_best(rows: list[Row]) -> None:
+    """Set ``vs_best``, ``p_vs_best`` and ``tied`` on every row that shares the best row's
+    test set and has per-example outcomes; Holm over the comparisons made."""
+    if not rows:
+        return
+    best = rows[0]
+    if not best.correct:
+        return
+    best.tied = True
+    others = [r for r in rows[1:] if r.correct and r.test_digest == best.test_digest]
+    tests = [(r, stats.paired(best.correct, r.correct)) for r in others]
+    tests = [(r, t) for r, t in tests if t is not None]
+    for (r, t), adjusted in zip(tests, stats.holm([t.p for _, t in tests])):
+        r.vs_best, r.p_vs_best = t, adjusted
+        r.tied = not (adjusted < stats.ALPHA and t.won < t.lost)
+
+
+def pairwise_pvalues(rows: list[Row]) -> tuple[list[str], np.ndarray] | None:
+    """Labels and the symmetric matrix of Holm-adjusted paired p-values over every pair of
+    rows with outcomes on the same test set (None with fewer than two such rows)."""
+    usable = [r for r in rows if r.correct and r.test_digest == rows[0].test_digest]
+    if len(usable) < 2:
+        return None
+    pairs, ps = [], []
+    for i in range(len(usable)):
+        for j in range(i):
+            t = stats.paired(usable[i].correct, usable[j].correct)
+            if t is not None:
+                pairs.append((i, j))
+                ps.append(t.p)
+    m = np.ones((len(usable), len(usable)))
+    for (i, j), p in zip(pairs, stats.holm(ps)):
+        m[i, j] = m[j, i] = p
+    return [r.label for r in usable], m

@@ -1,0 +1,138 @@
+"""A leaderboard's rows as text: Markdown, LaTeX, and the numbers behind them (CSV/JSON).
+
+The rows themselves (which records make one, what it holds) are ``rows``; the names below
+are re-exported from there so that callers write ``tables.groups(df)``.
+"""
+
+from __future__ import annotations
+
+from bench.report import stats
+from bench.report.rows import (COLUMNS, DEFAULT_TTA_TARGET, GROUP, SEED_KEY, TABLE_COLUMNS, Group, Row,  # noqa: F401
+                               groups, pairwise_pvalues, row_stats, side_by_side, with_row_keys)
+
+LEGEND = (
+    "**accuracy**: test-set accuracy; one run (or seeds that all scored the same): with its 95% Wilson interval "
+    "over the test images; n seeds: mean ± standard deviation over seeds with the 95% Student-t interval of the "
+    "mean. "
+    "**val %**: accuracy on the validation split (held out of training; use it, not the test set, to choose). "
+    "**vs best**: McNemar's mid-p test on the test images the best row and this row disagree on, seed paired "
+    "with seed (a difference must hold for every seed pair), Holm-corrected over the rows compared; "
+    "\"tied\" = not significantly worse than the best at 5%. "
+    "**n**: seeds; \"(identical)\": every seed gave the same predictions, so the model does not depend on the "
+    "seed and there is no spread to show. "
+    "**params / size MB**: numbers the fitted model stores / its size in the framework's format. "
+    "**train s**: the training clock: the timed fit (imports, graph building and compilation are done before "
+    "it) less the validation passes. **passes**: training sets' worth of images processed (epochs, boosting rounds "
+    "times 1 + the shifted copies a round also goes over, L-BFGS iterations; \"-\" where training is not passes over the data, as the SVM's solve). "
+    "**time to X (val)**: training seconds (the per-pass clock, evaluation excluded) until the validation accuracy "
+    "first reached X, from the per-epoch (per-round) evaluations; models evaluated only at the end count their "
+    "whole training; \"not reached\", or how many seeds reached it. "
+    "**train img/s**: training images processed over all passes per training second. "
+    "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
+    "Best value per column in bold."
+)
+
+
+def _best(rows: list[Row], name: str, higher: bool) -> float | None:
+    vals = [r.values[name] for r in rows if r.values[name] is not None]
+    return (max(vals) if higher else min(vals)) if vals else None
+
+
+def vs_best_text(r: Row) -> str:
+    if r.tied is None:
+        return "-"
+    if r.vs_best is None:
+        return "best"
+    word = "tied" if r.tied else "worse"
+    return f"{word} (+{r.vs_best.won}/-{r.vs_best.lost}, {stats.format_p(r.p_vs_best)})"
+
+
+def accuracy_text(r: Row, bold: bool = False) -> str:
+    mean = f"{r.values['accuracy']:.2f}"
+    mean = f"**{mean}**" if bold else mean
+    spread = f" ± {r.stds['accuracy']:.2f}" if r.stds.get("accuracy") is not None else ""
+    return f"{mean}{spread} ({r.accuracy_low:.2f}–{r.accuracy_high:.2f})"
+
+
+def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
+    """One dict per row, columns in display order, text formatted."""
+    best = {k: _best(rows, k, COLUMNS[k][1]) for k in TABLE_COLUMNS if COLUMNS[k][1] is not None}
+    with_published = any(r.published is not None for r in rows)
+    out = []
+    for r in rows:
+        label = r.label + (" (ref)" if r.published is not None else "") + (" ⚠" if len(r.provenance) > 1 else "")
+        row = {"model": label, "family": r.family,
+               "n": f"{r.n} (identical)" if r.seed_independent else str(r.n)}
+        for key in TABLE_COLUMNS:
+            header, _, fmt, _, _ = COLUMNS[key]
+            v = r.values[key]
+            if key == "tta_s":
+                header = tta_header(r.tta_target)
+                if v is None:
+                    k, n = r.tta_reached
+                    row[header] = "not reached" if k == 0 else f"{k}/{n} seeds reached"
+                    continue
+            is_best = bold and len(rows) > 1 and key in best and v is not None and format(v, fmt) == format(best[key], fmt)
+            if key == "accuracy":
+                row[header] = accuracy_text(r, is_best)
+                if with_published:
+                    row["published %"] = f"{r.published:.2f}" if r.published is not None else "-"
+                row["vs best"] = vs_best_text(r)
+                continue
+            if v is None:
+                row[header] = "-"
+                continue
+            text = format(v, fmt)
+            if r.stds[key] is not None and key not in ("params", "size_mb", "data_passes", "val_accuracy"):
+                text += f" ± {format(r.stds[key], fmt)}"
+            row[header] = f"**{text}**" if is_best else text
+        out.append(row)
+    return out
+
+
+def tta_header(target: float) -> str:
+    return f"time to {100 * target:g}% (val) s"
+
+
+def markdown(rows: list[Row]) -> str:
+    from tabulate import tabulate
+
+    return tabulate(table_rows(rows), headers="keys", tablefmt="github", disable_numparse=True)
+
+
+def latex(rows: list[Row], caption: str) -> str:
+    """A booktabs table (tabulate's ``latex_booktabs``) with the intervals, for papers."""
+    from tabulate import tabulate
+
+    plain = [{k: v.replace("**", "").replace("±", "+/-").replace("–", "--").replace("⚠", "(!)")
+              for k, v in row.items()} for row in table_rows(rows, bold=False)]
+    body = tabulate(plain, headers="keys", tablefmt="latex_booktabs", disable_numparse=True)
+    body = body.replace("+/-", r"$\pm$")
+    return "\n".join([r"\begin{table}[t]", r"\centering", r"\small", f"\\caption{{{caption}}}", body,
+                      r"\end{table}"])
+
+
+def provenance_notes(rows: list[Row]) -> list[str]:
+    """A line per row whose records come from more than one code or library version."""
+    return [f"⚠ {r.label}: its {r.n} records come from {len(r.provenance)} code/library versions, averaged "
+            f"anyway: " + " | ".join(r.provenance) for r in rows if len(r.provenance) > 1]
+
+
+def frame(rows: list[Row], group: Group):
+    """The numbers behind a table, one dict per row, for CSV/JSON and DataFrames."""
+    out = []
+    for r in rows:
+        d = {"dataset": group.dataset, "profile": group.profile, "device": group.device, "cpu": group.cpu,
+             "model": r.model, "label": r.label, "family": r.family, "n": r.n, "seeds": r.seeds,
+             "seed_independent": r.seed_independent, "published": r.published}
+        for k in COLUMNS:
+            d[k] = r.values[k]
+            d[k + "_std"] = r.stds[k]
+        d.update({"accuracy_low": r.accuracy_low, "accuracy_high": r.accuracy_high, "accuracy_interval": r.interval,
+                  "accuracy_unit": "percent",
+                  "tied_with_best": r.tied, "p_vs_best": r.p_vs_best,
+                  "won_vs_best": r.vs_best.won if r.vs_best else None,
+                  "lost_vs_best": r.vs_best.lost if r.vs_best else None,
+                  "provenances": len(r.provenance)})
+        out.append(d)
+    return out

@@ -1,0 +1,66 @@
+"""One job's training, the same code path for the runner's worker and for ``selfcheck``.
+
+``train(job, threads, log)`` loads the dataset, applies the shared preprocessing, builds the
+adapter, calls its untimed ``prepare`` and then its ``fit`` inside the one timed region of
+the job. Everything the record says about training comes from what this returns.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.core.errors import BenchError
+from bench.data import Dataset
+from bench.data import load as load_dataset
+from bench.measure.profiles import PROFILES
+from bench.prep.preprocess import Prepared
+from bench.prep.preprocess import prepare as split_dataset
+
+
+@dataclass
+class Trained:
+    """A fitted adapter with the data it saw and the clock's readings."""
+
+    adapter: object
+    dataset: Dataset
+    prep: Prepared
+    x_train: np.ndarray
+    x_val: np.ndarray
+    x_test: np.ndarray
+    prepare_s: float  # the untimed set-up (imports, build, compile), for information only
+    fit_wall_s: float  # the timed region: adapter.fit, validation passes included
+    training: object  # models.base.TrainingLog
+
+
+def train(job: dict, threads: int | None, log=print) -> Trained:
+    """Fit ``job`` (a ``runner.Job.as_dict()``); the clock runs around ``adapter.fit`` alone."""
+    from bench.adapters import registry
+    from bench.adapters.contract import TrainingLog
+
+    adapter = registry.get(job["model"])(job["params"])
+    dataset = load_dataset(job["dataset"])
+    s = dataset.splits
+    if job.get("data_digest") and s.digest() != job["data_digest"]:  # e.g. another file on a cluster worker
+        raise BenchError(f"dataset {job['dataset']} here has content digest {s.digest()[:12]}, the suite planned "
+                         f"{job['data_digest'][:12]}: not the same data")
+    prep = split_dataset(s.x_train, s.y_train, s.x_test, s.y_test, PROFILES[job["profile"]].split)
+    x_train, x_val, x_test = prep.views(adapter.view)
+    sizes = prep.sizes()
+    log(f"data: {sizes['n_train']} train / {sizes['n_val']} val / {sizes['n_test']} test ({adapter.view} view)")
+
+    t0 = time.perf_counter()
+    adapter.prepare(n_train=len(x_train), seed=job["seed"], device=job["device"], threads=threads,
+                    deterministic=bool(job.get("deterministic")))
+    prepare_s = time.perf_counter() - t0
+    log(f"prepared in {prepare_s:.1f}s (not timed: imports, build, compile)")
+
+    t0 = time.perf_counter()
+    stop_at = {"target": job["target"]} if job.get("target") is not None else {}  # older adapters lack it
+    result = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log, **stop_at)
+    fit_wall_s = time.perf_counter() - t0
+    training = TrainingLog.coerce(result, fit_wall_s)
+    log(f"fit: {fit_wall_s - training.eval_s:.1f}s training + {training.eval_s:.1f}s validation")
+    return Trained(adapter, dataset, prep, x_train, x_val, x_test, prepare_s, fit_wall_s, training)

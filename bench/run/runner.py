@@ -1,0 +1,111 @@
+"""The suite loop: jobs handed to an executor, every record kept as it arrives.
+
+``run_suite`` owns everything around the jobs: Ctrl-C or SIGTERM stops the running jobs,
+keeps every finished record and writes none for the interrupted ones; ``resume=True`` skips
+every job that already has an ``ok`` record of the same configuration and seed
+(``bench.records.identity``).
+"""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+from pathlib import Path
+
+from bench import records
+from bench.core.errors import BenchError
+from bench.run.plan import Job, record_key
+from bench.run.supervise import Outcome
+
+
+def check_writable(runs_dir: Path, keep: bool = True) -> None:
+    """Fail before any training if records could not be stored. ``keep=False`` removes the
+    folders the probe had to create, so a request refused later leaves nothing behind."""
+    runs_dir = Path(runs_dir)
+    missing = [d for d in (runs_dir, *runs_dir.parents) if not d.exists()]
+    try:
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=runs_dir, prefix=".probe-"):
+            pass
+    except OSError as exc:
+        raise BenchError(f"cannot write records to {runs_dir}: {exc.strerror or exc}") from None
+    finally:
+        if not keep:
+            for d in missing:  # deepest first
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+
+
+class Interrupted(Exception):
+    """The suite stopped before its end: Ctrl-C or SIGTERM (``exit_code`` 130), or an
+    executor that lost its cluster (``exit_code`` 1); ``outcomes`` are the finished jobs."""
+
+    def __init__(self, outcomes: list[Outcome], pending: int, reason: str = "interrupted", exit_code: int = 130):
+        super().__init__(f"{reason} with {pending} job(s) not finished")
+        self.outcomes, self.pending, self.reason, self.exit_code = outcomes, pending, reason, exit_code
+
+
+def _sigterm_as_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def done_keys(runs_dir: Path) -> dict[tuple, str]:
+    """Key -> run id of every ``ok`` record in ``runs_dir``."""
+    return {record_key(r): r["run_id"] for r in records.read_all(runs_dir) if r["status"] == "ok"}
+
+
+def store(finished, runs_dir: Path) -> Outcome:
+    """Keep one finished job: the local executor's worker already wrote its record; a
+    remote one's record (and model files) arrive here and are written atomically, the
+    model folder first, so a record never points at a missing model."""
+    if finished.path is not None:
+        return Outcome(finished.job, finished.record["status"], finished.record, finished.path, finished.seconds)
+    rec = finished.record
+    if rec.get("artifact") and finished.files:
+        from bench.use import artifacts
+
+        artifacts.store_files(runs_dir.parent, rec["artifact"], finished.files)
+    return Outcome(finished.job, rec["status"], rec, records.write(runs_dir, rec), finished.seconds)
+
+
+def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False,
+              save_models: bool = True, executor=None, progress=None) -> list[Outcome]:
+    """Run ``jobs`` on ``executor`` (default: one at a time here), keep every record as it
+    arrives and report progress; returns every outcome.
+
+    The suite owns resume, signals and records; the executor only runs jobs. Raises
+    ``Interrupted`` (carrying the finished outcomes) on Ctrl-C or SIGTERM, or when the
+    executor lost its cluster.
+    """
+    from bench.run import executors
+    from bench.run import progress as progress_mod
+
+    check_writable(runs_dir)
+    done = done_keys(runs_dir) if resume else {}
+    executor = executor or executors.LocalExecutor()
+    progress = progress or progress_mod.Plain(echo)
+    todo = []
+    for i, job in enumerate(jobs, start=1):
+        if job.key() in done:
+            progress.skipped(i, len(jobs), job, done[job.key()])
+        else:
+            todo.append((i, job))
+    progress.begin(len(jobs), todo, parallel=getattr(executor, "parallel", False))
+    outcomes: list[Outcome] = []
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    try:
+        for finished in executor.run(todo, runs_dir, timeout_s, save_models, progress):
+            out = store(finished, runs_dir)
+            outcomes.append(out)
+            progress.finished(finished.index, out)
+    except KeyboardInterrupt:
+        executor.cancel()
+        raise Interrupted(outcomes, len(todo) - len(outcomes)) from None
+    except executors.ExecutorLost as lost:
+        raise Interrupted(outcomes, len(todo) - len(outcomes), str(lost), exit_code=1) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        progress.close()
+    return outcomes

@@ -1,0 +1,192 @@
+"""A suite from the command line to published results, in four steps with one job each:
+
+    request = validate(...)   every option checked and typed, before anything is fetched
+    connect(request)          the executor started (a Dask cluster: workers checked)
+    jobs    = plan(request)   datasets fetched and verified once, jobs expanded (seed-major,
+                              grids as Cartesian products)
+    outcomes = run(request, jobs)   one subprocess per job; Ctrl-C keeps what finished
+    publish(request, outcomes)      the leaderboard of the results folder, and a summary
+
+``execute`` chains them for ``run``, ``baseline update`` and ``check --run``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.core.errors import BenchError
+from bench.run import plan as planner
+
+
+@dataclass
+class Request:
+    names: list[str]
+    datasets: list[str]
+    profile: str
+    device: str
+    n_seeds: int
+    out: Path
+    resume: bool
+    threads: int
+    timeout_s: float
+    inference: dict
+    overrides: list[str]
+    deterministic: bool
+    has_gpu: bool
+    save_models: bool = True
+    grid: list[str] = field(default_factory=list)
+    executor: object = None  # bench.executors.LocalExecutor or DaskExecutor
+    target: float | None = None  # --target: stop each model at this validation accuracy
+    threads_given: bool = True
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.out / "runs"
+
+
+def positive_int(raw, flag: str, allow_none=False):
+    if raw is None and allow_none:
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise BenchError(f"{flag} must be a positive integer, got {raw!r}") from None
+    if value < 1:
+        raise BenchError(f"{flag} must be a positive integer, got {raw!r}")
+    return value
+
+
+def positive_float(raw, flag: str):
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BenchError(f"{flag} must be a positive number, got {raw!r}") from None
+    if not value > 0:
+        raise BenchError(f"{flag} must be a positive number, got {raw!r}")
+    return value
+
+
+def validate(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
+             out: Path, resume: bool = False) -> Request:
+    """Check and type every option of a training command; ``BenchError`` on the first bad one."""
+    from bench.core import envinfo
+    from bench.measure.profiles import PROFILES
+    from bench.run import executors, runner
+
+    if profile_name not in PROFILES:
+        raise BenchError(f"unknown profile {profile_name!r}; choose from: {', '.join(PROFILES)}")
+    profile = PROFILES[profile_name]
+    threads = positive_int(args.threads, "--threads", allow_none=True)
+    timeout = float(positive_int(args.timeout, "--timeout", allow_none=True) or profile.timeout_s)
+    inference = profile.inference.overridden(
+        positive_int(args.infer_batch, "--infer-batch", allow_none=True),
+        positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
+        positive_float(args.infer_min_seconds, "--infer-min-seconds"))
+    grid = list(getattr(args, "grid", None) or [])
+    target = positive_float(getattr(args, "target", None), "--target")
+    if target is not None and target > 1:
+        raise BenchError(f"--target is a validation accuracy as a fraction in (0, 1], e.g. 0.99; got {args.target!r}")
+    executor = executors.make(getattr(args, "executor", None) or "local",
+                              positive_int(getattr(args, "workers", None) or 1, "--workers"),
+                              getattr(args, "scheduler", None),
+                              executors.parse_size(getattr(args, "memory_limit", None), "--memory-limit"))
+    has_gpu = planner.gpu_available()
+    # bad names, --set, --grid, device: fail now (a cluster's GPUs are counted once connected)
+    planner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu or executor.name != "local",
+                grid=grid)
+    runner.check_writable(out / "runs", keep=False)  # the run itself creates it
+    return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
+                   timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
+                   save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,
+                   threads_given=threads is not None, target=target)
+
+
+def connect(req: Request) -> None:
+    """Start the executor; on a cluster, take the thread budget and GPU presence from its
+    workers (unless ``--threads`` was given)."""
+    start = getattr(req.executor, "start", None)
+    if start is None:
+        return
+    start()
+    if not req.threads_given:
+        req.threads = req.executor.default_threads()
+    req.has_gpu = req.executor.has_gpu()
+
+
+def plan(req: Request) -> list:
+    """Fetch and verify each dataset once, refuse splits missing a class, expand the jobs."""
+    from bench import data
+    from bench.measure.profiles import PROFILES
+    from bench.prep.preprocess import missing_classes, prepare
+
+    digests = {}
+    for name in req.datasets:
+        ds = data.load(name)
+        s = ds.splits
+        prep = prepare(s.x_train, s.y_train, s.x_test, s.y_test, PROFILES[req.profile].split)
+        for split, y in (("train", prep.y_train), ("validation", prep.y_val)):
+            if missing_classes(y):
+                raise BenchError(f"dataset {name} ({req.profile} profile): the {split} split has no images of "
+                                 f"class(es) {', '.join(map(str, missing_classes(y)))}; every class 0..9 is needed")
+        digests[name] = s.digest()
+        print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
+    return planner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
+                       req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
+                       inference=req.inference, grid=req.grid, target=req.target)
+
+
+def run(req: Request, jobs: list) -> list:
+    """Run the jobs; on Ctrl-C or SIGTERM publish what finished, print the resume command
+    and exit 130."""
+    from bench.report import leaderboard as report
+    from bench.run import progress, runner
+
+    print(f"{len(jobs)} job(s), {req.threads} thread(s) each, records -> {req.runs_dir}")
+    if req.executor is not None and req.executor.name != "local":
+        print(req.executor.describe())
+    # A shell starts background jobs with SIGINT ignored, and children inherit that; the
+    # suite must still stop on Ctrl-C (or a test's SIGINT) however it was started.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return runner.run_suite(jobs, req.runs_dir, req.timeout_s, resume=req.resume, save_models=req.save_models,
+                                executor=req.executor, progress=progress.choose())
+    except runner.Interrupted as stop:
+        report.write_leaderboard(req.out)
+        again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
+        print(f"\n{stop.reason}: {len(stop.outcomes)} finished job(s) kept in {req.runs_dir}, no record written "
+              f"for the unfinished ones; {stop.pending} job(s) not done.\nresume with: python -m bench {again} "
+              f"--resume", file=sys.stderr)
+        raise SystemExit(stop.exit_code) from None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def publish(req: Request, outcomes: list) -> None:
+    """Rebuild the results folder's leaderboard and print what failed."""
+    from bench.report import leaderboard as report
+
+    print(f"\nleaderboard: {report.write_leaderboard(req.out)}")
+    bad = [o for o in outcomes if o.status in ("failed", "timeout")]
+    for o in bad:
+        print(f"  {o.status}: {o.job.title()}: {o.record.get('error') if o.record else ''}")
+    print(f"{len(outcomes) - len(bad)} of {len(outcomes)} job(s) without failure")
+
+
+def execute(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
+            out: Path, resume: bool = False) -> list:
+    """validate -> plan -> run -> publish; returns the outcomes."""
+    req = validate(args, names, datasets, profile_name, device, n_seeds, out, resume)
+    try:
+        connect(req)
+        jobs = plan(req)
+        outcomes = run(req, jobs)
+    finally:
+        req.executor.close()
+    publish(req, outcomes)
+    return outcomes

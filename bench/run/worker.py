@@ -1,0 +1,130 @@
+"""One job in its own process: ``python -m bench.run.worker SPEC.json``.
+
+The runner writes a job spec (run id, job, runs folder, whether to save the model), sets
+the device and thread environment, and starts this module. It trains the job through
+``bench.pipeline`` (the one timed region), measures the fitted model, saves it under
+``<results>/models/<run id>/`` (``bench.artifacts``), and writes exactly one record
+atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
+is ``ok``; 1 after writing a ``failed`` record for an exception. A crash that kills the
+process before that (segfault, OOM kill) leaves no record: the runner writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from pathlib import Path
+
+from bench import measure, records
+from bench.core import envinfo
+from bench.measure import InferenceProtocol
+from bench.measure.profiles import PROFILES
+from bench.run import pipeline
+from bench.use import artifacts
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+def run(spec: dict) -> dict:
+    """Train and measure the job in ``spec``; return its ``ok`` record."""
+    job = spec["job"]
+    rec = records.empty(spec["run_id"], job, "ok")
+    rec["started_at"] = spec.get("started_at", rec["started_at"])
+    t = pipeline.train(job, job.get("threads"), log)
+    adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
+    rec["data"] = {**prep.sizes(), "digest": splits.digest(), "test_digest": splits.test_digest(),
+                   "source": t.dataset.source}
+
+    protocol = InferenceProtocol.from_dict(job["inference"]) if job.get("inference") else \
+        PROFILES[job["profile"]].inference
+    proba = adapter.predict_proba(t.x_test, batch_size=protocol.large_batch)
+    rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
+    if len(prep.y_val):
+        val_pred = adapter.predict_proba(t.x_val, batch_size=protocol.large_batch).argmax(axis=1)
+        rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
+    rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
+    rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
+    log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
+
+    flops = adapter.flops_per_image()
+    rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
+    rec["timing"] = measure.training_figures(t.fit_wall_s, t.training, len(prep.y_train), flops)
+    rec["timing"]["prepare_s"] = t.prepare_s
+    if "target" in t.training.info:  # what --target did: stopped early, and when
+        rec["timing"]["target"] = t.training.info["target"]
+    rec["timing"]["time_to_accuracy"] = measure.time_to_accuracy(
+        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"))
+    log("measuring inference")
+    rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
+    rec["timing"]["inference_protocol"] = protocol.as_dict()
+    if spec.get("save_model", True) and not type(adapter).can_save():
+        log(f"model not saved: {job['model']} has no save/load (see models/base.py)")
+    elif spec.get("save_model", True):
+        results_dir = Path(spec["runs_dir"]).parent
+        rec["artifact"] = artifacts.save(adapter, results_dir, spec["run_id"], job, rec["data"],
+                                         t.x_test[:artifacts.PROBE_IMAGES])
+        log(f"model saved: {results_dir / rec['artifact']['path']}")
+    rec["history"] = t.training.passes
+    rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
+    if getattr(adapter, "published", None):
+        rec["reference"] = dict(adapter.published)
+    rec["where"] = spec.get("where") or {}
+    rec["env"] = envinfo.capture()
+    rec["env"]["runtime"] = adapter.runtime_info()
+    rec["threads"] = {"requested": job.get("threads"), **adapter.threads_used(),
+                      "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
+    rec["finished_at"] = records.now_iso()
+    return rec
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temp files
+
+
+def die_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """Kill this job (its whole process group) once the process that started it is gone.
+
+    The runner starts each job in a session of its own, so nothing else would stop it when
+    a Dask worker is killed mid-job: the job would go on training, unseen, on a machine that
+    the cluster now gives to another job."""
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
+def main(argv: list[str]) -> int:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
+    spec = json.loads(Path(argv[0]).read_text())
+    if spec.get("parent_pid"):
+        die_with_parent(int(spec["parent_pid"]))
+    runs_dir = Path(spec["runs_dir"])
+    try:
+        rec = run(spec)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - every failure must leave a record
+        error = f"{type(exc).__name__}: {exc}"
+        records.write(runs_dir, records.problem(spec["run_id"], spec["job"], "failed", error,
+                                                started_at=spec.get("started_at"),
+                                                detail=traceback.format_exc().strip().splitlines()))
+        log(f"failed: {' '.join(error.split())}")
+        return 1
+    records.write(runs_dir, rec)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
