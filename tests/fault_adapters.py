@@ -6,7 +6,10 @@ prints half a line and hangs; ``fault-linger`` writes its record, then its proce
 then predicts the training class frequencies (a real, if useless, classifier), leaving
 time to interrupt a suite mid-job (with ``FAULT_PID_DIR`` set, it leaves its pid there);
 ``fault-killworker`` kills the Dask worker process running it (only under ``--executor
-dask``); ``fault-memory`` holds ``mib`` MiB of resident memory for a while.
+dask``); ``fault-memory`` holds ``mib`` MiB of resident memory for a while; ``fault-savedie``
+saves its model, then kills itself before its record is written; ``fault-meet`` waits in fit
+until ``jobs`` jobs are registered on the host at once and each has said so (a barrier: jobs
+that are certain to have overlapped).
 """
 
 import os
@@ -82,6 +85,37 @@ class SlowAdapter(_Prior):
 
 
 @register
+class MeetingAdapter(_Prior):
+    """Holds its job until ``jobs`` jobs ran on this host at once, for certain.
+
+    Phase 1: wait until ``bench.run.host_jobs.count()`` sees ``jobs`` registrations (a count
+    taken here is this job's own measurement too). Phase 2: leave a file in
+    ``FAULT_MEET_DIR`` and wait for ``jobs`` such files, so no job unregisters before every
+    other one has counted them all. Fails after ``timeout_s`` rather than hanging."""
+
+    name = "fault-meet"
+    defaults = {"full": {"jobs": 2, "timeout_s": 60.0}, "quick": {"jobs": 2, "timeout_s": 60.0}}
+
+    def fit(self, x, y, **kw):
+        from bench.run import host_jobs
+
+        meet = os.environ["FAULT_MEET_DIR"]
+        n, deadline = self.params["jobs"], time.monotonic() + self.params["timeout_s"]
+
+        def wait_for(what, ready):
+            while not ready():
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"fault-meet: gave up waiting for {what}")
+                time.sleep(0.05)  # polls a condition; orders nothing
+
+        wait_for(f"{n} registered jobs", lambda: host_jobs.count() >= n)
+        with open(os.path.join(meet, str(os.getpid())), "w") as fh:
+            fh.write("met")
+        wait_for(f"{n} jobs to have met", lambda: len(os.listdir(meet)) >= n)
+        return super().fit(x, y)
+
+
+@register
 class WorkerKillingAdapter(_Prior):
     """Kills the process that started its job when that is a Dask worker: a worker lost
     mid-job, every time the job is tried."""
@@ -153,3 +187,35 @@ class MissingFrameworkAdapter(_Prior):
         import framework_that_is_not_installed  # noqa: F401
 
         raise AssertionError("unreachable")
+
+
+@register
+class SaveThenDieAdapter(MissingFrameworkAdapter):
+    """Trains and saves like any model, then ends without an ``ok`` record: ``stage="saving"``
+    SIGKILLs itself inside ``save`` (the model file written, the folder not yet renamed into
+    place); after the model folder is complete, ``"saved"`` SIGKILLs itself, ``"hang"`` sleeps
+    past any timeout, ``"raise"`` raises (the worker then writes a ``failed`` record)."""
+
+    name = "fault-savedie"
+    defaults = {"full": {"stage": "saved"}, "quick": {"stage": "saved"}}
+
+    def save(self, folder):
+        path = super().save(folder)
+        if self.params["stage"] == "saving":
+            _die("dying while saving")
+        return path
+
+    def threads_used(self):  # the worker asks for it after the model was saved
+        if self.params["stage"] == "hang":
+            print("hanging after saving", flush=True)
+            time.sleep(3600)
+        if self.params["stage"] == "raise":
+            raise RuntimeError("injected failure after saving")
+        _die("dying after saving")
+
+
+def _die(line: str) -> None:
+    import signal
+
+    print(line, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -1,5 +1,9 @@
 """``bench compare`` and the paired evidence in leaderboards and the gate, on real digits runs."""
 
+import json
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from bench import records
@@ -26,6 +30,8 @@ def test_compare_finds_a_real_regression_and_exits_1_only_when_asked(before_afte
     logreg = next(line for line in proc.stdout.splitlines() if line.startswith("| logreg"))
     svm = next(line for line in proc.stdout.splitlines() if line.startswith("| svm"))
     assert "WORSE" in logreg and "0,1" in logreg
+    # the recipe changed between A and B: still paired, saying so, even when the verdict is WORSE
+    assert "logreg → logreg max_iter=2" in logreg and "configuration changed: params_hash" in logreg
     assert "no significant change" in svm and "+0 / -0" in svm
     assert run_cli("compare", str(a), str(b), "--fail-on-worse").returncode == 1
     assert run_cli("compare", str(b), str(a), "--fail-on-worse").returncode == 0  # the other way: better
@@ -99,3 +105,77 @@ def test_commands_refuse_unknown_names_and_empty_folders(tmp_path, before_after)
     assert_one_line_error(run_cli("check", "--runs", str(before_after / "a" / "runs"), "--models", "resnet"),
                           "not in the baseline: resnet")
     assert_one_line_error(run_cli("selfcheck", "resnet"), "unknown model 'resnet'")
+
+
+FIXTURE_RUNS = Path(__file__).parent / "fixtures" / "runs"
+
+
+def _hand_made(folder: Path, wrong_by_seed: dict[int, range], tag: str) -> Path:
+    """Copies of the committed logreg digits records, seed s wrong on exactly the test images
+    ``wrong_by_seed[s]`` (accuracy to match); everything else as recorded, so both folders
+    hold the same configuration."""
+    for path in sorted(FIXTURE_RUNS.glob("*-logreg-cpu-s*.json")):
+        rec = json.loads(path.read_text())
+        seed = int(rec["job"]["seed"])
+        if seed not in wrong_by_seed:
+            continue
+        wrong = list(wrong_by_seed[seed])
+        n = rec["outcomes"]["n"]
+        rec["outcomes"].update(wrong_index=wrong, wrong_predicted=[0] * len(wrong))
+        rec["metrics"]["accuracy"] = 1 - len(wrong) / n
+        rec["run_id"] = f"{rec['run_id']}{tag}"
+        records.write(folder, rec)
+    return folder
+
+
+def _logreg_line(proc) -> str:
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return next(line for line in proc.stdout.splitlines() if line.startswith("| logreg"))
+
+
+def test_compare_says_seeds_disagree_instead_of_worse(tmp_path):
+    # seed 0 loses 40 images (mid-p 2^-40), seed 1 wins 25 (2^-25): the summed counts (+25 / -40)
+    # with the largest p would read "WORSE, p<0.001"; each seed is significant the other way
+    a = _hand_made(tmp_path / "a", {0: range(0), 1: range(25)}, "a")
+    b = _hand_made(tmp_path / "b", {0: range(40), 1: range(0)}, "b")
+    line = _logreg_line(run_cli("compare", str(a), str(b), "--fail-on-worse"))
+    assert "WORSE" not in line and "better" not in line and "no significant change" in line
+    assert "seeds disagree" in line and "seed 0 +0/-40 p<0.001" in line and "seed 1 +25/-0 p<0.001" in line
+    assert "p=1.000" in line
+
+
+def test_compare_of_a_tie_prints_p_1(tmp_path):
+    a = _hand_made(tmp_path / "a", {0: range(1)}, "a")  # image 0 wrong before, image 1 after
+    b = _hand_made(tmp_path / "b", {0: range(1, 2)}, "b")
+    line = _logreg_line(run_cli("compare", str(a), str(b)))
+    assert "+1 / -1" in line and "p=1.000" in line and "p=0.500" not in line
+    assert "no significant change" in line and "seeds disagree" not in line
+
+
+def _masks(*pairs, n=100):
+    """(best, other): seed s of ``other`` loses pairs[s][0] images to ``best`` and wins pairs[s][1]."""
+    best, other = {}, {}
+    for s, (lost, won) in enumerate(pairs):
+        best[s], other[s] = np.ones(n, bool), np.ones(n, bool)
+        other[s][:lost] = False
+        best[s][lost:lost + won] = False
+    return best, other
+
+
+def test_leaderboard_and_check_show_seeds_that_disagree():
+    from bench.gate import check
+    from bench.report import stats
+    from bench.report.rows import Row, compare_with_best
+
+    best_m, other_m = _masks((40, 0), (0, 25))  # best: all right on seed 0, wrong on 0..24 on seed 1
+    worse_m = {0: np.arange(100) >= 30, 1: np.arange(100) >= 45}  # loses 30 and 20 to the best
+    rows = [Row(k, "m", k, "f", [0, 1], {"accuracy": acc}, {}, correct=m, test_digest="d")
+            for k, acc, m in (("best", 99.0, best_m), ("mixed", 98.9, other_m), ("worse", 80.0, worse_m))]
+    compare_with_best(rows)
+    _, mixed, worse = rows
+    assert mixed.tied is True and mixed.vs_best.seeds_disagree and mixed.p_vs_best == 1.0
+    assert tables.vs_best_text(mixed) == "tied (seeds disagree: +25/-40, p=1.000)"
+    assert worse.tied is False and tables.vs_best_text(worse).startswith("worse (+0/-50, p<0.001")
+    v = check.Verdict("m", 0.99, 0.989, 0.005, "ok", paired=stats.paired(best_m, other_m))
+    row = next(line for line in check.table([v]).splitlines() if line.startswith("| m "))
+    assert "p=1.000 (seeds disagree: seed 0 +0/-40 p<0.001, seed 1 +25/-0 p<0.001)" in row

@@ -55,8 +55,10 @@ def test_timeout_kills_the_whole_process_group_and_records_it(tmp_path):
 
 def _start(args, out, extra=(), sigint=signal.SIG_DFL):
     """Start a suite with SIGINT's disposition set explicitly, as the test's own starting
-    conditions (pytest itself may run as a background job, where SIGINT is ignored)."""
+    conditions (pytest itself may run as a background job, where SIGINT is ignored), and
+    without PYTHONUNBUFFERED, as on a user's machine: the lines waited for must come as printed."""
     env = dict(os.environ, **FAULTS, PYTHONPATH=str(ROOT))
+    env.pop("PYTHONUNBUFFERED", None)
     return subprocess.Popen([sys.executable, "-m", "bench", "run", *args, *QUICK, "--out", str(out), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))

@@ -3,7 +3,7 @@
 The golden file is the reviewed rendering of ``tests/fixtures/runs``. After an intended
 change to the layout, regenerate it with:
 
-    python -c "from pathlib import Path; from bench import records, report; \\
+    python -c "from pathlib import Path; from bench import records; from bench.report import leaderboard as report; \\
       Path('tests/fixtures/LEADERBOARD.golden.md').write_text(report.render( \\
       records.load(Path('tests/fixtures/runs')), Path('.'), None))"
 """

@@ -32,7 +32,20 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         with per-pass training seconds that EXCLUDE evaluation, evaluation seconds apart,
         time spent converting data before the first pass, and the number of training images
         processed over all passes (None where "a pass over the data" has no meaning).
+        A pass whose measured loss is NaN/inf may end training early: the harness records
+        the run as ``diverged`` (``TrainingLog.first_non_finite``), with its metrics.
         ``fit`` calls ``prepare`` itself if the caller did not, so library users may skip it.
+
+        THE CLOCK (one, for every figure derived from training time):
+            fit_s  = the timed region (``fit``) less the validation evaluation it reported
+                   = setup_s + sum of the passes' train_s + teardown_s (+ unaccounted_s,
+                     whatever the adapter did not attribute; kept near zero, tested)
+            time to accuracy X = setup_s + unaccounted_s + train_s of passes 1..k, where k
+                     is the first pass whose validation accuracy reaches X; so the time to
+                     the last pass's accuracy is ``fit_s - teardown_s`` exactly
+        ``setup_s`` is everything inside ``fit`` before the first pass: converting or
+        copying the arrays (Keras: into the tf.data pipeline; XGBoost: the shifted copy and
+        the quantile sketch), building the framework's input pipeline.
     predict_proba(x, batch_size) -> np.ndarray
         (N, 10) float class probabilities whose rows sum to 1.
     n_params() -> ParamCount
@@ -53,7 +66,7 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
     save(folder) -> Path
         Write the fitted model into ``folder`` in the framework's own data-only format
         (Keras ``.keras``, XGBoost UBJSON, scikit-learn through skops; never pickle) and
-        return the file. The harness (``bench.artifacts``) adds the manifest and hashes.
+        return the file. The harness (``bench.use.artifacts``) adds the manifest and hashes.
     load(path, params, threads) -> Adapter   (classmethod)
         An adapter that can ``predict_proba`` from a file ``save`` wrote, loading only
         what the format marks safe (Keras ``safe_mode``, skops' trusted types). Its
@@ -102,6 +115,17 @@ def reaches(accuracy, target) -> bool:
     if accuracy is None or target is None or isinstance(target, bool):
         return False
     return float(accuracy) >= float(target) - 1e-7
+
+
+def _non_finite_word(value) -> str:
+    """``"nan"``, ``"inf"`` or ``"-inf"`` for a non-finite real number, else ``""``
+    (bools, strings and other values are never non-finite)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        return ""
+    v = float(value)
+    if v != v:
+        return "nan"
+    return "" if abs(v) != float("inf") else ("inf" if v > 0 else "-inf")
 
 
 @dataclass
@@ -156,6 +180,18 @@ class TrainingLog:
         row = {"pass": len(self.passes) + 1, "train_s": float(train_s), "eval_s": float(eval_s), **measured}
         self.passes.append(row)
         return row
+
+    def first_non_finite(self) -> dict | None:
+        """Where training diverged: ``{"first_pass": k, "unit", "what": "loss nan"}`` for the
+        first pass (numbered from 1) with a NaN or infinite measured value (``loss``,
+        ``val_loss``, ``accuracy`` ... every numeric key but the pass's number and seconds;
+        ``what`` names every such key of that pass), None when every value is finite."""
+        for i, row in enumerate(self.passes, start=1):
+            bad = [f"{k} {_non_finite_word(v)}" for k, v in row.items()
+                   if k not in ("pass", "train_s", "eval_s") and _non_finite_word(v)]
+            if bad:
+                return {"first_pass": int(row.get("pass", i)), "unit": self.unit, "what": ", ".join(bad)}
+        return None
 
     @classmethod
     def single(cls, unit: str, seconds: float, images: int | None, **info) -> "TrainingLog":

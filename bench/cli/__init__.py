@@ -2,6 +2,9 @@
 
 Every user error (``BenchError``) is printed as one line, ``error: ...``, with exit code 2.
 ``run`` exits 1 when any job failed or timed out, 130 when interrupted.
+
+The top floor: may import every package of ``bench`` (``parser`` builds the command line,
+one module per group of commands runs them); nothing imports it but ``bench.__main__``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,23 @@ COMMANDS = {"list": info.cmd_list, "data": info.cmd_data, "run": train.cmd_run, 
             "selfcheck": info.cmd_selfcheck, "baseline": gate.cmd_baseline, "check": gate.cmd_check}
 
 
+def flush_every_line() -> None:
+    """Make stdout line-buffered: each line printed reaches a pipe (``| tee log``, CI) at once.
+
+    Python buffers stdout in 8 KiB blocks when it is not a terminal, unless PYTHONUNBUFFERED
+    is set, so a suite piped to ``tee`` showed nothing until it exited. One switch at the entry
+    point covers every ``print`` below it (cli, suite, progress) where ``flush=True`` at each
+    call would miss the next one added; line buffering, not none, because every progress line
+    ends in a newline and a write per line is all it costs. stderr is line-buffered by Python
+    already. A stdout without ``reconfigure`` (a ``StringIO`` swapped in by a caller) is left as is.
+    """
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(line_buffering=True)
+
+
 def main(argv: list[str] | None = None) -> int:
+    flush_every_line()
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)

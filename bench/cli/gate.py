@@ -17,27 +17,42 @@ def cmd_baseline(args) -> int:
 
     floor = positive_float(args.floor, "--floor")
     k = positive_float(args.k, "--k")
-    if args.runs is None:
-        names = _model_names(args) if (args.all or args.models) else list(registry.DEFAULT_SUITE)
-        execute(args, names, [args.dataset], args.profile, "cpu", positive_int(args.seeds, "--seeds"), args.out)
-    elif args.all or args.models:
+    if args.runs is not None and (args.all or args.models):
         raise BenchError("--runs builds the baseline from every model in the records; name no models with it")
-    runs = args.runs or args.out / "runs"
-    recs = records.require(runs, "--runs")
-    baseline = check.build_baseline(recs, args.dataset, args.profile, "cpu", floor=floor, k=k)
+    names = _model_names(args) if (args.all or args.models) else list(registry.DEFAULT_SUITE)
+    # named models refresh their own entries; the file's other models are kept
+    only = [registry.get(n).name for n in names] if args.models else None
     path = args.baseline or check.baseline_path(args.out, args.dataset, args.profile)
+    old = check.read_baseline(path) if only and Path(path).is_file() else None
+    if old is not None:  # a corrupt or incompatible file: refused before training
+        check.check_mergeable(old, {"dataset": args.dataset, "profile": args.profile, "device": "cpu",
+                                    "floor": floor, "k": k})
+    if args.runs is None:
+        execute(args, names, [args.dataset], args.profile, "cpu", positive_int(args.seeds, "--seeds"), args.out)
+    recs = records.require(args.runs or args.out / "runs", "--runs")
+    baseline = check.build_baseline(recs, args.dataset, args.profile, "cpu", floor=floor, k=k, only=only)
+    if old is not None:
+        baseline = check.merge_baseline(old, baseline)
     check.write_baseline(path, baseline)
     for model, m in sorted(baseline["models"].items()):
-        print(f"  {model:10s} accuracy {100 * m['accuracy']:.2f}% (n={m['n']}, std {100 * m['accuracy_std']:.3f} pp)"
-              f" tolerance ±{100 * m['tolerance']:.2f} pp")
+        print(_entry_line(model, m, kept=bool(only) and model not in only))
     print(f"baseline: {path}")
     return 0
 
 
+def _entry_line(model: str, m: dict, kept: bool) -> str:
+    """One baseline entry for people; a kept entry may come from an older file with fewer fields."""
+    spread = f"n={m.get('n', '?')}" + (f", std {100 * m['accuracy_std']:.3f} pp" if "accuracy_std" in m else "")
+    return (f"  {model:10s} accuracy {100 * m['accuracy']:.2f}% ({spread}) tolerance ±{100 * m['tolerance']:.2f} pp"
+            + ("  (kept from the existing baseline)" if kept else ""))
+
+
 def cmd_check(args) -> int:
+    """The gate. ``--run`` without ``--out`` trains into a temporary folder that is removed
+    when the check ends, however it ends (a failure, Ctrl-C); with ``--out`` it is kept."""
+    import shutil
     import tempfile
 
-    from bench import records
     from bench.gate import check
 
     baseline_file = args.baseline or check.baseline_path(DEFAULT_RESULTS, "mnist", "quick")
@@ -50,15 +65,27 @@ def cmd_check(args) -> int:
                              f"it has: {', '.join(sorted(baseline['models']))}")
     if args.run and args.runs:
         raise BenchError("give --run or --runs, not both")
-    if args.run:
-        names = only or sorted(baseline["models"])
-        out = args.out or Path(tempfile.mkdtemp(prefix="mnist-bench-check-"))
-        execute(args, names, [baseline["dataset"]], baseline["profile"], baseline["device"], 1, out)
-        runs = out / "runs"
-    else:
-        if args.set:
-            raise BenchError("--set needs --run (it changes what is trained)")
+    if args.set and not args.run:
+        raise BenchError("--set needs --run (it changes what is trained)")
+    scratch = Path(tempfile.mkdtemp(prefix="mnist-bench-check-")) if args.run and args.out is None else None
+    try:
         runs = args.runs or DEFAULT_RESULTS / "runs"
+        if args.run:
+            out = args.out or scratch
+            execute(args, only or sorted(baseline["models"]), [baseline["dataset"]], baseline["profile"],
+                    baseline["device"], 1, out, scratch=scratch is not None)
+            runs = out / "runs"
+        return _verdicts(args, baseline, baseline_file, runs, only)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _verdicts(args, baseline: dict, baseline_file: Path, runs: Path, only: list[str] | None) -> int:
+    """Print the check's table and verdict for the records in ``runs``; 1 when a model fails."""
+    from bench import records
+    from bench.gate import check
+
     recs = records.require(runs, "--runs")
     if not check.newest(recs, baseline["dataset"], baseline["profile"], baseline["device"]):
         raise BenchError(f"no records for {baseline['dataset']}/{baseline['profile']}/{baseline['device']} in {runs}")

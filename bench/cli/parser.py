@@ -17,16 +17,37 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: one sub-parser per command, each built by its ``_add_*``."""
     p = _Parser(prog="python -m bench", description="MNIST-style classifier benchmark harness.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_list(sub)
+    _add_data(sub)
+    _add_run(sub)
+    _add_baseline(sub)
+    _add_check(sub)
+    _add_compare(sub)
+    _add_predict(sub)
+    _add_evaluate(sub)
+    _add_selfcheck(sub)
+    _add_report(sub)
+    return p
 
+
+def _add_list(sub) -> None:
+    """The ``list`` command: models and datasets."""
     sub.add_parser("list", help="models and datasets")
 
+
+def _add_data(sub) -> None:
+    """The ``data`` command: fetch or describe a dataset."""
     data = sub.add_parser("data", help="fetch or describe a dataset")
     data.add_argument("action", choices=["fetch", "info"])
     data.add_argument("name", help="mnist, fashion-mnist, digits, npz:PATH, idx:DIR or csv:PATH")
     data.add_argument("--json", action="store_true", help="print info as JSON")
 
+
+def _add_run(sub) -> None:
+    """The ``run`` command: train and measure models, one record per job."""
     run = sub.add_parser("run", help="train and measure models; one record per job")
     run.add_argument("models", nargs="*", help="model names (see `list`)")
     run.add_argument("--all", action="store_true", help="the six default families")
@@ -37,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", default="1", help="number of seeds, 0..N-1 (default 1)")
     run.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
     run.add_argument("--resume", action="store_true",
-                     help="skip jobs that already have an ok record with the same key in --out")
+                     help="skip jobs that already have a result (ok or diverged) of the same configuration "
+                          "and seed in --out")
     run.add_argument("--grid", action="append", default=[], metavar="MODEL.KEY=V1,V2,...",
                      help="sweep a hyper-parameter: every combination of the --grid values (repeatable) x seeds "
                           "x datasets is one job")
@@ -55,10 +77,15 @@ def build_parser() -> argparse.ArgumentParser:
                           "the default is each worker's own memory limit")
     _add_job_options(run)
 
+
+def _add_baseline(sub) -> None:
+    """The ``baseline`` command: write the accuracy baseline ``check`` compares against."""
     base = sub.add_parser("baseline", help="write the accuracy baseline the check compares against")
     base.add_argument("action", choices=["update"])
-    base.add_argument("models", nargs="*", help="models (default: the six families)")
-    base.add_argument("--all", action="store_true", help="the six default families")
+    base.add_argument("models", nargs="*",
+                      help="models to refresh: their entries are rebuilt and the other models of an existing "
+                           "baseline file are kept (default: the six families, the file written afresh)")
+    base.add_argument("--all", action="store_true", help="the six default families, the file written afresh")
     base.add_argument("--dataset", default="mnist")
     base.add_argument("--profile", default="quick")
     base.add_argument("--seeds", default="3", help="seeds to run, 0..N-1 (default 3)")
@@ -69,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     base.add_argument("--k", default="3", help="tolerance = max(floor, k x std over seeds) (default 3)")
     _add_job_options(base)
 
+
+def _add_check(sub) -> None:
+    """The ``check`` command: exit 1 when a model's accuracy regresses against the baseline."""
     gate = sub.add_parser("check", help="fail (exit 1) when a model's accuracy regresses against the baseline")
     gate.add_argument("--baseline", type=Path, default=None, help="default results/baselines/mnist-quick.json")
     gate.add_argument("--runs", type=Path, default=None, help="records to check (default results/runs)")
@@ -79,12 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
                       help="where the baseline's own records are, for the paired evidence (default results/runs)")
     _add_job_options(gate)
 
+
+def _add_compare(sub) -> None:
+    """The ``compare`` command: records A vs B, per model, paired on the test images."""
     comp = sub.add_parser("compare", help="per model, before (A) vs after (B): paired test on the test images")
     comp.add_argument("before", type=Path, help="records folder A (before a change)")
     comp.add_argument("after", type=Path, help="records folder B (after it)")
     comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
     comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse")
 
+
+def _add_predict(sub) -> None:
+    """The ``predict`` command: classify image files with a saved model."""
     pred = sub.add_parser("predict", help="classify your own digit images with a saved model")
     pred.add_argument("model", help="a run id, a record or artifact path, or 'best'")
     pred.add_argument("images", nargs="+", help="PNG/JPEG/BMP/GIF files or folders of them")
@@ -93,12 +129,18 @@ def build_parser() -> argparse.ArgumentParser:
     pred.add_argument("--json", action="store_true", help="print JSON for scripts")
     pred.add_argument("--gallery", type=Path, default=None, help="also draw each input as the model saw it (PNG)")
 
+
+def _add_evaluate(sub) -> None:
+    """The ``evaluate`` command: reload a saved model and recompute its test metrics."""
     ev = sub.add_parser("evaluate", help="reload a saved model and recompute its test metrics")
     ev.add_argument("model", help="a run id, a record or artifact path, or 'best'")
     ev.add_argument("--dataset", default=None, help="default: the dataset it was trained on")
     ev.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
     ev.add_argument("--json", action="store_true", help="print JSON for scripts")
 
+
+def _add_selfcheck(sub) -> None:
+    """The ``selfcheck`` command: the harness's inference timing against a plain loop."""
     selfcheck = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
     selfcheck.add_argument("model", nargs="?", default="logreg")
     selfcheck.add_argument("--dataset", default="mnist")
@@ -106,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     selfcheck.add_argument("--rounds", default="5", help="alternating harness/plain rounds (default 5)")
     selfcheck.add_argument("--threads", default=None, help="CPU threads (default: all usable cores)")
 
+
+def _add_report(sub) -> None:
+    """The ``report`` command: rebuild LEADERBOARD.md and plots from stored records."""
     report = sub.add_parser("report", help="rebuild LEADERBOARD.md and plots from stored records (no training)")
     report.add_argument("--runs", type=Path, default=None, help="records folder (default <out>/runs)")
     report.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="output folder (default results/)")
@@ -115,7 +160,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="validation accuracy of the 'time to X (val)' column, as a fraction (default 0.99)")
     report.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"), default=None,
                         help="also update the leaderboard section of README.md (or PATH) between its markers")
-    return p
 
 
 def _add_job_options(p) -> None:
@@ -123,7 +167,7 @@ def _add_job_options(p) -> None:
     p.add_argument("--set", action="append", default=[], metavar="MODEL.KEY=VALUE",
                    help="override a hyper-parameter, e.g. cnn-small.epochs=3 (repeatable)")
     p.add_argument("--threads", default=None, help="CPU threads for every framework (default: all usable cores)")
-    p.add_argument("--timeout", default=None, help="seconds per job (default: full 3600, quick 600)")
+    p.add_argument("--timeout", default=None, help="seconds per job, e.g. 90 or 1.5 (default: full 3600, quick 600)")
     p.add_argument("--deterministic", action="store_true",
                    help="TensorFlow op determinism: bit-identical Keras runs for a seed (slower)")
     p.add_argument("--infer-batch", default=None, help="large inference batch (default 1000)")

@@ -49,7 +49,7 @@ def cmd_compare(args) -> int:
     print(compare.table(changes))
     for label, keys in (("only in A", only_before), ("only in B", only_after)):
         if keys:
-            print(f"\n{label}: " + ", ".join("/".join(k) for k in keys))
+            print(f"\n{label}:\n" + "\n".join(f"  {k}" for k in keys))
     worse = [c.model for c in changes if c.verdict == "worse"]
     better = [c.model for c in changes if c.verdict == "better"]
     print(f"\n{len(worse)} worse, {len(better)} better, {len(changes) - len(worse) - len(better)} without a "

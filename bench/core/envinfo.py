@@ -14,18 +14,13 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from bench.core import hardware
+from bench.core.hardware import memory_gib, usable_cores  # noqa: F401 (re-exported)
+
 PACKAGES = ("numpy", "pandas", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras", "xgboost",
             "threadpoolctl", "mnist-bench")
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
                "OPENBLAS_L2_SIZE", "TF_ENABLE_ONEDNN_OPTS", "CUDA_VISIBLE_DEVICES")
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (affinity-aware)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def cpu_model() -> str:
@@ -36,16 +31,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def memory_gib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 1024**2, 1)
-    except OSError:
-        pass
-    return None
 
 
 def library_versions() -> dict[str, str]:
@@ -110,6 +95,7 @@ def capture() -> dict:
     return {
         "platform": platform.platform(),
         "cpu": cpu_model(),
+        "hardware": hardware.cached(),
         "cores": usable_cores(),
         "memory_gib": memory_gib(),
         "gpus": gpus(),

@@ -5,7 +5,7 @@ Names
 - ``fashion-mnist``: 60,000/10,000. cache -> Keras mirror -> Debian ``dataset-fashion-mnist``.
 - ``digits``: scikit-learn's bundled 8x8 digits brought to 28x28 (see ``load_digits``);
   no download, no cache.
-- ``npz:PATH``, ``idx:DIR``, ``csv:PATH``: user files (``bench.userfiles``), read each time.
+- ``npz:PATH``, ``idx:DIR``, ``csv:PATH``: user files (``bench.data.userfiles``), read each time.
 
 Cache: built-in downloads are stored under ``$BENCH_DATA_DIR`` (default
 ``~/.cache/mnist-bench``) as ``NAME.npz`` plus ``NAME.json`` (sha256 of the npz, content

@@ -18,7 +18,8 @@ A model whose seeds all gave identical predictions is marked ``seed_independent`
 zero spread is not measured stability, so its tolerance is the floor and says so. Where the
 baseline's own records are at hand (``results/runs`` is committed), the table adds the
 paired evidence: test images won and lost against the baseline run of the same seed, and
-McNemar's mid-p (``bench.stats.paired``).
+McNemar's mid-p (``bench.report.stats.paired``: the largest over seed pairs when they all point the
+same way; 1, with the per-seed counts, when seeds disagree).
 
 Bad input (no baseline, a corrupt one, no records) is a ``BenchError``: exit 2.
 """
@@ -33,33 +34,43 @@ from pathlib import Path
 from bench import measure, records
 from bench.core import atomic
 from bench.core.errors import BenchError
+from bench.records import identity
 from bench.report import stats
 
 SCHEMA = 1
 DEFAULT_FLOOR = 0.005
 DEFAULT_K = 3.0
+# a baseline judges accuracy on any machine: THE identity less how a job ran (threads,
+# inference protocol, hardware, GPU)
+SCOPE = identity.SPEED_ONLY
 
 
 def baseline_path(results_dir: Path, dataset: str, profile: str) -> Path:
     return Path(results_dir) / "baselines" / f"{records.slug(dataset)}-{profile}.json"
 
 
-def newest(recs: list[dict], dataset: str, profile: str, device: str) -> dict[str, list[dict]]:
-    """model -> the newest record of each seed, for one dataset/profile/device, taken only
-    from the parameter set of the model's newest record (two configurations never mix)."""
-    latest: dict[tuple[str, str, int], dict] = {}
-    newest_hash: dict[str, str] = {}
-    for r in recs:  # read_all returns oldest first
-        j = r["job"]
-        if (j["dataset"], j["profile"], j["device"]) == (dataset, profile, device):
-            h = records.params_hash(j["params"])
-            latest[(j["model"], h, j["seed"])] = r
-            newest_hash[j["model"]] = h
-    out: dict[str, list[dict]] = {}
-    for (model, h, _), r in sorted(latest.items()):
-        if h == newest_hash[model]:
-            out.setdefault(model, []).append(r)
-    return out
+def newest(recs: list[dict], dataset: str, profile: str, device: str,
+           prefer: dict[str, dict] | None = None) -> dict[str, list[dict]]:
+    """model -> the newest record of each seed of ONE configuration of the model on
+    dataset/profile/device: the one whose identity (``configuration``) is ``prefer[model]``
+    when the records hold it (the baseline's own configuration), else the model's newest.
+    A configuration is THE identity (``bench.records.identity``) less ``SCOPE``: two
+    configurations (grid points, other data) never mix."""
+    mine = [r for r in recs if (r["job"]["dataset"], r["job"]["profile"], r["job"]["device"]) == (dataset, profile, device)]
+    out: dict[str, tuple[tuple, list[dict]]] = {}
+    for by_seed in identity.newest_per_seed(mine, SCOPE, ok_only=False).values():
+        rs = [by_seed[s] for s in sorted(by_seed)]
+        model = rs[0]["job"]["model"]
+        wanted = (prefer or {}).get(model)
+        rank = (wanted is not None and configuration(rs[0]) == wanted, max((r["started_at"], r["run_id"]) for r in rs))
+        if model not in out or rank > out[model][0]:
+            out[model] = (rank, rs)
+    return {model: rs for model, (_, rs) in sorted(out.items())}
+
+
+def configuration(rec: dict) -> dict:
+    """The identity fields a baseline keeps for a model (``SCOPE`` left out)."""
+    return {k: v for k, v in identity.of_record(rec).as_dict().items() if k not in SCOPE}
 
 
 def identical_predictions(rs: list[dict]) -> bool:
@@ -72,9 +83,16 @@ def identical_predictions(rs: list[dict]) -> bool:
 
 
 def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "cpu",
-                   floor: float = DEFAULT_FLOOR, k: float = DEFAULT_K) -> dict:
-    """A baseline from the newest ``ok`` records of every model (several seeds each)."""
+                   floor: float = DEFAULT_FLOOR, k: float = DEFAULT_K, only: list[str] | None = None) -> dict:
+    """A baseline from the newest ``ok`` records of every model (several seeds each), or of
+    the models in ``only`` (each must have records)."""
     by_model = newest(recs, dataset, profile, device)
+    if only:
+        absent = [m for m in only if m not in by_model]
+        if absent:
+            raise BenchError(f"no records of {', '.join(absent)} for {dataset}/{profile}/{device} to build a "
+                             "baseline from")
+        by_model = {m: rs for m, rs in by_model.items() if m in only}
     models: dict[str, dict] = {}
     for model, rs in by_model.items():
         bad = [r for r in rs if r["status"] != "ok"]
@@ -91,6 +109,7 @@ def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "
             "tolerance": max(floor, k * std),
             "seeds": [r["job"]["seed"] for r in rs], "records": [r["run_id"] for r in rs],
             "params": rs[-1]["job"]["params"],
+            "identity": configuration(rs[-1]),
         }
     if not models:
         raise BenchError(f"no records for {dataset}/{profile}/{device} to build a baseline from")
@@ -108,6 +127,28 @@ def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "
 
 def write_baseline(path: Path, baseline: dict) -> None:
     atomic.write_json(path, baseline)
+
+
+MERGE_KEYS = ("dataset", "profile", "device", "data_digest", "floor", "k")
+
+
+def check_mergeable(old: dict, new: dict) -> None:
+    """``BenchError`` unless ``old`` agrees with ``new`` on every ``MERGE_KEYS`` field that
+    ``new`` holds (``baseline update MODEL`` asks with the request's fields before training)."""
+    differ = [key for key in MERGE_KEYS if key in new and old.get(key) != new[key]]
+    if differ:
+        raise BenchError(f"cannot keep the other models of the existing baseline: its {', '.join(differ)} "
+                         "differ from this update's; rebuild it whole: `baseline update` without model names")
+
+
+def merge_baseline(old: dict, new: dict) -> dict:
+    """``new`` plus every model of ``old`` that ``new`` does not rebuild: what ``baseline
+    update MODEL`` writes over an existing baseline (one entry refreshed, the others kept).
+    Both must agree on ``MERGE_KEYS`` (same data by content digest, same tolerance rule);
+    otherwise a ``BenchError``, since the kept entries would no longer mean what they say."""
+    check_mergeable(old, {key: new.get(key) for key in MERGE_KEYS})
+    kept = {m: e for m, e in old["models"].items() if m not in new["models"]}
+    return {**new, "models": dict(sorted({**kept, **new["models"]}.items()))}
 
 
 def read_baseline(path: Path) -> dict:
@@ -133,7 +174,7 @@ class Verdict:
     baseline: float
     now: float | None
     tolerance: float
-    verdict: str  # ok | regressed | improved | missing | data differs
+    verdict: str  # ok | regressed | improved | missing | diverged | data differs
     note: str = ""
     paired: stats.Paired | None = None  # against the baseline's own records, seed with seed
 
@@ -143,7 +184,7 @@ class Verdict:
 
     @property
     def fails(self) -> bool:
-        return self.verdict in ("regressed", "missing", "data differs")
+        return self.verdict in ("regressed", "missing", "diverged", "data differs")
 
 
 def _masks(rs: list[dict]) -> dict[int, object]:
@@ -153,10 +194,13 @@ def _masks(rs: list[dict]) -> dict[int, object]:
 
 def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
             baseline_recs: list[dict] | None = None) -> list[Verdict]:
-    """A verdict per baseline model (or per model in ``only``) from the newest records;
+    """A verdict per baseline model (or per model in ``only``) from its records of the
+    baseline's configuration (or, where none hold it, of its newest one, with a note saying
+    what differs);
     ``baseline_recs`` (records holding the baseline's run ids) add the paired evidence."""
     by_id = {r["run_id"]: r for r in baseline_recs or []}
-    by_model = newest(recs, baseline["dataset"], baseline["profile"], baseline["device"])
+    prefer = {m: b["identity"] for m, b in baseline["models"].items() if isinstance(b.get("identity"), dict)}
+    by_model = newest(recs, baseline["dataset"], baseline["profile"], baseline["device"], prefer)
     names = only or sorted(baseline["models"])
     unknown = [m for m in names if m not in baseline["models"]]
     if unknown:
@@ -166,9 +210,11 @@ def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
         b = baseline["models"][model]
         rs = by_model.get(model, [])
         ok = [r for r in rs if r["status"] == "ok"]
-        if not rs or len(ok) < len(rs):
-            why = "no record" if not rs else f"{rs[-1]['status']}: {rs[-1]['error']}"
-            out.append(Verdict(model, b["accuracy"], None, b["tolerance"], "missing", why))
+        if not rs or len(ok) < len(rs):  # a diverged seed has an accuracy, but no result to gate on
+            bad = next((r for r in rs if r["status"] != "ok"), None)
+            why = "no record" if bad is None else f"seed {bad['job']['seed']} {bad['status']}: {bad['error']}"
+            verdict = "diverged" if bad is not None and bad["status"] == "diverged" else "missing"
+            out.append(Verdict(model, b["accuracy"], None, b["tolerance"], verdict, why))
             continue
         now = statistics.fmean(r["metrics"]["accuracy"] for r in ok)
         base_recs = [by_id[i] for i in b.get("records", []) if i in by_id]
@@ -187,6 +233,10 @@ def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
                          if b["params"].get(k) != ok[-1]["job"]["params"].get(k))
         if changed:
             note = (note + "; " if note else "") + "hyper-parameters differ: " + ", ".join(changed)
+        other = [k for k, v in (b.get("identity") or {}).items()
+                 if k not in ("params_hash", "data_digest") and configuration(ok[-1]).get(k) != v]
+        if other:
+            note = (note + "; " if note else "") + "configuration differs: " + ", ".join(other)
         out.append(Verdict(model, b["accuracy"], now, b["tolerance"], verdict, note, paired))
     return out
 
@@ -201,7 +251,8 @@ def table(verdicts: list[Verdict]) -> str:
     def evidence(p: stats.Paired | None) -> list[str]:
         if p is None:
             return ["-", "-"]
-        return [f"+{p.won} / -{p.lost}", stats.format_p(p.p)]
+        why = f" (seeds disagree: {p.seeds_text()})" if p.seeds_disagree else ""
+        return [f"+{p.won} / -{p.lost}", stats.format_p(p.p) + why]
 
     rows = [[v.model, pct(v.baseline), pct(v.now), "-" if v.delta is None else f"{100 * v.delta:+.2f} pp",
              f"±{100 * v.tolerance:.2f} pp", *evidence(v.paired), v.verdict.upper() if v.fails else v.verdict,

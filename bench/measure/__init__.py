@@ -13,14 +13,17 @@ from bench.measure.clock import (  # noqa: F401
                                  accuracy_curve,
                                  first_reaching,
                                  record_curve,
+                                 start_of,
                                  time_to_accuracy,
                                  training_figures,
 )
 from bench.measure.metrics import (  # noqa: F401
                                  N_CLASSES,
+                                 NO_PREDICTION,
                                  classification_metrics,
                                  confusion_matrix,
                                  correct_mask,
+                                 predictions,
                                  test_outcomes,
                                  worst_mistakes,
 )
@@ -30,5 +33,6 @@ from bench.measure.timing import (  # noqa: F401
                                  measure_inference,
                                  percentile,
                                  summarise,
+                                 throughput,
                                  time_calls,
 )

@@ -5,16 +5,19 @@ definition that resume, table rows, ``compare``, ``check`` and the baseline all 
 May import ``bench.core``. The public names are re-exported: ``records.read_all(...)``.
 """
 
+from bench.records import identity  # noqa: F401
 from bench.records.schema import (  # noqa: F401
                                   JOB_FIELDS,
                                   KEEP_WHOLE,
                                   OK_METRICS,
                                   REQUIRED,
+                                  RESULT_STATUSES,
                                   SCHEMA,
                                   STATUSES,
                                   RecordError,
                                   empty,
                                   flatten,
+                                  json_safe,
                                   load,
                                   new_run_id,
                                   now_iso,

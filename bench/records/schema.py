@@ -1,7 +1,10 @@
 """Run records: one JSON file per job in ``<results>/runs/``; schema, store and loading.
 
-A record is written once, atomically, when its job ends (``ok``, ``failed``, ``timeout``
-or ``skipped``), and never rewritten. File names start with a unique run id, so suites
+A record is written once, atomically, when its job ends (``ok``, ``diverged``, ``failed``,
+``timeout`` or ``skipped``), and never rewritten. ``diverged`` is a result, not a failure: the
+training loss (or the model's probabilities) became NaN/inf, and the record has every section an
+``ok`` record has, plus ``diverged`` naming the first non-finite pass. Every non-finite number
+is stored as JSON ``null`` (``json_safe``), so no value can make a record unwritable. File names start with a unique run id, so suites
 writing into one folder at once never touch each other's files. ``load`` turns a folder
 into a pandas DataFrame, one row per record with flattened columns
 (``metrics.accuracy``, ``timing.fit_s`` ...); ``read_all`` gives the raw dicts.
@@ -10,17 +13,20 @@ into a pandas DataFrame, one row per record with flattened columns
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
+import math
 import re
 import secrets
 import sys
 from pathlib import Path
 
-from bench.core import atomic
+from bench.core import atomic, hardware
+from bench.records import identity
+from bench.records.identity import params_hash, protocol_hash  # noqa: F401 (re-exported)
 
 SCHEMA = 1
-STATUSES = ("ok", "failed", "timeout", "skipped")
+STATUSES = ("ok", "diverged", "failed", "timeout", "skipped")
+RESULT_STATUSES = ("ok", "diverged")  # records that carry metrics; only ``ok`` ones make table rows
 REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", "metrics", "size",
             "timing", "history", "env"}
 JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
@@ -42,15 +48,6 @@ def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
 
 
-def params_hash(params: dict) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def protocol_hash(protocol: dict | None) -> str | None:
-    """Short hash of an inference protocol dict (None stays None)."""
-    return None if protocol is None else params_hash(protocol)
-
-
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:40]
 
@@ -63,9 +60,13 @@ def empty(run_id: str, job: dict, status: str, error: str | None = None) -> dict
 
 
 def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str | None = None,
-            detail: list[str] | None = None, where: dict | None = None) -> dict:
+            detail: list[str] | None = None, where: dict | None = None, env: dict | None = None) -> dict:
     """THE record of a job without a result (``failed``, ``timeout``, ``skipped``), complete
-    with the environment and times; every place that gives up on a job builds it here."""
+    with the environment and times; every place that gives up on a job builds it here.
+
+    ``env`` is the environment of the machine the job ran on; by default this process's
+    (``envinfo.capture()``). A caller on another machine than the job's (the client of a
+    cluster) passes what it knows of the job's machine instead."""
     from bench.core import envinfo
 
     rec = empty(run_id, job, status, " ".join(str(error).split()))
@@ -75,7 +76,7 @@ def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str 
         rec["error_detail"] = list(detail)[-15:]
     if where:
         rec["where"] = dict(where)
-    rec["env"] = envinfo.capture()
+    rec["env"] = dict(env) if env is not None else envinfo.capture()
     rec["finished_at"] = now_iso()
     return rec
 
@@ -91,14 +92,33 @@ def validate(rec: dict) -> dict:
         raise RecordError(f"missing fields {sorted(missing)}")
     if rec["status"] not in STATUSES:
         raise RecordError(f"status {rec['status']!r} not one of {STATUSES}")
+    for name in ("job", "metrics"):
+        if not isinstance(rec[name], dict):
+            raise RecordError(f"{name} is not a JSON object")
     missing_job = [k for k in JOB_FIELDS if k not in rec["job"]]
     if missing_job:
         raise RecordError(f"job lacks {missing_job}")
-    if rec["status"] == "ok":
+    if rec["status"] in RESULT_STATUSES:
         missing_m = [k for k in OK_METRICS if k not in rec["metrics"]]
         if missing_m:
-            raise RecordError(f"ok record lacks metrics {missing_m}")
+            raise RecordError(f"{rec['status']} record lacks metrics {missing_m}")
     return rec
+
+
+def json_safe(value):
+    """A copy of ``value`` that strict JSON can hold: every NaN, inf and -inf (Python or
+    numpy floats, at any depth of dicts, lists and tuples) becomes ``None``; numpy scalars
+    and arrays become plain numbers and lists; tuples become lists. Everything else is
+    returned as it is."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):  # numpy scalar or array
+        return json_safe(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def path_for(runs_dir: Path, rec: dict) -> Path:
@@ -108,8 +128,9 @@ def path_for(runs_dir: Path, rec: dict) -> Path:
 
 
 def write(runs_dir: Path, rec: dict) -> Path:
-    """Validate and atomically store ``rec``; returns its path."""
-    validate(rec)
+    """Validate and atomically store ``rec`` with its non-finite numbers as null
+    (``json_safe``); returns its path."""
+    rec = json_safe(validate(rec))
     path = path_for(runs_dir, rec)
     atomic.write_json(path, rec)
     return path
@@ -164,6 +185,13 @@ def flatten(rec: dict) -> dict:
             row[prefix] = value
 
     walk("", rec)
+    if isinstance(rec.get("job"), dict) and "params" in rec["job"]:
+        ident = identity.of_record(rec)
+        for name, value in ident.as_dict().items():
+            row[f"identity.{name}"] = value
+        row["identity.table"] = json.dumps(ident.key(identity.ROW))
+        row["identity.row"] = json.dumps(ident.key(identity.TABLE))
+        row["identity.hardware_title"] = hardware.of_env(rec.get("env"))["title"]
     return row
 
 

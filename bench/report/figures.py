@@ -1,4 +1,4 @@
-"""The figures of one leaderboard table, drawn from its rows and records (``bench.plots``
+"""The figures of one leaderboard table, drawn from its rows and records (``bench.report.plots``
 does the drawing; this module decides what to draw and where)."""
 
 from __future__ import annotations
@@ -58,8 +58,20 @@ def sweeps(group: tables.Group, rows: list[tables.Row]) -> dict[tuple[str, str],
 
 
 def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader) -> dict:
-    """Draw the group's figures; returns {"pareto": path, "f1": path, "pvalues": path,
-    "sweeps": [path, ...], row key: {kind: path}}."""
+    """Draw the group's figures; returns {"pareto": path, "tta": path, "f1": path, "pvalues":
+    path, "sweeps": [path, ...], row key: {kind: path}} (a figure without data is left out).
+    ``dataset_loader(dataset, digest)`` gives the test images for the galleries, or None."""
+    out = _table_figures(group, rows, plots_dir)
+    images = dataset_loader(group.dataset, group.ok["data.digest"].iloc[-1])
+    for r in rows:
+        out[r.key] = _row_figures(group, r, plots_dir, images)
+    return out
+
+
+def _table_figures(group: tables.Group, rows: list[tables.Row], plots_dir: Path) -> dict:
+    """The figures of the whole table: accuracy vs throughput (rows with both), one sweep
+    plot per swept parameter, time to accuracy (rows with a curve), per-class F1 and the
+    pairwise p-value heatmap (when two rows or more hold per-example outcomes)."""
     ok = group.ok
     out: dict = {}
     title = group.title
@@ -89,27 +101,32 @@ def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_l
         labels, matrix = pairwise
         out["pvalues"] = plots.pvalue_heatmap(labels, matrix, f"Paired McNemar mid-p, Holm — {group.dataset} test set",
                                               plots_dir / f"{group.slug}-pvalues.png")
-    images = dataset_loader(group.dataset, ok["data.digest"].iloc[-1])
-    for r in rows:
-        g = ok[ok["row.key"] == r.key].sort_values("job.seed")
-        first = g.iloc[0]
-        figs = {}
-        history = first["history"]
-        if isinstance(history, list) and any("loss" in row or "val_loss" in row for row in history):
-            figs["curves"] = plots.training_curves(
-                history, f"{r.label} — {title} (seed {int(first['job.seed'])})",
-                plots_dir / f"{group.slug}-{r.slug}-curves.png")
-        figs["confusion"] = plots.confusion_heatmap(
-            confusion_sum(g), f"{r.label} — {group.dataset} test set", plots_dir / f"{group.slug}-{r.slug}-confusion.png")
-        mistakes = first.get("mistakes") if "mistakes" in g.columns else None
-        if images is not None and isinstance(mistakes, list) and mistakes:
-            shown = mistakes[:GALLERY_SIZE]
-            figs["gallery"] = plots.mistakes_gallery(
-                [images[i] for i, *_ in shown], [f"{t} → {p} ({c:.2f})" for _, t, p, c in shown],
-                f"{r.label}: most confident mistakes (true → predicted, probability), seed {int(first['job.seed'])}",
-                plots_dir / f"{group.slug}-{r.slug}-mistakes.png")
-        out[r.key] = figs
     return out
+
+
+def _row_figures(group: tables.Group, r: tables.Row, plots_dir: Path, images) -> dict:
+    """One row's figures, from its first seed's record: training curves (when its history
+    has losses), the confusion heatmap summed over seeds, and the gallery of its most
+    confident mistakes (when ``images`` and the record's mistakes are at hand)."""
+    g = group.ok[group.ok["row.key"] == r.key].sort_values("job.seed")
+    first = g.iloc[0]
+    title = group.title
+    figs = {}
+    history = first["history"]
+    if isinstance(history, list) and any("loss" in row or "val_loss" in row for row in history):
+        figs["curves"] = plots.training_curves(
+            history, f"{r.label} — {title} (seed {int(first['job.seed'])})",
+            plots_dir / f"{group.slug}-{r.slug}-curves.png")
+    figs["confusion"] = plots.confusion_heatmap(
+        confusion_sum(g), f"{r.label} — {group.dataset} test set", plots_dir / f"{group.slug}-{r.slug}-confusion.png")
+    mistakes = first.get("mistakes") if "mistakes" in g.columns else None
+    if images is not None and isinstance(mistakes, list) and mistakes:
+        shown = mistakes[:GALLERY_SIZE]
+        figs["gallery"] = plots.mistakes_gallery(
+            [images[i] for i, *_ in shown], [f"{t} → {p} ({c:.2f})" for _, t, p, c in shown],
+            f"{r.label}: most confident mistakes (true → predicted, probability), seed {int(first['job.seed'])}",
+            plots_dir / f"{group.slug}-{r.slug}-mistakes.png")
+    return figs
 
 
 def load_test_images(dataset: str, digest: str):

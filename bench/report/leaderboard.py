@@ -2,14 +2,14 @@
 
 ``publish(runs_dir, out_dir)`` reads the records and writes ``<out>/LEADERBOARD.md`` and
 the figures under ``<out>/plots/``. Per table (dataset, profile, device, CPU model; rows
-and their statistics come from ``bench.tables``):
+and their statistics come from ``bench.report.rows``, as text from ``bench.report.tables``):
 
 - the summary table with intervals, the comparison with the best row and a legend saying
   what every column is; rows flagged when their records mix code or library versions;
 - accuracy against inference throughput (Pareto front), per-class F1, the pairwise p-value
   heatmap;
 - per-class F1 per row, and each row's three most-confused class pairs;
-- per row: training curves, confusion heatmap, misclassified gallery (``bench.figures``);
+- per row: training curves, confusion heatmap, misclassified gallery (``bench.report.figures``);
 - jobs whose newest record is not ``ok`` (failed, timed out, skipped) with their reason;
 - every environment the table's records ran in, and the commands that reproduce it.
 
@@ -26,6 +26,7 @@ from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
 from bench.report import figures, tables
+from bench.report.rows import shared_at_most
 
 README_START, README_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
 FORMATS = ("md", "csv", "json", "latex")
@@ -58,10 +59,20 @@ def class_tables(group: tables.Group, rows: list[tables.Row]) -> str:
 
 
 def problems_table(bad) -> str:
+    """Jobs without an ``ok`` result, one line each with the reason; a ``diverged`` one
+    (never averaged into a row) leads with the test accuracy it still has."""
     from tabulate import tabulate
 
+    def reason(r) -> str:
+        """The record's error on one line, ``|`` escaped for Markdown, at most 200 characters;
+        a diverged record's test accuracy first (when it is a number)."""
+        acc = r.get("metrics.accuracy")
+        lead = f"test accuracy {100 * acc:.2f}%; " if r["status"] == "diverged" and acc == acc and acc is not None \
+            else ""
+        return (lead + " ".join(str(r["error"] or "").split())).replace("|", "\\|")[:200]
+
     rows = [{"model": r["job.model"], "device": r["job.device"], "seed": int(r["job.seed"]), "status": r["status"],
-             "reason": " ".join(str(r["error"] or "").split()).replace("|", "\\|")[:160]}
+             "reason": reason(r)}
             for _, r in bad.sort_values(["job.model", "job.device", "job.seed"]).iterrows()]
     return tabulate(rows, headers="keys", tablefmt="github", disable_numparse=True)
 
@@ -87,18 +98,24 @@ def environment_lines(group: tables.Group) -> list[str]:
 
 
 def where_lines(frame) -> list[str]:
-    """Each (host, executor, jobs side by side) the records ran with, with how many records."""
-    seen: dict[str, int] = {}
+    """Each (host, executor, job slots per host) the records ran with: how many records, and
+    the most jobs that were measured running on the host at once."""
+    seen: dict[str, list] = {}
     for w in frame["where"] if "where" in frame.columns else [None] * len(frame):
         if not isinstance(w, dict) or not w:
-            seen["unrecorded: made before records said where they ran"] = seen.get(
-                "unrecorded: made before records said where they ran", 0) + 1
-            continue
-        n = tables.side_by_side(w)
-        text = (f"host {w.get('host', 'unrecorded')}, {w.get('executor', 'local')} executor, "
-                + ("alone" if n == 1 else f"{n} jobs side by side"))
-        seen[text] = seen.get(text, 0) + 1
-    return [f"{text} ({n} record{'s' if n > 1 else ''})" for text, n in seen.items()]
+            text = "unrecorded: made before records said where they ran"
+        else:
+            n = tables.side_by_side(w)
+            text = (f"host {w.get('host', 'unrecorded')}, {w.get('executor', 'local')} executor, "
+                    + ("one job at a time" if n == 1 else f"{n} job slots per host"))
+        entry = seen.setdefault(text, [0, None])
+        entry[0] += 1
+        shared = shared_at_most(w)
+        if shared is not None:
+            entry[1] = max(entry[1] or 0, shared)
+    return [f"{text} ({n} record{'s' if n > 1 else ''}"
+            + ("" if most is None else f"; measured: {'alone' if most == 1 else f'up to {most} jobs at once'}") + ")"
+            for text, (n, most) in seen.items()]
 
 
 def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]:
@@ -182,8 +199,10 @@ def _image(figs: dict, kind: str, alt: str, out_dir: Path) -> list[str]:
     return [f"![{alt}]({figs[kind].relative_to(out_dir).as_posix()})", ""] if kind in figs else []
 
 
-def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.load_test_images) -> str:
-    """The whole leaderboard Markdown; draws figures into ``plots_dir`` unless it is None."""
+def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.load_test_images,
+           drawn: list | None = None) -> str:
+    """The whole leaderboard Markdown; draws figures into ``plots_dir`` unless it is None,
+    appending the path of every figure drawn to ``drawn`` when given."""
     from tabulate import tabulate
 
     out = ["# Leaderboard", "", "Generated by `python -m bench report` from the run records.", "",
@@ -203,6 +222,8 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
             out += [*notes, ""] if notes else []
             if plots_dir is not None:
                 figs = figures.draw(group, rows, plots_dir, dataset_loader)
+                if drawn is not None:
+                    drawn += _figure_paths(figs)
                 out += _image(figs, "pareto", "accuracy vs inference throughput", out_dir)
                 out += _image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
                 out += _image(figs, "tta", "validation accuracy against training seconds", out_dir)
@@ -224,6 +245,26 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
         out += ["Environment:", "", *environment_lines(group), "", "Reproduce:", "", "```",
                 *(reproduce_commands(group, rows) or ["(no ok records)"]), "```", ""]
     return "\n".join(out)
+
+
+def _figure_paths(figs: dict) -> list[Path]:
+    """Every path in ``figures.draw``'s answer (paths, lists of paths, dicts of paths)."""
+    out = []
+    for value in figs.values():
+        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
+        out += [Path(v) for v in items if v is not None]
+    return out
+
+
+def prune_plots(plots_dir: Path, drawn: list[Path]) -> list[Path]:
+    """Remove the ``*.png`` files directly in ``plots_dir`` that are not in ``drawn`` (figures
+    of rows, tables or names that no longer exist), so the folder holds exactly what the
+    leaderboard shows; returns the removed paths. Nothing else there is touched."""
+    keep = {Path(p).resolve() for p in drawn}
+    stale = [p for p in sorted(Path(plots_dir).glob("*.png")) if p.is_file() and p.resolve() not in keep]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def summary_frame(df):
@@ -267,7 +308,8 @@ def update_readme(readme: Path, df) -> None:
 def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md",
             tta_target: float = tables.DEFAULT_TTA_TARGET) -> Path:
     """Write the leaderboard (and figures) for ``runs_dir`` into ``out_dir``; returns the file.
-    ``tta_target``: the validation accuracy of the "time to X (val)" column.
+    ``tta_target``: the validation accuracy of the "time to X (val)" column. With figures, the
+    ``*.png`` files of ``<out>/plots`` that this publish did not draw are removed.
 
     Holds ``<out>/.publish.lock`` meanwhile: suites sharing a results folder take turns."""
     if fmt not in FORMATS:
@@ -278,7 +320,10 @@ def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md",
         df.attrs["tta_target"] = tta_target
         if fmt == "md":
             path = out_dir / "LEADERBOARD.md"
-            atomic.write_text(path, render(df, out_dir, out_dir / "plots" if plots else None))
+            drawn: list[Path] = []
+            atomic.write_text(path, render(df, out_dir, out_dir / "plots" if plots else None, drawn=drawn))
+            if plots:  # --no-plots leaves the folder as it is
+                prune_plots(out_dir / "plots", drawn)
         elif fmt == "csv":
             path = out_dir / "leaderboard.csv"
             atomic.write_text(path, summary_frame(df).to_csv(index=False, float_format="%.6g"))

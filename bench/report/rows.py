@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench import measure, records
+from bench.report.frame import shared_at_most, side_by_side, with_row_keys  # noqa: F401 (re-exported)
 from bench.report import stats
 
-GROUP = ["job.dataset", "job.profile", "job.device", "env.cpu"]
+GROUP = ["row.table"]
 SEED_KEY = ["row.key", "job.seed"]
 
 # column -> (header, higher is better, format, record column, scale)
@@ -46,51 +47,6 @@ COLUMNS = {
 TABLE_COLUMNS = ("accuracy", "val_accuracy", "macro_f1", "params", "size_mb", "fit_s", "tta_s", "data_passes",
                  "train_ips", "infer_ips", "p50_ms", "p99_ms")
 DEFAULT_TTA_TARGET = 0.99
-def _protocol_text(p) -> str:
-    return json.dumps(p, sort_keys=True) if isinstance(p, dict) else ""
-
-
-def with_row_keys(df):
-    """``df`` with the columns that decide rows and tables (``row.*``, ``env.cpu``)."""
-    df = df.copy()
-    for col in ("job.threads", "threads.requested", "job.inference", "timing.inference_protocol",
-                "job.deterministic", "env", "outcomes", "metrics.val_accuracy", "extra", "where", "job.target"):
-        if col not in df.columns:
-            df[col] = None
-    for key in ("cpu", "commit", "dirty", "libraries"):  # records keep ``env`` as one dict
-        df[f"env.{key}"] = [e.get(key) if isinstance(e, dict) else None for e in df["env"]]
-    threads = [t if isinstance(t, (int, float)) and t == t else r for t, r in zip(df["job.threads"],
-                                                                                 df["threads.requested"])]
-    df["row.threads"] = [int(t) if isinstance(t, (int, float)) and t == t else None for t in threads]
-    df["row.protocol"] = [_protocol_text(p if isinstance(p, dict) else q)
-                          for p, q in zip(df["job.inference"], df["timing.inference_protocol"])]
-    df["row.params_hash"] = [records.params_hash(p) for p in df["job.params"]]
-    df["row.deterministic"] = [bool(d) if d == d and d is not None else False for d in df["job.deterministic"]]
-    df["row.side_by_side"] = [side_by_side(w) for w in df["where"]]
-    df["row.target"] = [float(t) if isinstance(t, (int, float)) and t == t else None for t in df["job.target"]]
-    df["row.key"] = [f"{m}|{h}|{t}|{records.params_hash(p) if p else ''}|{d}|{c}|{g}" for m, h, t, p, d, c, g in zip(
-        df["job.model"], df["row.params_hash"], df["row.threads"], df["row.protocol"], df["row.deterministic"],
-        df["row.side_by_side"], df["row.target"])]
-    df["env.cpu"] = [c if isinstance(c, str) and c else "unknown CPU" for c in df["env.cpu"]]
-    df["row.provenance"] = [_provenance(c, d, lib) for c, d, lib in zip(df["env.commit"], df["env.dirty"],
-                                                                        df["env.libraries"])]
-    return df
-
-
-def side_by_side(where) -> int:
-    """How many jobs shared the host while this one ran (1: alone, as the local executor runs)."""
-    n = where.get("jobs_per_host") if isinstance(where, dict) else None
-    return int(n) if isinstance(n, (int, float)) and n == n and n >= 1 else 1
-
-
-def _provenance(commit, dirty, libraries) -> str:
-    code = f"commit {commit[:12]}{' (uncommitted changes)' if dirty is True else ''}" if isinstance(commit, str) \
-        else "commit unknown"
-    libs = ", ".join(f"{k} {v}" for k, v in sorted(libraries.items()) if k != "mnist-bench") \
-        if isinstance(libraries, dict) else "libraries unknown"
-    return f"{code}; {libs}"
-
-
 @dataclass
 class Group:
     dataset: str
@@ -112,18 +68,21 @@ class Group:
     def without_result(self):
         """Jobs whose newest record (per model, parameters and seed) is not ``ok``."""
         f = self.frame.sort_values(["started_at", "run_id"])
-        newest = f.groupby(["job.model", "row.params_hash", "job.seed"], sort=True).tail(1)
+        newest = f.groupby(SEED_KEY, sort=True).tail(1)
         return newest[newest["status"] != "ok"]
 
 
 def groups(df) -> list[Group]:
-    """One ``Group`` per (dataset, profile, device, CPU model), sorted."""
+    """One ``Group`` per table of THE identity (dataset, profile, device, hardware fingerprint,
+    GPU model), sorted by dataset, profile, device and the hardware's title."""
     if df.empty:
         return []
     target = float(df.attrs.get("tta_target", DEFAULT_TTA_TARGET))  # ``report --tta-target``
     df = with_row_keys(df).sort_values(["started_at", "run_id"])
     latest = df.groupby(GROUP + SEED_KEY, sort=True).tail(1)
-    out = [Group(d, p, v, c, g, tta_target=target) for (d, p, v, c), g in latest.groupby(GROUP, sort=True)]
+    out = [Group(g["job.dataset"].iloc[0], g["job.profile"].iloc[0], g["job.device"].iloc[0], g["env.cpu"].iloc[0], g,
+                 tta_target=target) for _, g in latest.groupby(GROUP, sort=True)]
+    out.sort(key=lambda g: (g.dataset, g.profile, g.device, g.cpu))
     clash = Counter((g.dataset, g.profile, g.device) for g in out)
     for g in out:
         base = f"{g.dataset}-{g.profile}-{g.device}"
@@ -167,34 +126,61 @@ class Row:
         return records.slug(self.label.replace(" ", "-").replace("=", "-"))[:60]
 
 
-def _infer_column(frame) -> str | None:
-    cols = sorted(c for c in frame.columns if c.startswith("timing.inference.batch_") and c.endswith(".images_per_s")
-                  and not c.startswith("timing.inference.batch_1."))
-    return cols[0] if cols else None
+def _throughput(frame):
+    """Each record's large-batch images/s, chosen as ``measure.throughput`` does on the flat
+    columns: ``timing.inference.large``, else (older records) its ``batch_<n>`` with n > 1;
+    NaN where a record has neither. Per record, so rows of different ``--infer-batch`` values
+    in one table each keep their own."""
+    import pandas as pd
+
+    pre, post = "timing.inference.", ".images_per_s"
+    older = sorted(c for c in frame.columns if c.startswith(pre + "batch_") and c.endswith(post)
+                   and c != f"{pre}batch_1{post}")
+    cols = [c for c in (f"{pre}large{post}",) if c in frame.columns] + older
+    if not cols:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return frame[cols].astype(float).bfill(axis=1).iloc[:, 0]
 
 
-def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol,
-           shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
-    """The model name plus what differs from its defaults and from the table's usual settings."""
+def params_text(model: str, params: dict, profile: str) -> list[str]:
+    """``key=value`` for each hyper-parameter that differs from the model's defaults for
+    ``profile`` (every one, for a model no longer registered)."""
     from bench.adapters import registry
     from bench.core.errors import BenchError
 
     try:
         defaults = registry.get(model).defaults.get(profile, {})
-    except BenchError:  # a model no longer registered: show its parameters as recorded
+    except BenchError:
         defaults = {}
-    parts = [f"{k}={params[k]:g}" if isinstance(params[k], float) else f"{k}={params[k]}"
-             for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
+    return [f"{k}={params[k]:g}" if isinstance(params[k], float) else f"{k}={params[k]}"
+            for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
+
+
+def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol,
+           shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
+    """The model name plus what differs from its defaults and from the table's usual settings."""
+    parts = params_text(model, params, profile)
     if threads != common_threads:
         parts.append(f"threads={threads}")
     if target is not None:
         parts.append(f"target={target:g}")
     if shared != common_shared:
-        parts.append(f"[{shared} jobs/host]" if shared > 1 else "[alone]")
+        parts.append(f"[{shared} job slots/host]" if shared > 1 else "[one job at a time]")
     if protocol != common_protocol:
         p = json.loads(protocol) if protocol else {}
         parts.append(f"infer-batch={p.get('large_batch')}, min-repeats={p.get('large', {}).get('min_repeats')}")
     return " ".join([model, *parts])
+
+
+def _unusual(last, usual: dict) -> str:
+    """Label words for identity fields in which a row differs from its table's usual value:
+    other data (``data=<digest>``) or determinism, so two rows never read the same."""
+    words = []
+    if last["identity.data_digest"] != usual["identity.data_digest"]:
+        words.append(f"data={str(last['identity.data_digest'])[:8]}")
+    if last["row.deterministic"] != usual["row.deterministic"]:
+        words.append("deterministic" if last["row.deterministic"] else "nondeterministic")
+    return "".join(f" {w}" for w in words)
 
 
 def _identical(g) -> bool:
@@ -212,10 +198,11 @@ def row_stats(group: Group) -> list[Row]:
     ok = group.ok
     if ok.empty:
         return []
-    infer = _infer_column(ok)
+    infer = _throughput(ok)
     common_threads = Counter(ok["row.threads"]).most_common(1)[0][0]
     common_protocol = Counter(ok["row.protocol"]).most_common(1)[0][0]
     common_shared = Counter(ok["row.side_by_side"]).most_common(1)[0][0]
+    usual = {col: Counter(ok[col]).most_common(1)[0][0] for col in ("identity.data_digest", "row.deterministic")}
     rows = []
     for key, g in ok.groupby("row.key", sort=True):
         g = g.sort_values("job.seed")
@@ -224,15 +211,17 @@ def row_stats(group: Group) -> list[Row]:
         for name, (_, _, _, col, scale) in COLUMNS.items():
             if name == "tta_s":
                 continue
-            col = infer if name == "infer_ips" else col
-            vals = g[col].dropna().astype(float) * scale if col in g.columns else []
+            if name == "infer_ips":
+                vals = infer.loc[g.index].dropna() * scale
+            else:
+                vals = g[col].dropna().astype(float) * scale if col in g.columns else []
             values[name] = float(np.mean(vals)) if len(vals) else None
             stds[name] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
         published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
         row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], group.profile,
                                                  last["row.threads"], last["row.protocol"], common_threads,
                                                  common_protocol, last["row.side_by_side"], common_shared,
-                                                 last["row.target"]),
+                                                 last["row.target"]) + _unusual(last, usual),
                   last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
                   provenance=sorted(set(g["row.provenance"])),
                   published=100 * float(published.iloc[-1]) if len(published) else None)
@@ -278,7 +267,9 @@ def _accuracy_interval(row: Row, g) -> None:
 
 def compare_with_best(rows: list[Row]) -> None:
     """Set ``vs_best``, ``p_vs_best`` and ``tied`` on every row that shares the best row's
-    test set and has per-example outcomes; Holm over the comparisons made."""
+    test set and has per-example outcomes; Holm over the comparisons made. A row is not
+    tied only when every seed pair finds it significantly worse (``stats.Paired``: seeds
+    that disagree in direction are tied)."""
     if not rows:
         return
     best = rows[0]
@@ -290,7 +281,7 @@ def compare_with_best(rows: list[Row]) -> None:
     tests = [(r, t) for r, t in tests if t is not None]
     for (r, t), adjusted in zip(tests, stats.holm([t.p for _, t in tests])):
         r.vs_best, r.p_vs_best = t, adjusted
-        r.tied = not (adjusted < stats.ALPHA and t.won < t.lost)
+        r.tied = t.decided(adjusted) != -1
 
 
 def pairwise_pvalues(rows: list[Row]) -> tuple[list[str], np.ndarray] | None:

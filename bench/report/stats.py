@@ -6,12 +6,14 @@ Built on maintained implementations (statsmodels, scipy), with their defaults na
   with ``method="wilson"``; its default would be the normal approximation).
 - ``seed_interval``: mean, standard deviation and Student-t interval over seeds.
 - ``mcnemar_midp``: McNemar's test on the discordant test images of two classifiers, in the
-  mid-p version (exact conditional p minus the binomial pmf at min(b, c)), which Fagerland,
-  Lydersen and Laake (2013, BMC Med Res Methodol 13:91) found closer to the nominal level
-  than the exact test; the exact p comes from statsmodels' ``mcnemar(exact=True)``.
+  mid-p version 2·P(X < k) + P(X = k), X ~ Binomial(b + c, 1/2), k = min(b, c), which is 1
+  at b == c; Fagerland, Lydersen and Laake (2013, BMC Med Res Methodol 13:91) found it
+  closer to the nominal level than the exact test (``mcnemar_exact``, from statsmodels'
+  ``mcnemar(exact=True)``).
 - ``holm``: Holm's step-down correction (``multipletests`` with ``method="holm"``; its
   default would be Holm-Sidak).
-- ``paired``: McNemar over matched seeds, combined as an intersection-union test.
+- ``paired``: McNemar over matched seeds, combined as an intersection-union test: a
+  difference only when every seed pair shows it, in the same direction.
 
 What they do not measure: every interval and test here is over ONE test set; seeds measure
 the noise of training, not of the data a model will meet next.
@@ -66,12 +68,16 @@ def mcnemar_exact(b: int, c: int) -> float:
 
 
 def mcnemar_midp(b: int, c: int) -> float:
-    """Mid-p McNemar: exact p minus the Binomial(b + c, 1/2) pmf at min(b, c)."""
+    """Two-sided mid-p McNemar (Fagerland, Lydersen and Laake 2013): with n = b + c,
+    k = min(b, c) and X ~ Binomial(n, 1/2), mid-p = 2·P(X <= k - 1) + P(X = k), i.e. the
+    uncapped exact p 2·P(X <= k) less P(X = k). It is 1 at b == c (n = 0 included); below
+    that the exact p needs no cap, so mid-p = ``mcnemar_exact`` - P(X = k) there."""
     from scipy.stats import binom
 
-    if b + c == 0:
+    n, k = int(b) + int(c), min(int(b), int(c))
+    if b == c:  # the formula gives 1 here too, up to rounding
         return 1.0
-    return float(max(0.0, mcnemar_exact(b, c) - binom.pmf(min(b, c), b + c, 0.5)))
+    return float(min(1.0, 2 * binom.cdf(k - 1, n, 0.5) + binom.pmf(k, n, 0.5)))
 
 
 def format_p(p: float) -> str:
@@ -90,30 +96,69 @@ def holm(pvalues) -> list[float]:
 
 
 @dataclass(frozen=True)
-class Paired:
-    """A and B compared on the same test images, seed matched with seed.
+class SeedPair:
+    """One matched seed: ``won`` images B gets right and A wrong, ``lost`` the reverse, and
+    their mid-p."""
 
-    won / lost: images B gets right and A wrong / A right and B wrong, summed over the
-    matched seeds; p: the largest mid-p over the matched seeds. Declaring a difference only
-    when every seed pair shows it (an intersection-union test) keeps the level at alpha
-    without assuming seeds independent: they share one test set.
+    seed: int
+    won: int
+    lost: int
+    p: float
+
+    @property
+    def direction(self) -> int:
+        """+1: B won more images, -1: B lost more, 0: as many each way."""
+        return (self.won > self.lost) - (self.won < self.lost)
+
+    def text(self) -> str:
+        """``"seed S +WON/-LOST p"`` (p as ``format_p`` writes it), as the verdict notes show a seed."""
+        return f"seed {self.seed} +{self.won}/-{self.lost} {format_p(self.p)}"
+
+
+@dataclass(frozen=True)
+class Paired:
+    """A and B compared on the same test images, seed matched with seed, as an
+    intersection-union test (IUT): "B better" is claimed only when every seed pair is
+    significant with B ahead, "B worse" only when every one is with B behind. The IUT keeps
+    the level at alpha without assuming seeds independent (they share one test set).
+
+    won / lost: summed over the matched seeds (for display; the test is per seed);
+    per_seed: each seed's ``SeedPair``; direction: +1 when every seed pair has B ahead, -1
+    when every one has B behind, 0 otherwise; seeds_disagree: some seed pair has B ahead and
+    another B behind; p: the IUT p-value, the largest per-seed mid-p when ``direction`` is
+    not 0, else 1 (no common direction: never significant).
     """
 
     seeds: tuple[int, ...]
     won: int
     lost: int
     p: float
+    per_seed: tuple[SeedPair, ...]
+    direction: int
+    seeds_disagree: bool
+
+    def decided(self, p_adjusted: float, alpha: float = ALPHA) -> int:
+        """+1 (B better) / -1 (B worse) when ``p_adjusted`` (this test's p after a
+        multiplicity correction) is below ``alpha``, else 0."""
+        return self.direction if self.direction and p_adjusted < alpha else 0
+
+    def seeds_text(self) -> str:
+        """Per-seed evidence, e.g. ``seed 0 +0/-40 p<0.001, seed 1 +25/-0 p<0.001``."""
+        return ", ".join(s.text() for s in self.per_seed)
 
 
 def paired(correct_a: dict[int, np.ndarray], correct_b: dict[int, np.ndarray]) -> Paired | None:
-    """McNemar per seed both have (seed -> correctness vector); None when none matches."""
+    """McNemar per seed both have (seed -> correctness vector), combined as an IUT (see
+    ``Paired``); None when no seed matches."""
     seeds = tuple(sorted(set(correct_a) & set(correct_b)))
     if not seeds:
         return None
-    won = lost = 0
-    ps = []
+    per_seed = []
     for s in seeds:
-        b, c = discordant(correct_a[s], correct_b[s])
-        lost, won = lost + b, won + c
-        ps.append(mcnemar_midp(b, c))
-    return Paired(seeds, won, lost, max(ps))
+        lost, won = discordant(correct_a[s], correct_b[s])
+        per_seed.append(SeedPair(s, won, lost, mcnemar_midp(lost, won)))
+    signs = {sp.direction for sp in per_seed}
+    direction = signs.pop() if len(signs) == 1 else 0
+    return Paired(seeds, sum(sp.won for sp in per_seed), sum(sp.lost for sp in per_seed),
+                  max(sp.p for sp in per_seed) if direction else 1.0, tuple(per_seed), direction,
+                  {1, -1} <= {sp.direction for sp in per_seed})

@@ -16,17 +16,20 @@ LEGEND = (
     "mean. "
     "**val %**: accuracy on the validation split (held out of training; use it, not the test set, to choose). "
     "**vs best**: McNemar's mid-p test on the test images the best row and this row disagree on, seed paired "
-    "with seed (a difference must hold for every seed pair), Holm-corrected over the rows compared; "
-    "\"tied\" = not significantly worse than the best at 5%. "
+    "with seed, Holm-corrected over the rows compared; \"tied\" = not significantly worse than the best at 5%. "
+    "It is an intersection-union test: a row is worse only when every seed pair is significant in that same "
+    "direction (p: the largest over the seed pairs), seeds that point opposite ways are \"tied (seeds "
+    "disagree)\", and the mid-p is 1 when the two rows win as many images from each other. "
     "**n**: seeds; \"(identical)\": every seed gave the same predictions, so the model does not depend on the "
     "seed and there is no spread to show. "
     "**params / size MB**: numbers the fitted model stores / its size in the framework's format. "
     "**train s**: the training clock: the timed fit (imports, graph building and compilation are done before "
-    "it) less the validation passes. **passes**: training sets' worth of images processed (epochs, boosting rounds "
+    "it; copying the data into the framework's pipeline is inside it) less the validation passes. **passes**: training sets' worth of images processed (epochs, boosting rounds "
     "times 1 + the shifted copies a round also goes over, L-BFGS iterations; \"-\" where training is not passes over the data, as the SVM's solve). "
-    "**time to X (val)**: training seconds (the per-pass clock, evaluation excluded) until the validation accuracy "
-    "first reached X, from the per-epoch (per-round) evaluations; models evaluated only at the end count their "
-    "whole training; \"not reached\", or how many seeds reached it. "
+    "**time to X (val)**: on the train s clock: set-up inside the timed fit plus the training seconds of every "
+    "pass up to the first whose validation accuracy reached X (evaluation excluded), so the time to the last "
+    "pass's accuracy is train s less the teardown; models evaluated only at the end count their whole training; "
+    "\"not reached\", or how many seeds reached it. "
     "**train img/s**: training images processed over all passes per training second. "
     "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
     "Best value per column in bold."
@@ -44,7 +47,8 @@ def vs_best_text(r: Row) -> str:
     if r.vs_best is None:
         return "best"
     word = "tied" if r.tied else "worse"
-    return f"{word} (+{r.vs_best.won}/-{r.vs_best.lost}, {stats.format_p(r.p_vs_best)})"
+    why = "seeds disagree: " if r.vs_best.seeds_disagree else ""
+    return f"{word} ({why}+{r.vs_best.won}/-{r.vs_best.lost}, {stats.format_p(r.p_vs_best)})"
 
 
 def accuracy_text(r: Row, bold: bool = False) -> str:
@@ -133,6 +137,7 @@ def frame(rows: list[Row], group: Group):
                   "tied_with_best": r.tied, "p_vs_best": r.p_vs_best,
                   "won_vs_best": r.vs_best.won if r.vs_best else None,
                   "lost_vs_best": r.vs_best.lost if r.vs_best else None,
+                  "seeds_disagree_vs_best": r.vs_best.seeds_disagree if r.vs_best else None,
                   "provenances": len(r.provenance)})
         out.append(d)
     return out

@@ -32,7 +32,7 @@ class Trained:
     x_test: np.ndarray
     prepare_s: float  # the untimed set-up (imports, build, compile), for information only
     fit_wall_s: float  # the timed region: adapter.fit, validation passes included
-    training: object  # models.base.TrainingLog
+    training: object  # bench.adapters.contract.TrainingLog
 
 
 def train(job: dict, threads: int | None, log=print) -> Trained:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bench import records
-from bench.core import envinfo
+from bench.records import identity
+from bench.core import envinfo, hardware
 from bench.core.errors import BenchError
 
 DEVICES = ("cpu", "gpu", "all")
@@ -35,11 +36,11 @@ class Job:
     tag: str = ""  # the swept values of a grid point, for people (``lr=0.003 epochs=6``)
     target: float | None = None  # ``--target``: stop at this validation accuracy (None: train it all)
 
-    def key(self) -> tuple:
-        """What makes two runs the same job (``--resume`` compares this)."""
-        return (self.model, self.dataset, self.profile, self.device, self.seed, records.params_hash(self.params),
-                self.data_digest, self.deterministic, self.threads, records.protocol_hash(self.inference),
-                self.target)
+    def key(self, without: tuple[str, ...] = ()) -> tuple:
+        """THE identity of this job's configuration (``bench.records.identity``, on this
+        machine's hardware) and its seed: what ``--resume`` compares."""
+        gpu = hardware.gpu_model({"gpus": local_gpus()}, self.device) if self.device == "gpu" else None
+        return (identity.of_job(self.as_dict(), gpu=gpu).key(without), self.seed)
 
     def as_dict(self) -> dict:
         return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
@@ -131,17 +132,25 @@ def resolve_params(cls, profile: str, overrides: dict[str, str]) -> dict:
     return params
 
 
+def local_gpus() -> list[dict]:
+    """``envinfo.gpus()`` of this machine, asked once per process (``nvidia-smi`` is slow)."""
+    global _GPUS
+    if _GPUS is None:
+        _GPUS = envinfo.gpus()
+    return _GPUS
+
+
+_GPUS: list[dict] | None = None
+
+
 def gpu_available() -> bool:
     """True when an NVIDIA GPU is visible (``nvidia-smi``), without importing a framework."""
     return bool(envinfo.gpus())
 
 
-def record_key(rec: dict) -> tuple:
+def record_key(rec: dict, without: tuple[str, ...] = ()) -> tuple:
     """``Job.key`` of the job a record came from."""
-    j = rec["job"]
-    return (j["model"], j["dataset"], j["profile"], j["device"], j["seed"], records.params_hash(j["params"]),
-            rec["data"].get("digest"), bool(j.get("deterministic", False)), j.get("threads"),
-            records.protocol_hash(j.get("inference")), j.get("target"))
+    return (identity.of_record(rec).key(without), int(rec["job"]["seed"]))
 
 
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,

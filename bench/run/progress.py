@@ -21,11 +21,19 @@ from bench.run.supervise import summary_line
 STEP = re.compile(r"^(epoch|round|iteration|stage|fit:|prepared|data:|measuring|test accuracy|model saved)")
 
 
-class Plain:
-    """One printed line per event; with jobs running side by side each line names its job."""
+def say(line: str) -> None:
+    """Print ``line`` and flush it: a suite's progress reaches a pipe or log as it happens,
+    even where stdout is block-buffered (the CLI makes it line-buffered for every print,
+    ``bench.cli.flush_every_line``; a program calling ``bench.run`` itself may not)."""
+    print(line, flush=True)
 
-    def __init__(self, echo=print):
-        self.echo = echo
+
+class Plain:
+    """One printed line per event; with jobs running side by side each line names its job.
+    ``echo`` takes each line; plain ``print`` is replaced by ``say``, which flushes it."""
+
+    def __init__(self, echo=say):
+        self.echo = say if echo is print else echo
         self.total = 0
         self.parallel = False
         self.t0 = time.monotonic()
@@ -129,9 +137,9 @@ class Live(Plain):
             self.live = None
 
 
-def choose(echo=print):
+def choose(echo=say):
     """``Live`` on a terminal with ``rich`` installed, ``Plain`` otherwise (logs, CI, pipes)."""
-    if echo is print and sys.stdout.isatty():
+    if echo in (say, print) and sys.stdout.isatty():
         try:
             import rich  # noqa: F401
         except ImportError:

@@ -8,11 +8,14 @@ every job that already has an ``ok`` record of the same configuration and seed
 
 from __future__ import annotations
 
+import shutil
 import signal
+import sys
 import tempfile
 from pathlib import Path
 
 from bench import records
+from bench.records import identity
 from bench.core.errors import BenchError
 from bench.run.plan import Job, record_key
 from bench.run.supervise import Outcome
@@ -51,23 +54,62 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def done_keys(runs_dir: Path) -> dict[tuple, str]:
-    """Key -> run id of every ``ok`` record in ``runs_dir``."""
-    return {record_key(r): r["run_id"] for r in records.read_all(runs_dir) if r["status"] == "ok"}
+def done_keys(runs_dir: Path, without: tuple[str, ...] = ()) -> dict[tuple, str]:
+    """Key (identity less ``without``, seed) -> run id of every result (``ok``, ``diverged``)
+    record in ``runs_dir``."""
+    return {record_key(r, without): r["run_id"] for r in records.read_all(runs_dir)
+            if r["status"] in records.RESULT_STATUSES}  # a diverged job is a result too: not run again
+
+
+def resume_scope(executor) -> tuple[str, ...]:
+    """Identity fields ``--resume`` leaves out: none on this machine (a record from another
+    machine is another configuration); on a cluster, where a job will run is not known
+    before it runs, so ``hardware`` and ``gpu`` (``identity.WHERE``) are left out."""
+    return () if getattr(executor, "name", "local") == "local" else identity.WHERE
 
 
 def store(finished, runs_dir: Path) -> Outcome:
     """Keep one finished job: the local executor's worker already wrote its record; a
     remote one's record (and model files) arrive here and are written atomically, the
-    model folder first, so a record never points at a missing model."""
+    model folder first, so a record never points at a missing model.
+
+    Storing one job never stops the suite: when its files or record cannot be written (a
+    full disk, a path in the way, files changed on the way), the model folder it left is
+    removed and the job gets a ``failed`` record saying why (``_store_failed``)."""
     if finished.path is not None:
         return Outcome(finished.job, finished.record["status"], finished.record, finished.path, finished.seconds)
     rec = finished.record
-    if rec.get("artifact") and finished.files:
-        from bench.use import artifacts
+    folder = None
+    try:
+        if rec.get("artifact") and finished.files:
+            from bench.use import artifacts
 
-        artifacts.store_files(runs_dir.parent, rec["artifact"], finished.files)
-    return Outcome(finished.job, rec["status"], rec, records.write(runs_dir, rec), finished.seconds)
+            folder = artifacts.store_files(runs_dir.parent, rec["artifact"], finished.files, rec.get("run_id"))
+        return Outcome(finished.job, rec["status"], rec, records.write(runs_dir, rec), finished.seconds)
+    except Exception as exc:  # noqa: BLE001 - one job's storage failing must not end the suite
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return _store_failed(finished, runs_dir, exc)
+
+
+def _store_failed(finished, runs_dir: Path, exc: Exception) -> Outcome:
+    """The ``failed`` outcome of a job whose results could not be stored, under the job's
+    own run id, with the ``env`` and ``where`` of the record it replaces (the machine the
+    job ran on, maybe a remote worker's, not this one's); when even that record cannot be
+    written, it is kept in memory only (``path`` None) and a warning says so."""
+    original = finished.record if isinstance(finished.record, dict) else {}
+    run_id = original.get("run_id") if isinstance(original.get("run_id"), str) else records.new_run_id()
+    error = f"finished, but its results could not be stored in {runs_dir.parent}: {type(exc).__name__}: {exc}"
+    rec = records.problem(run_id, finished.job.as_dict(), "failed", error, started_at=original.get("started_at"),
+                          where=original.get("where") if isinstance(original.get("where"), dict) else None,
+                          env=original.get("env") if isinstance(original.get("env"), dict) and original["env"] else None)
+    try:
+        path = records.write(runs_dir, rec)
+    except Exception as again:  # noqa: BLE001 - the folder itself refuses: say so, go on
+        print(f"warning: {finished.job.title()}: no record written ({type(again).__name__}: {again}); {error}",
+              file=sys.stderr, flush=True)
+        path = None
+    return Outcome(finished.job, "failed", rec, path, finished.seconds)
 
 
 def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False,
@@ -83,13 +125,15 @@ def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, res
     from bench.run import progress as progress_mod
 
     check_writable(runs_dir)
-    done = done_keys(runs_dir) if resume else {}
     executor = executor or executors.LocalExecutor()
+    scope = resume_scope(executor)
+    done = done_keys(runs_dir, scope) if resume else {}
     progress = progress or progress_mod.Plain(echo)
     todo = []
     for i, job in enumerate(jobs, start=1):
-        if job.key() in done:
-            progress.skipped(i, len(jobs), job, done[job.key()])
+        key = job.key(scope) if done else None
+        if key in done:
+            progress.skipped(i, len(jobs), job, done[key])
         else:
             todo.append((i, job))
     progress.begin(len(jobs), todo, parallel=getattr(executor, "parallel", False))

@@ -51,8 +51,9 @@ def run(model: str, dataset: str, profile_name: str, rounds: int, threads: int |
     adapter, x_test = trained.adapter, trained.x_test
     protocol = profile.inference
     big = min(protocol.large_batch, len(x_test))
-    figures = {f"batch_{big}": {"harness": [], "plain": []}, "batch_1": {"harness": [], "plain": []}}
-    calls = {f"batch_{big}": None, "batch_1": None}
+    sizes = {"large": big, "batch_1": 1}  # ``measure_inference``'s keys -> batch size
+    figures = {key: {"harness": [], "plain": []} for key in sizes}
+    calls = dict.fromkeys(sizes)
 
     def harness():
         h = measure.measure_inference(adapter.predict_proba, x_test, protocol)
@@ -61,9 +62,8 @@ def run(model: str, dataset: str, profile_name: str, rounds: int, threads: int |
             calls[key] = h[key]["calls"]
 
     def plain():
-        figures[f"batch_{big}"]["plain"].append(plain_throughput(adapter.predict_proba, x_test, big,
-                                                                 calls[f"batch_{big}"]))
-        figures["batch_1"]["plain"].append(plain_throughput(adapter.predict_proba, x_test, 1, calls["batch_1"]))
+        for key, batch in sizes.items():
+            figures[key]["plain"].append(plain_throughput(adapter.predict_proba, x_test, batch, calls[key]))
 
     harness()  # fixes the call counts the plain loop repeats; not counted
     for key in figures:
@@ -74,11 +74,11 @@ def run(model: str, dataset: str, profile_name: str, rounds: int, threads: int |
             step()
         log(f"round {r + 1}/{rounds} done")
     out = {}
+    labels = {"large": f"batch_{big}" if big > 1 else "batch_1_large", "batch_1": "batch_1"}
     for key, f in figures.items():
         harness, plain = statistics.median(f["harness"]), statistics.median(f["plain"])
-
-        out[key] = {"harness_images_per_s": harness, "plain_images_per_s": plain, "ratio": harness / plain,
-                    "rounds": rounds}
+        out[labels[key]] = {"harness_images_per_s": harness, "plain_images_per_s": plain,
+                            "ratio": harness / plain, "rounds": rounds}
     return out
 
 

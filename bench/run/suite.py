@@ -39,9 +39,11 @@ class Request:
     has_gpu: bool
     save_models: bool = True
     grid: list[str] = field(default_factory=list)
-    executor: object = None  # bench.executors.LocalExecutor or DaskExecutor
+    executor: object = None  # bench.run.executors: LocalExecutor or DaskExecutor
     target: float | None = None  # --target: stop each model at this validation accuracy
     threads_given: bool = True
+    resumable: bool = True  # the command has --resume (``run``; not ``baseline update``, ``check --run``)
+    scratch: bool = False  # ``out`` is a temporary folder, removed when the command ends
 
     @property
     def runs_dir(self) -> Path:
@@ -61,20 +63,22 @@ def positive_int(raw, flag: str, allow_none=False):
 
 
 def positive_float(raw, flag: str):
+    """``raw`` as a finite number > 0 (``None`` stays ``None``); ``BenchError`` otherwise."""
     if raw is None:
         return None
     try:
         value = float(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         raise BenchError(f"{flag} must be a positive number, got {raw!r}") from None
-    if not value > 0:
+    if not 0 < value < float("inf"):
         raise BenchError(f"{flag} must be a positive number, got {raw!r}")
     return value
 
 
 def validate(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
-             out: Path, resume: bool = False) -> Request:
-    """Check and type every option of a training command; ``BenchError`` on the first bad one."""
+             out: Path, resume: bool = False, scratch: bool = False) -> Request:
+    """Check and type every option of a training command; ``BenchError`` on the first bad one.
+    ``scratch``: ``out`` is a temporary folder the command removes when it ends."""
     from bench.core import envinfo
     from bench.measure.profiles import PROFILES
     from bench.run import executors, runner
@@ -83,7 +87,7 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
         raise BenchError(f"unknown profile {profile_name!r}; choose from: {', '.join(PROFILES)}")
     profile = PROFILES[profile_name]
     threads = positive_int(args.threads, "--threads", allow_none=True)
-    timeout = float(positive_int(args.timeout, "--timeout", allow_none=True) or profile.timeout_s)
+    timeout = positive_float(args.timeout, "--timeout") or float(profile.timeout_s)
     inference = profile.inference.overridden(
         positive_int(args.infer_batch, "--infer-batch", allow_none=True),
         positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
@@ -104,7 +108,8 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
     return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
                    timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
                    save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,
-                   threads_given=threads is not None, target=target)
+                   threads_given=threads is not None, target=target, resumable=hasattr(args, "resume"),
+                   scratch=scratch)
 
 
 def connect(req: Request) -> None:
@@ -157,31 +162,50 @@ def run(req: Request, jobs: list) -> list:
         return runner.run_suite(jobs, req.runs_dir, req.timeout_s, resume=req.resume, save_models=req.save_models,
                                 executor=req.executor, progress=progress.choose())
     except runner.Interrupted as stop:
-        report.write_leaderboard(req.out)
-        again = " ".join(shlex.quote(a) for a in sys.argv[1:] if a != "--resume")
-        print(f"\n{stop.reason}: {len(stop.outcomes)} finished job(s) kept in {req.runs_dir}, no record written "
-              f"for the unfinished ones; {stop.pending} job(s) not done.\nresume with: python -m bench {again} "
-              f"--resume", file=sys.stderr)
+        if not req.scratch:
+            report.write_leaderboard(req.out)
+        print(f"\n{stopped_text(stop, req)}\n{again_hint(sys.argv[1:], req.resumable)}", file=sys.stderr)
         raise SystemExit(stop.exit_code) from None
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
+def stopped_text(stop, req: Request) -> str:
+    """What an interrupted suite kept and left undone."""
+    kept = "discarded with the temporary results folder" if req.scratch else f"kept in {req.runs_dir}"
+    return (f"{stop.reason}: {len(stop.outcomes)} finished job(s) {kept}, no record written for the unfinished "
+            f"ones; {stop.pending} job(s) not done.")
+
+
+def again_hint(argv: list[str], resumable: bool) -> str:
+    """The command that finishes an interrupted suite: ``argv`` with ``--resume`` for a
+    command that has it (``run``); the same command again for one that has not
+    (``baseline update``, ``check --run``: each job runs anew)."""
+    again = " ".join(shlex.quote(a) for a in argv if a != "--resume")
+    if resumable:
+        return f"resume with: python -m bench {again} --resume"
+    return f"this command has no --resume; run it again (every job anew): python -m bench {again}"
+
+
 def publish(req: Request, outcomes: list) -> None:
-    """Rebuild the results folder's leaderboard and print what failed."""
+    """Rebuild the results folder's leaderboard and print what failed and what diverged
+    (a diverged job is a result, not a failure: it does not make ``run`` exit 1)."""
     from bench.report import leaderboard as report
 
-    print(f"\nleaderboard: {report.write_leaderboard(req.out)}")
+    if not req.scratch:  # a temporary folder (``check --run``) is removed: no leaderboard for it
+        print(f"\nleaderboard: {report.write_leaderboard(req.out)}")
     bad = [o for o in outcomes if o.status in ("failed", "timeout")]
-    for o in bad:
+    diverged = [o for o in outcomes if o.status == "diverged"]
+    for o in bad + diverged:
         print(f"  {o.status}: {o.job.title()}: {o.record.get('error') if o.record else ''}")
-    print(f"{len(outcomes) - len(bad)} of {len(outcomes)} job(s) without failure")
+    print(f"{len(outcomes) - len(bad)} of {len(outcomes)} job(s) without failure"
+          + (f" ({len(diverged)} diverged: a result, see the leaderboard's jobs without a result)" if diverged else ""))
 
 
 def execute(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
-            out: Path, resume: bool = False) -> list:
-    """validate -> plan -> run -> publish; returns the outcomes."""
-    req = validate(args, names, datasets, profile_name, device, n_seeds, out, resume)
+            out: Path, resume: bool = False, scratch: bool = False) -> list:
+    """validate -> plan -> run -> publish; returns the outcomes (``scratch``: see ``validate``)."""
+    req = validate(args, names, datasets, profile_name, device, n_seeds, out, resume, scratch)
     try:
         connect(req)
         jobs = plan(req)

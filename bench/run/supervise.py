@@ -8,13 +8,15 @@ pools and XGBoost's ``n_jobs`` get the same number through the adapter).
 
 ``run_job`` runs one job wherever it is called (here, or inside a Dask task on a worker):
 a job that dies without writing a record, runs past its timeout or past its memory bound
-(its whole process group is killed) gets a ``failed``/``timeout`` record here.
+(its whole process group is killed) gets a ``failed``/``timeout`` record here, and whatever
+it left under the results folder (a partial record, a model folder) is removed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -84,28 +86,31 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model
     except KeyboardInterrupt:
         if proc is not None:
             _stop_group(proc)
+            _settle(runs_dir, run_id)
         raise
     finally:
         os.unlink(spec_path)
     seconds = time.monotonic() - t0
-    _remove_partial_files(runs_dir, run_id)  # a worker killed mid-write leaves its temp file
-    path = _record_path(runs_dir, run_id)
-    if path is not None:  # the worker's record stands, even when it landed at the deadline
-        rec = records.read(path)
+    path, rec = _settle(runs_dir, run_id)
+    if rec is not None:  # the worker's record stands, even when it landed at the deadline
         return Outcome(job, rec["status"], rec, path, seconds)
-    if ended == "timeout":
-        status, error = "timeout", f"timed out after {timeout_s:g}s; process group killed"
-    elif ended == "memory":
-        status, error = "failed", (f"out of memory: the job's resident memory passed its limit of "
-                                   f"{memory_limit / 2**30:.2f} GiB; process group killed")
-    else:
-        status = "failed"
-        error = f"worker exited with code {proc.returncode} without a record" + (
-            f" (signal {signal.Signals(-proc.returncode).name})" if proc.returncode and proc.returncode < 0 else "")
-        if proc.returncode == -signal.SIGKILL:
-            error += "; killed from outside, often the kernel's out-of-memory killer"
+    status, error = _why(ended, proc, timeout_s, memory_limit)
     rec = records.problem(run_id, job.as_dict(), status, error, started_at=started, detail=tail, where=where)
     return Outcome(job, status, rec, records.write(runs_dir, rec), seconds)
+
+
+def _why(ended: str | None, proc, timeout_s: float, memory_limit: int | None) -> tuple[str, str]:
+    """(status, error) of a job whose worker left no record."""
+    if ended == "timeout":
+        return "timeout", f"timed out after {timeout_s:g}s; process group killed"
+    if ended == "memory":
+        return "failed", (f"out of memory: the job's resident memory passed its limit of "
+                          f"{memory_limit / 2**30:.2f} GiB; process group killed")
+    error = f"worker exited with code {proc.returncode} without a record" + (
+        f" (signal {signal.Signals(-proc.returncode).name})" if proc.returncode and proc.returncode < 0 else "")
+    if proc.returncode == -signal.SIGKILL:
+        error += "; killed from outside, often the kernel's out-of-memory killer"
+    return "failed", error
 
 
 def _record_path(runs_dir: Path, run_id: str) -> Path | None:
@@ -113,9 +118,21 @@ def _record_path(runs_dir: Path, run_id: str) -> Path | None:
     return found[0] if found else None
 
 
-def _remove_partial_files(runs_dir: Path, run_id: str) -> None:
-    for part in Path(runs_dir).glob(f".{run_id}-*.part"):
+def _settle(runs_dir: Path, run_id: str) -> tuple[Path | None, dict | None]:
+    """The worker's record (path, record; ``None, None`` when it wrote none), after removing
+    what an unfinished job leaves under the results folder (``runs_dir.parent``): the
+    record's temporary ``.part`` files, the hidden folder ``artifacts.save`` writes into, and
+    ``models/<run_id>/`` itself unless an ``ok`` record points at it (a killed, timed-out or
+    failed job keeps no model; a diverged one never saves one)."""
+    for part in Path(runs_dir).glob(f".{run_id}-*.part"):  # a worker killed mid-write leaves it
         part.unlink(missing_ok=True)
+    path = _record_path(runs_dir, run_id)
+    rec = records.read(path) if path is not None else None
+    models = Path(runs_dir).parent / "models"
+    shutil.rmtree(models / f".{run_id}.part", ignore_errors=True)
+    if not (rec is not None and rec["status"] == "ok" and rec.get("artifact")):
+        shutil.rmtree(models / run_id, ignore_errors=True)
+    return path, rec
 
 
 def tree_rss(pid: int) -> int:
@@ -172,18 +189,11 @@ def _pump(proc, deadline: float, tail: list[str], t0: float, on_line, memory_lim
                 return "timeout"
             if now >= next_poll:  # twice a second: the memory bound and the stop flag
                 next_poll = now + 0.5
-                rss = tree_rss(proc.pid) if memory_limit else 0
-                if memory_limit and rss > memory_limit:
-                    tail.append(f"resident memory {rss / 2**30:.2f} GiB > limit")
-                    _kill_group(proc)
-                    return "memory"
-                if should_stop is not None and should_stop():
-                    return "stopped"
-            if not sel.select(timeout=min(remaining, 0.5)):
-                continue
-            try:
-                chunk = os.read(fd, 65536)
-            except BlockingIOError:
+                verdict = _over_limits(proc, tail, memory_limit, should_stop)
+                if verdict:
+                    return verdict
+            chunk = _read_ready(sel, fd, min(remaining, 0.5))
+            if chunk is None:
                 continue
             if not chunk:
                 break
@@ -192,15 +202,43 @@ def _pump(proc, deadline: float, tail: list[str], t0: float, on_line, memory_lim
                 emit(raw)
         if pending:
             emit(pending)
-        # stdout closed: the worker is exiting; it still must do so before the deadline
-        try:
-            proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return "timeout"
-        return None
+        return _reap(proc, deadline)
     finally:
         sel.close()
+
+
+def _read_ready(sel, fd: int, timeout: float) -> bytes | None:
+    """The bytes ready on ``fd`` within ``timeout`` (None: none yet; b"": end of output)."""
+    if not sel.select(timeout=timeout):
+        return None
+    try:
+        return os.read(fd, 65536)
+    except BlockingIOError:
+        return None
+
+
+def _reap(proc, deadline: float) -> str | None:
+    """stdout closed: the worker is exiting; it still must do so before the deadline
+    (``"timeout"``, process group killed, when it does not)."""
+    try:
+        proc.wait(timeout=max(deadline - time.monotonic(), 0.01))
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return "timeout"
+    return None
+
+
+def _over_limits(proc, tail: list[str], memory_limit: int | None, should_stop) -> str | None:
+    """``"memory"`` (process group killed) when the job's process tree holds more than
+    ``memory_limit`` resident bytes, ``"stopped"`` when ``should_stop()`` says so, else None."""
+    rss = tree_rss(proc.pid) if memory_limit else 0
+    if memory_limit and rss > memory_limit:
+        tail.append(f"resident memory {rss / 2**30:.2f} GiB > limit")
+        _kill_group(proc)
+        return "memory"
+    if should_stop is not None and should_stop():
+        return "stopped"
+    return None
 
 
 def _worth_showing(line: str) -> bool:
@@ -237,4 +275,6 @@ def summary_line(out: Outcome) -> str:
     if out.status == "ok":
         m, t = rec["metrics"], rec["timing"]
         return f"ok: accuracy {m['accuracy']:.2%}, fit {t['fit_s']:.1f}s, job {out.seconds:.0f}s"
+    if out.status == "diverged":  # a result (exit 0), shown apart from the ok rows
+        return f"diverged: accuracy {rec['metrics']['accuracy']:.2%}, job {out.seconds:.0f}s; {rec.get('error')}"
     return f"{out.status}: {rec.get('error')}"

@@ -2,10 +2,13 @@
 
 The runner writes a job spec (run id, job, runs folder, whether to save the model), sets
 the device and thread environment, and starts this module. It trains the job through
-``bench.pipeline`` (the one timed region), measures the fitted model, saves it under
-``<results>/models/<run id>/`` (``bench.artifacts``), and writes exactly one record
+``bench.run.pipeline`` (the one timed region), measures the fitted model, saves it under
+``<results>/models/<run id>/`` (``bench.use.artifacts``), and writes exactly one record
 atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
-is ``ok``; 1 after writing a ``failed`` record for an exception. A crash that kills the
+is ``ok`` or ``diverged`` (the training loss or the test probabilities became NaN/inf: a
+result with all its measurements, the first non-finite pass in ``rec["diverged"]``, and no
+saved model, since a model of NaN weights predicts nothing); 1 after writing a ``failed``
+record for an exception. A crash that kills the
 process before that (segfault, OOM kill) leaves no record: the runner writes it.
 """
 
@@ -20,7 +23,7 @@ from bench import measure, records
 from bench.core import envinfo
 from bench.measure import InferenceProtocol
 from bench.measure.profiles import PROFILES
-from bench.run import pipeline
+from bench.run import host_jobs, pipeline
 from bench.use import artifacts
 
 
@@ -29,7 +32,7 @@ def log(line: str) -> None:
 
 
 def run(spec: dict) -> dict:
-    """Train and measure the job in ``spec``; return its ``ok`` record."""
+    """Train and measure the job in ``spec``; return its ``ok`` (or ``diverged``) record."""
     job = spec["job"]
     rec = records.empty(spec["run_id"], job, "ok")
     rec["started_at"] = spec.get("started_at", rec["started_at"])
@@ -43,11 +46,12 @@ def run(spec: dict) -> dict:
     proba = adapter.predict_proba(t.x_test, batch_size=protocol.large_batch)
     rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
     if len(prep.y_val):
-        val_pred = adapter.predict_proba(t.x_val, batch_size=protocol.large_batch).argmax(axis=1)
+        val_pred = measure.predictions(adapter.predict_proba(t.x_val, batch_size=protocol.large_batch))
         rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
     rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
     rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
+    mark_diverged(rec, t.training)
 
     flops = adapter.flops_per_image()
     rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
@@ -56,17 +60,12 @@ def run(spec: dict) -> dict:
     if "target" in t.training.info:  # what --target did: stopped early, and when
         rec["timing"]["target"] = t.training.info["target"]
     rec["timing"]["time_to_accuracy"] = measure.time_to_accuracy(
-        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"))
+        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"),
+        start_s=measure.start_of(rec["timing"]["setup_s"], rec["timing"]["unaccounted_s"]))
     log("measuring inference")
     rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
     rec["timing"]["inference_protocol"] = protocol.as_dict()
-    if spec.get("save_model", True) and not type(adapter).can_save():
-        log(f"model not saved: {job['model']} has no save/load (see models/base.py)")
-    elif spec.get("save_model", True):
-        results_dir = Path(spec["runs_dir"]).parent
-        rec["artifact"] = artifacts.save(adapter, results_dir, spec["run_id"], job, rec["data"],
-                                         t.x_test[:artifacts.PROBE_IMAGES])
-        log(f"model saved: {results_dir / rec['artifact']['path']}")
+    _save_model(spec, rec, t)
     rec["history"] = t.training.passes
     rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
     if getattr(adapter, "published", None):
@@ -78,6 +77,42 @@ def run(spec: dict) -> dict:
                       "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
     rec["finished_at"] = records.now_iso()
     return rec
+
+
+def mark_diverged(rec: dict, training) -> None:
+    """Make ``rec`` a ``diverged`` record when a pass measured NaN/inf
+    (``TrainingLog.first_non_finite``) or, every pass being finite, some test probabilities
+    are not (``first_pass`` None then). ``rec["diverged"]`` says where and what, and how
+    many test images got no prediction (counted wrong, ``measure.predictions``);
+    ``rec["error"]`` says it in one line for tables and the summary."""
+    note = training.first_non_finite()
+    no_prediction = int(rec["metrics"].get("no_prediction", 0))
+    if note is None and not no_prediction:
+        return
+    note = note or {"first_pass": None, "unit": training.unit, "what": "test probabilities nan/inf"}
+    note.update(passes_run=len(training.passes), no_prediction=no_prediction, model_saved=False)
+    where = f"{note['unit']} {note['first_pass']}" if note["first_pass"] else "prediction"
+    rec["status"], rec["diverged"] = "diverged", note
+    rec["error"] = (f"training diverged at {where}: {note['what']}; {no_prediction} of {rec['data']['n_test']} "
+                    "test images without a prediction (counted wrong); model not saved")
+    log(rec["error"])
+
+
+def _save_model(spec: dict, rec: dict, t) -> None:
+    """Save the fitted model under ``<results>/models/<run id>/`` and point ``rec`` at it,
+    unless saving is off, the adapter cannot save, or training diverged."""
+    job, adapter = spec["job"], t.adapter
+    if not spec.get("save_model", True):
+        return
+    if rec["status"] == "diverged":
+        log("model not saved: training diverged")
+    elif not type(adapter).can_save():
+        log(f"model not saved: {job['model']} has no save/load (see bench/adapters/contract.py)")
+    else:
+        results_dir = Path(spec["runs_dir"]).parent
+        rec["artifact"] = artifacts.save(adapter, results_dir, spec["run_id"], job, rec["data"],
+                                         t.x_test[:artifacts.PROBE_IMAGES])
+        log(f"model saved: {results_dir / rec['artifact']['path']}")
 
 
 def _terminate(signum, frame):
@@ -112,7 +147,9 @@ def main(argv: list[str]) -> int:
         die_with_parent(int(spec["parent_pid"]))
     runs_dir = Path(spec["runs_dir"])
     try:
-        rec = run(spec)
+        with host_jobs.Watch(spec["run_id"]) as host:
+            rec = run(spec)
+            rec["where"]["jobs_sharing_host"] = host.most  # measured while it trained and was timed
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - every failure must leave a record
@@ -127,4 +164,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Each line to the runner as printed, adapters' own prints included: the runner sets
+    # PYTHONUNBUFFERED for its children (supervise.child_env); this holds however it was started.
+    sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main(sys.argv[1:]))

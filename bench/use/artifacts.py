@@ -66,10 +66,16 @@ def save(adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x
             "bytes": manifest["bytes"]}
 
 
-def store_files(results_dir: Path, pointer: dict, files: dict[str, bytes]) -> Path:
+def store_files(results_dir: Path, pointer: dict, files: dict[str, bytes], run_id: str | None = None) -> Path:
     """Write a model folder that was saved elsewhere (a cluster worker) under
-    ``<results>/<pointer["path"]>``: the files must hold a manifest and a model file whose
-    sha256 is the record's. Written into a hidden folder and renamed, like ``save``."""
+    ``<results>/<pointer["path"]>``: the path must be ``models/<run_id>`` (``BenchError``
+    otherwise, before anything is written: a remote record may point anywhere), the files
+    must hold a manifest and a model file whose sha256 is the record's. Written into a
+    hidden folder and renamed, like ``save``."""
+    if not _pointer_ok(pointer, run_id):
+        want = f"models/{run_id}" if run_id else "models/<run id>"
+        path = pointer.get("path") if isinstance(pointer, dict) else None
+        raise BenchError(f"model files for {path!r}: not stored, the path must be {want}")
     manifest = json.loads(files[MANIFEST]) if MANIFEST in files else {}
     model = files.get(manifest.get("file", ""))
     if model is None or hashlib.sha256(model).hexdigest() != pointer.get("sha256"):
@@ -160,16 +166,29 @@ def _artifact_of(rec: dict, results_dir: Path) -> Path:
     if rec["status"] != "ok" or not art:
         raise BenchError(f"record {rec['run_id']} has no saved model (status {rec['status']}; saved models "
                          "come from runs without --no-save-models)")
+    if not _pointer_ok(art):
+        raise BenchError(f"record {rec['run_id']}: its artifact pointer {art!r} is not a relative model path")
     folder = results_dir / art["path"]
     if not (folder / MANIFEST).is_file():
         raise BenchError(f"record {rec['run_id']}: its model folder {folder} is missing")
     return folder
 
 
+def _pointer_ok(art, run_id: str | None = None) -> bool:
+    """A record's ``artifact`` that can be followed: ``{"path": "models/<name>", ...}``, a
+    relative path of exactly two parts whose name is a plain one (no ``..``, no ``/``);
+    with ``run_id``, ``<name>`` must be it."""
+    if not (isinstance(art, dict) and isinstance(art.get("path"), str)):
+        return False
+    parts = art["path"].split("/")
+    return len(parts) == 2 and parts[0] == "models" and parts[1] not in ("", ".", "..") \
+        and "\\" not in parts[1] and (run_id is None or parts[1] == run_id)
+
+
 def _best(results_dir: Path, dataset: str) -> Path:
     runs = results_dir / "runs"
     candidates = [r for r in (records.read_all(runs) if runs.is_dir() else [])
-                  if r["status"] == "ok" and r["job"]["dataset"] == dataset and r.get("artifact")
+                  if r["status"] == "ok" and r["job"]["dataset"] == dataset and _pointer_ok(r.get("artifact"))
                   and (results_dir / r["artifact"]["path"] / MANIFEST).is_file()]
     if not candidates:
         raise BenchError(f"best: no saved model trained on {dataset} in {results_dir} "

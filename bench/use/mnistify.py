@@ -6,7 +6,7 @@ centre of mass of its pixels sits at the centre.
 ``read_image(path)`` -> grayscale float array (Pillow reads PNG, JPEG, BMP and GIF, its
 decompression-bomb guard on and turned into an error); ``to_mnist(gray)`` -> uint8
 (28, 28), ink bright on a black background like MNIST. Scaling pixels for a model stays
-the job of ``bench.preprocess``; this module only draws the digit where MNIST would.
+the job of ``bench.prep.preprocess``; this module only draws the digit where MNIST would.
 """
 
 from __future__ import annotations

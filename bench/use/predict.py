@@ -1,8 +1,8 @@
 """Using a saved model: ``predict`` on your own images and ``evaluate`` on a dataset.
 
-Both load an artifact through ``bench.artifacts`` (sha256 checked, safe formats only).
-``predict`` brings each image into MNIST's form (``bench.mnistify``) and then through the
-same ``bench.preprocess`` view every model was trained on; ``evaluate`` recomputes the test
+Both load an artifact through ``bench.use.artifacts`` (sha256 checked, safe formats only).
+``predict`` brings each image into MNIST's form (``bench.use.mnistify``) and then through the
+same ``bench.prep.preprocess`` view every model was trained on; ``evaluate`` recomputes the test
 metrics and, on the data the model was trained on, compares them with its record.
 """
 
@@ -104,9 +104,22 @@ def _blas_threads(manifest: dict):
 
 
 def _record(results_dir: Path, run_id: str) -> dict | None:
+    """The record of ``run_id`` (one with metrics) under ``<results>/runs``, for the comparison column;
+    ``None`` when there is none. A corrupt record (or one without its metrics) is skipped
+    with a warning naming the file: the model's own metrics do not depend on it."""
+    import sys
+
     from bench import records
 
     runs = Path(results_dir) / "runs"
     for path in sorted(runs.glob(f"{run_id}-*.json")) if runs.is_dir() else []:
-        return records.read(path)
+        try:
+            rec = records.read(path)
+        except records.RecordError as exc:
+            print(f"warning: skipping {path}: not a run record ({exc})", file=sys.stderr)
+            return None
+        if rec["status"] not in records.RESULT_STATUSES:  # a record with metrics to compare
+            print(f"warning: skipping {path}: its status is {rec['status']}, it has no metrics", file=sys.stderr)
+            return None
+        return rec
     return None

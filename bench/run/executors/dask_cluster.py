@@ -25,8 +25,9 @@ Guarantees, and how each is kept:
   every queued one. Tasks are submitted with ``pure=False`` and a unique key, so two
   identical jobs (repeats) are never merged into one.
 - **Where it ran.** Each record says the executor, the worker's address, the host and how
-  many workers shared that host (``jobs_per_host``), so timings taken side by side are
-  never presented as if the machine had been idle.
+  many job slots that host has (``slots_per_host``); the job's worker measures how many
+  jobs did run there at once while it ran (``jobs_sharing_host``, ``bench.run.host_jobs``),
+  so timings taken side by side are never presented as if the machine had been idle.
 """
 
 from __future__ import annotations
@@ -54,13 +55,22 @@ def _allow_failures(dask_scheduler=None, n: int = ALLOWED_FAILURES) -> int:
     return n
 
 
+MACHINE = ("platform", "cpu", "hardware", "cores", "memory_gib", "gpus")  # the env fields of a machine
+
+
 def _worker_facts() -> dict:
-    """Runs on each worker: what the client needs to plan (cores, GPUs, host)."""
+    """Runs on each worker: what the client needs to plan (cores, GPUs, host), and its
+    machine's part of a record's env (``machine``: ``MACHINE``'s fields, the hardware
+    fingerprint among them) for the records the client writes for jobs lost with it."""
+    import platform
     import socket
 
-    from bench.core import envinfo
+    from bench.core import envinfo, hardware
 
-    return {"cores": envinfo.usable_cores(), "gpus": len(envinfo.gpus()), "host": socket.gethostname()}
+    gpus = envinfo.gpus()
+    machine = {"platform": platform.platform(), "cpu": envinfo.cpu_model(), "hardware": hardware.cached(),
+               "cores": envinfo.usable_cores(), "memory_gib": envinfo.memory_gib(), "gpus": gpus}
+    return {"cores": machine["cores"], "gpus": len(gpus), "host": socket.gethostname(), "machine": machine}
 
 
 def remote_job(job, index: int, suite_id: str, timeout_s: float, save_model: bool, memory_limit: int | None,
@@ -94,7 +104,7 @@ def remote_job(job, index: int, suite_id: str, timeout_s: float, save_model: boo
         try:
             out = supervise.run_job(job, tmp / "runs", timeout_s, lambda t, text: tell("line", t=t, text=text),
                                  save_model, where={"executor": "dask", "worker": worker.address,
-                                                    "jobs_per_host": jobs_per_host},
+                                                    "slots_per_host": jobs_per_host},
                                  memory_limit=limit, should_stop=should_stop)
         except KeyboardInterrupt:
             return {"stopped": True}
@@ -260,7 +270,7 @@ class DaskExecutor:
 
         from distributed.scheduler import KilledWorker
 
-        where = {"executor": "dask", "jobs_per_host": self.jobs_per_host}
+        where = {"executor": "dask", "slots_per_host": self.jobs_per_host}
         try:
             result = fut.result()
         except KilledWorker as exc:
@@ -268,7 +278,8 @@ class DaskExecutor:
             error = (f"the Dask worker running it died {ALLOWED_FAILURES + 1} times (killed, or out of memory"
                      f"{'; last on ' + last if last else ''}); retried once, then given up")
             rec = records.problem(records.new_run_id(), job.as_dict(), "failed", error,
-                                  started_at=records.now_iso(), where={**where, "worker": last})
+                                  started_at=records.now_iso(), where={**where, "worker": last},
+                                  env=self.env_of(last))
             return Finished(index, job, rec, 0.0)
         except CancelledError as exc:
             if self.cancelling:
@@ -277,11 +288,27 @@ class DaskExecutor:
         except Exception as exc:  # noqa: BLE001 - the task itself raised on the worker
             rec = records.problem(records.new_run_id(), job.as_dict(), "failed",
                                   f"on a Dask worker: {type(exc).__name__}: {exc}", started_at=records.now_iso(),
-                                  where=where)
+                                  where=where, env=self.env_of(None))
             return Finished(index, job, rec, 0.0)
         if result.get("stopped"):
             raise KeyboardInterrupt
         return Finished(index, job, result["record"], float(result["seconds"]), files=result["files"])
+
+    def env_of(self, address: str | None) -> dict:
+        """The env of a record this client writes for a job that ran on worker ``address``:
+        this process's, but with that worker's machine (``MACHINE``: hardware, CPU, cores,
+        memory, GPUs). A worker not known (None, or one started since) stands for the one
+        machine of all known workers when they share one; otherwise the machine is unknown
+        (None fields), never this client's."""
+        from bench.core import envinfo
+
+        machines = [f.get("machine") for f in self.facts.values()]
+        machine = (self.facts.get(address) or {}).get("machine")
+        if machine is None and machines and all(m is not None and m == machines[0] for m in machines):
+            machine = machines[0]
+        if machine is None:
+            machine = {k: ([] if k == "gpus" else None) for k in MACHINE}
+        return {**envinfo.capture(), **machine}
 
     def _lost_text(self, exc) -> str:
         reason = "scheduler-connection-lost" if "connection" in str(exc) else " ".join(str(exc).split())[:120]

@@ -25,7 +25,7 @@ class LocalExecutor:
         for index, job in todo:
             progress.started(index, job)
             out = run_job(job, runs_dir, timeout_s, lambda t, text, i=index: progress.line(i, t, text), save_models,
-                          where={"executor": "local", "jobs_per_host": 1}, memory_limit=self.memory_limit)
+                          where={"executor": "local", "slots_per_host": 1}, memory_limit=self.memory_limit)
             yield Finished(index, job, out.record, out.seconds, path=out.path)
 
     def cancel(self) -> None:

@@ -1,0 +1,147 @@
+"""THE identity of a configuration: what makes two runs measurements of the same thing.
+
+One definition, used by every feature that asks "is this the same configuration?":
+``--resume`` (is this job already done?), the leaderboard (which records form one table
+and one row), ``compare`` (which rows of A and B are paired), ``check`` and the baseline
+(which records a model's verdict rests on). Two grid points of one model differ in
+``params_hash``, so they are two configurations everywhere.
+
+Fields (``FIELDS``, in this order):
+
+- ``model``, ``params_hash`` (every hyper-parameter), ``dataset``, ``data_digest`` (the
+  exact arrays), ``profile``, ``device``;
+- ``threads`` (the CPU thread budget), ``inference`` (hash of the inference protocol),
+  ``deterministic``, ``target`` (``--target``: stop at a validation accuracy);
+- ``hardware`` (``bench.core.hardware`` fingerprint id), ``gpu`` (the GPU model of a GPU
+  job) and ``slots`` (the job slots per host of the executor it ran on: 1 for the local
+  executor; a Dask cluster may run several jobs on one host side by side). Accuracy does not
+  depend on them, speed does: views that judge accuracy across machines (``check`` against
+  a committed baseline, ``compare``) say so by leaving them out (``WHERE``,
+  ``SPEED_ONLY``), never by building a key of their own.
+
+A job dimension added later (e.g. precision) is one more field here, with the default
+that records written before it had.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, fields
+
+from bench.core import hardware
+
+
+def params_hash(params: dict) -> str:
+    """12 hex digits of the sorted JSON of ``params``."""
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def protocol_hash(protocol: dict | None) -> str | None:
+    """Short hash of an inference protocol dict (None stays None)."""
+    return None if protocol is None else params_hash(protocol)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One configuration; the fields are described in the module docstring (``FIELDS``)."""
+
+    model: str
+    params_hash: str
+    dataset: str
+    data_digest: str | None
+    profile: str
+    device: str
+    threads: int | None
+    inference: str | None
+    deterministic: bool
+    target: float | None
+    hardware: str
+    gpu: str | None
+    slots: int = 1
+
+    def key(self, without: tuple[str, ...] = ()) -> tuple:
+        """The fields as a tuple (hashable), less the ones named in ``without``."""
+        unknown = set(without) - set(FIELDS)
+        if unknown:
+            raise ValueError(f"not identity fields: {sorted(unknown)}")
+        return tuple(getattr(self, f) for f in FIELDS if f not in without)
+
+    def as_dict(self) -> dict:
+        """The fields by name (JSON-ready)."""
+        return asdict(self)
+
+
+FIELDS = tuple(f.name for f in fields(Identity))
+TABLE = ("dataset", "profile", "device", "hardware", "gpu")  # one table per value of these
+WHERE = ("hardware", "gpu", "slots")  # where it ran: matters to speed, not to accuracy
+ROW = tuple(f for f in FIELDS if f not in TABLE)  # one row per value of these, within a table
+# how a job ran rather than what it learned: speed depends on these, accuracy does not
+SPEED_ONLY = ("threads", "inference", *WHERE)
+
+
+def _number(v):
+    """A real number, or None for None/NaN/missing (pandas rows hold NaN for absent values)."""
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
+
+
+def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int = 1) -> Identity:
+    """The identity of a planned job (``Job.as_dict()``); ``hw`` defaults to this machine,
+    ``slots`` to one job at a time (the local executor)."""
+    threads = _number(job.get("threads"))
+    target = _number(job.get("target"))
+    return Identity(job["model"], params_hash(job["params"]), job["dataset"], job.get("data_digest"),
+                    job["profile"], job["device"], int(threads) if threads is not None else None,
+                    protocol_hash(job.get("inference")), bool(job.get("deterministic") or False),
+                    float(target) if target is not None else None,
+                    hw if hw is not None else hardware.cached()["id"],
+                    gpu if job["device"] == "gpu" else None, slots)
+
+
+def of_record(rec: dict) -> Identity:
+    """The identity of a stored record (nested dict). Records written before a field existed
+    get that field's old meaning: threads from ``threads.requested``, the protocol from
+    ``timing.inference_protocol``, the hardware from the CPU name they recorded."""
+    job = dict(rec["job"])
+    if job.get("threads") is None:
+        job["threads"] = _section(rec, "threads").get("requested")
+    if job.get("inference") is None:
+        job["inference"] = _section(rec, "timing").get("inference_protocol")
+    job["data_digest"] = _section(rec, "data").get("digest") or job.get("data_digest")
+    env = _section(rec, "env")
+    return of_job(job, hardware.of_env(env)["id"], hardware.gpu_model(env, job["device"]),
+                  slots_of(_section(rec, "where")))
+
+
+def _section(rec: dict, name: str) -> dict:
+    value = rec.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def slots_of(where: dict) -> int:
+    """The job slots per host a record's executor had (``where.slots_per_host``; records
+    written before it was told apart from what a job shared call it ``jobs_per_host``)."""
+    n = where.get("slots_per_host", where.get("jobs_per_host")) if isinstance(where, dict) else None
+    return int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n == n and n >= 1 else 1
+
+
+def differences(a: Identity, b: Identity) -> list[str]:
+    """The fields in which ``a`` and ``b`` differ, in ``FIELDS`` order."""
+    return [f for f in FIELDS if getattr(a, f) != getattr(b, f)]
+
+
+def seed(rec: dict) -> int:
+    """The seed of a record's job."""
+    return int(rec["job"]["seed"])
+
+
+def newest_per_seed(recs: list[dict], without: tuple[str, ...] = (), ok_only: bool = True) \
+        -> dict[tuple, dict[int, dict]]:
+    """Identity key (less ``without``) -> seed -> the newest record of that configuration
+    and seed (``ok`` ones only unless ``ok_only=False``). ``recs`` in any order."""
+    out: dict[tuple, dict[int, dict]] = {}
+    for r in sorted(recs, key=lambda r: (r["started_at"], r["run_id"])):
+        if ok_only and r["status"] != "ok":
+            continue
+        out.setdefault(of_record(r).key(without), {})[seed(r)] = r
+    return out
