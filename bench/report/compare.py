@@ -23,7 +23,7 @@ from bench.report import stats
 from bench.report.rows import params_text
 
 # compare pairs configurations by THE identity, less what changes speed but not accuracy
-# (threads, inference protocol, hardware, GPU): A and B may come from different machines
+# (threads, inference protocol, hardware, GPU, job slots): A and B may come from different machines
 SCOPE = identity.SPEED_ONLY
 
 
@@ -72,11 +72,10 @@ def unmatched(side: dict[tuple, dict[int, dict]], other: dict[tuple, dict[int, d
     fields in which ``other``'s nearest configuration of the same model differs."""
     lines = []
     for key in sorted(set(side) - set(other), key=str):
-        rec = next(iter(side[key].values()))
-        label, where = describe(rec)
-        mine = identity.of_record(rec)
-        near = [identity.differences(mine, identity.of_record(next(iter(o.values()))))
-                for o in other.values() if next(iter(o.values()))["job"]["model"] == mine.model]
+        label, where = describe(next(iter(side[key].values())))
+        mine = _ident(side[key])
+        near = [identity.differences(mine, theirs) for theirs in map(_ident, other.values())
+                if theirs.model == mine.model]
         diff = [f for f in min(near, key=len) if f not in SCOPE] if near else []
         lines.append(f"{label} ({where})" + (f": the other side's differs in {', '.join(diff)}" if diff else ""))
     return lines
