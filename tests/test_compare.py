@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import records
+from bench import measure, records
 from bench.report import leaderboard as report
 from bench.report import tables
 from tests.conftest import assert_one_line_error, run_cli
@@ -179,3 +179,32 @@ def test_leaderboard_and_check_show_seeds_that_disagree():
     v = check.Verdict("m", 0.99, 0.989, 0.005, "ok", paired=stats.paired(best_m, other_m))
     row = next(line for line in check.table([v]).splitlines() if line.startswith("| m "))
     assert "p=1.000 (seeds disagree: seed 0 +0/-40 p<0.001, seed 1 +25/-0 p<0.001)" in row
+
+
+def test_compare_tests_corrupted_accuracy_paired_over_base_images(before_after):
+    """The same pairing for the mean accuracy over the 15 MNIST-C corruptions: logreg cut to
+    2 iterations loses on the corrupted sets too, the unchanged SVM does not change."""
+    a, b = before_after / "a" / "runs", before_after / "b" / "runs"
+    proc = run_cli("compare", str(a), str(b))
+    assert proc.returncode == 0, proc.stderr
+    section = proc.stdout.split("### corrupted test sets")[1]
+    logreg = next(line for line in section.splitlines() if line.startswith("| logreg"))
+    svm = next(line for line in section.splitlines() if line.startswith("| svm"))
+    assert "WORSE" in logreg and "0,1" in logreg
+    assert "no significant change" in svm and "+0 / -0" in svm
+    recs_a = {r["job"]["seed"]: r for r in records.read_all(a) if r["job"]["model"] == "logreg"}
+    recs_b = {r["job"]["seed"]: r for r in records.read_all(b) if r["job"]["model"] == "logreg"}
+    # the before/after columns: the mean over seeds of each record's mean corruption accuracy, by hand
+    cells = [c.strip() for c in logreg.strip("|").split("|")]
+    for side, recs in ((cells[2], recs_a), (cells[3], recs_b)):
+        assert side == f"{100 * np.mean([r['robustness']['mean_accuracy'] for r in recs.values()]):.2f}"
+    # base images won / lost, by hand from seed 0's outcomes
+    def per_image(rec):
+        rob = rec["robustness"]
+        return sum(measure.correct_mask(c["outcomes"]).astype(int) for c in rob["corruptions"].values())
+    sa, sb = per_image(recs_a[0]), per_image(recs_b[0])
+    sa1, sb1 = per_image(recs_a[1]), per_image(recs_b[1])
+    won, lost = int((sb > sa).sum() + (sb1 > sa1).sum()), int((sa > sb).sum() + (sa1 > sb1).sum())
+    assert f"+{won} / -{lost}" in logreg
+    off = run_cli("compare", str(a), str(b), "--fail-on-worse")
+    assert off.returncode == 1

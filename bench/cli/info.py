@@ -32,6 +32,8 @@ def cmd_data(args) -> int:
     from bench import data
 
     ds = data.load(args.name)
+    if args.action == "corrupt":
+        return _corrupt(ds, args.rebuild)
     for note in ds.notes:
         print(f"note: tried {note}", file=sys.stderr)
     info = ds.info()
@@ -48,6 +50,29 @@ def cmd_data(args) -> int:
     return 0
 
 
+def _corrupt(ds, rebuild: bool) -> int:
+    """``data corrupt NAME``: build (or load) the dataset's MNIST-C test set and say how long
+    it took, where it is cached, and the digest each profile's records will carry."""
+    import time
+
+    from bench.data import corrupted
+    from bench.measure.profiles import PROFILES
+
+    s = ds.splits
+    npz, meta = corrupted.cache_paths(s.test_digest())
+    if rebuild:
+        for path in (npz, meta):
+            path.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    cset = corrupted.load(s.x_test, s.y_test, s.test_digest())
+    seconds = time.perf_counter() - t0
+    where = "" if cset.source.startswith("cache") else f"; cached at {npz}"
+    print(f"{ds.name}: {len(cset.names)} corruptions x {len(cset.labels)} test images, {seconds:.2f} s "
+          f"({cset.source}){where}")
+    for name, profile in PROFILES.items():
+        sub = cset.subset(profile.corrupted_n)
+        print(f"  {name} profile: {len(sub.labels)} images per corruption, digest {sub.digest[:16]}")
+    return 0
 
 
 def cmd_selfcheck(args) -> int:

@@ -40,10 +40,12 @@ def _add_list(sub) -> None:
 
 def _add_data(sub) -> None:
     """The ``data`` command: fetch or describe a dataset."""
-    data = sub.add_parser("data", help="fetch or describe a dataset")
-    data.add_argument("action", choices=["fetch", "info"])
+    data = sub.add_parser("data", help="fetch or describe a dataset, or build its corrupted test set")
+    data.add_argument("action", choices=["fetch", "info", "corrupt"],
+                      help="corrupt: build (or load) the 15 MNIST-C corruptions of its test set and time it")
     data.add_argument("name", help="mnist, fashion-mnist, digits, npz:PATH, idx:DIR or csv:PATH")
     data.add_argument("--json", action="store_true", help="print info as JSON")
+    data.add_argument("--rebuild", action="store_true", help="corrupt: remove the cached corrupted set first")
 
 
 def _add_run(sub) -> None:
@@ -116,7 +118,7 @@ def _add_compare(sub) -> None:
     comp.add_argument("before", type=Path, help="records folder A (before a change)")
     comp.add_argument("after", type=Path, help="records folder B (after it)")
     comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
-    comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse")
+    comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse (clean or corrupted accuracy)")
 
 
 def _add_predict(sub) -> None:
@@ -173,5 +175,7 @@ def _add_job_options(p) -> None:
     p.add_argument("--infer-batch", default=None, help="large inference batch (default 1000)")
     p.add_argument("--infer-min-repeats", default=None, help="minimum timed inference calls per batch size")
     p.add_argument("--infer-min-seconds", default=None, help="minimum timed seconds per batch size")
+    p.add_argument("--robustness", default="on", metavar="on|off",
+                   help="accuracy on the 15 MNIST-C corruptions of the test set (default on)")
     p.add_argument("--no-save-models", action="store_true",
                    help="do not keep the fitted models (default: saved under <out>/models/<run id>/)")

@@ -54,4 +54,20 @@ def cmd_compare(args) -> int:
     better = [c.model for c in changes if c.verdict == "better"]
     print(f"\n{len(worse)} worse, {len(better)} better, {len(changes) - len(worse) - len(better)} without a "
           f"significant change (McNemar mid-p, Holm over {len(changes)} models, 5%)")
+    worse += _corrupted(compare, before, after)
     return 1 if worse and args.fail_on_worse else 0
+
+
+def _corrupted(compare, before: list[dict], after: list[dict]) -> list[str]:
+    """Print the same comparison for the mean accuracy over the MNIST-C corruptions when
+    either side has robustness records; the models whose corrupted accuracy got worse."""
+    if not any(isinstance(r.get("robustness"), dict) for r in before + after):
+        return []
+    changes, _, _ = compare.compare(before, after, what="corrupted")
+    print("\n### corrupted test sets: mean accuracy over the 15 MNIST-C corruptions\n")
+    print(compare.table(changes, what="corrupted"))
+    worse = [c.model for c in changes if c.verdict == "worse"]
+    better = [c.model for c in changes if c.verdict == "better"]
+    print(f"\n{len(worse)} worse, {len(better)} better on the corrupted sets (mid-p sign test over the base images, "
+          f"seed paired with seed, Holm over {len(changes)} models, 5%)")
+    return worse

@@ -31,7 +31,7 @@ REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", 
             "timing", "history", "env"}
 JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
 KEEP_WHOLE = {"env", "job.params", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
-              "outcomes", "where", "timing.time_to_accuracy"}
+              "outcomes", "where", "timing.time_to_accuracy", "robustness.corruptions", "calibration.bins"}
 OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
 
 

@@ -102,6 +102,9 @@ class Change:
         return self.label.split(" ")[0]
 
 
+MEASURES = ("accuracy", "corrupted")  # clean test accuracy; mean accuracy over the MNIST-C corruptions
+
+
 def _masks(by_seed: dict[int, dict]) -> tuple[dict[int, np.ndarray], set]:
     masks, digests = {}, set()
     for seed, r in by_seed.items():
@@ -112,19 +115,42 @@ def _masks(by_seed: dict[int, dict]) -> tuple[dict[int, np.ndarray], set]:
     return masks, digests
 
 
-def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict]) -> Change:
-    """The accuracy change and its paired evidence (uncorrected ``p``) for one model."""
-    acc = lambda rs: float(np.mean([r["metrics"]["accuracy"] for r in rs.values()]))  # noqa: E731
-    change = Change(key, acc(before), acc(after))
+def _corrupted_masks(by_seed: dict[int, dict]) -> tuple[dict[int, np.ndarray], set]:
+    """seed -> bool (corruptions, base images), and the corrupted sets' digests."""
+    masks, digests = {}, set()
+    for seed, r in by_seed.items():
+        rob = r.get("robustness")
+        if isinstance(rob, dict) and rob.get("corruptions"):
+            names = sorted(rob["corruptions"])
+            masks[seed] = np.vstack([measure.correct_mask(rob["corruptions"][n]["outcomes"]) for n in names])
+            digests.add((rob["digest"], tuple(names)))
+    return masks, digests
+
+
+def _value(rec: dict, what: str) -> float:
+    if what == "accuracy":
+        return float(rec["metrics"]["accuracy"])
+    rob = rec.get("robustness")
+    return float(rob["mean_accuracy"]) if isinstance(rob, dict) and "mean_accuracy" in rob else float("nan")
+
+
+def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict], what: str = "accuracy") -> Change:
+    """The change in ``what`` (``MEASURES``) and its paired evidence (uncorrected ``p``) for
+    one model: McNemar per seed on the clean test images, or the clustered sign test over
+    the base images of the corrupted sets (``stats.paired_clustered``)."""
+    mean = lambda rs: float(np.mean([_value(r, what) for r in rs.values()]))  # noqa: E731
+    change = Change(key, mean(before), mean(after))
     change.label, change.where = describe(next(iter(after.values())))
-    mb, db = _masks(before)
-    ma, da = _masks(after)
+    masks = _masks if what == "accuracy" else _corrupted_masks
+    mb, db = masks(before)
+    ma, da = masks(after)
     if len(mb) < len(before) or len(ma) < len(after):
-        change.note = "records without per-example outcomes (re-run them)"
+        change.note = ("records without per-example outcomes (re-run them)" if what == "accuracy" else
+                       "records without robustness (run with --robustness on)")
     elif db != da or len(db) != 1:
-        change.note = "different test sets"
+        change.note = "different test sets" if what == "accuracy" else "different corrupted test sets"
     else:
-        t = stats.paired(mb, ma)
+        t = (stats.paired if what == "accuracy" else stats.paired_clustered)(mb, ma)
         if t is None:
             change.note = "no seed in common"
         else:
@@ -135,15 +161,16 @@ def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict]) -
     return change
 
 
-def compare(before: list[dict], after: list[dict]) -> tuple[list[Change], list[str], list[str]]:
-    """Changes for the configurations both sides have (Holm over the testable ones), and
-    descriptions of the configurations only before / only after. A model whose one
-    configuration changed between A and B is still compared (``changed_recipes``), with the
-    changed identity fields in its note."""
+def compare(before: list[dict], after: list[dict], what: str = "accuracy") \
+        -> tuple[list[Change], list[str], list[str]]:
+    """Changes in ``what`` (``MEASURES``) for the configurations both sides have (Holm over
+    the testable ones), and descriptions of the configurations only before / only after. A
+    model whose one configuration changed between A and B is still compared
+    (``changed_recipes``), with the changed identity fields in its note."""
     b, a = newest_per_seed(before), newest_per_seed(after)
-    changes = [paired_change(k, b[k], a[k]) for k in set(b) & set(a)]
+    changes = [paired_change(k, b[k], a[k], what) for k in set(b) & set(a)]
     for kb, ka in changed_recipes(b, a):
-        change = paired_change(ka, b[kb], a[ka])
+        change = paired_change(ka, b[kb], a[ka], what)
         before_label = describe(next(iter(b[kb].values())))[0]
         diff = ", ".join(f for f in identity.differences(_ident(b[kb]), _ident(a[ka])) if f not in SCOPE)
         change.label = f"{before_label} → {change.label}" if before_label != change.label else change.label
@@ -158,17 +185,20 @@ def compare(before: list[dict], after: list[dict]) -> tuple[list[Change], list[s
     return changes, unmatched(b, a), unmatched(a, b)
 
 
-def table(changes: list[Change]) -> str:
-    """GitHub-Markdown table of the changes."""
+def table(changes: list[Change], what: str = "accuracy") -> str:
+    """GitHub-Markdown table of the changes in ``what`` (``MEASURES``)."""
     from tabulate import tabulate
+
+    def pct(v: float, sign: str = "") -> str:  # NaN: a side without the figure
+        return "-" if v != v else format(100 * v, f"{sign}.2f")
 
     rows = []
     for c in changes:
-        rows.append([c.label, c.where, f"{100 * c.before:.2f}", f"{100 * c.after:.2f}",
-                     f"{100 * (c.after - c.before):+.2f}",
+        rows.append([c.label, c.where, pct(c.before), pct(c.after), pct(c.after - c.before, "+"),
                      "-" if c.won is None else f"+{c.won} / -{c.lost}",
                      "-" if c.p_holm is None else stats.format_p(c.p_holm),
                      ",".join(map(str, c.seeds)) or "-",
                      (c.verdict.upper() if c.verdict == "worse" else c.verdict) + (f" ({c.note})" if c.note else "")])
-    return tabulate(rows, headers=["model", "data", "before %", "after %", "change pp", "images won / lost",
+    won = "images won / lost" if what == "accuracy" else "base images won / lost"
+    return tabulate(rows, headers=["model", "data", "before %", "after %", "change pp", won,
                                    "p (Holm)", "seeds", "verdict"], tablefmt="github", disable_numparse=True)

@@ -1,17 +1,19 @@
 """The figures of one leaderboard table, drawn from its rows and records (``bench.report.plots``
-does the drawing; this module decides what to draw and where)."""
+and ``bench.report.beyond_plots`` do the drawing; this module decides what to draw and where)."""
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
 from bench import measure
-from bench.report import plots, tables
+from bench.report import beyond, beyond_plots, plots, tables
 
 GALLERY_SIZE = 32
+CORRUPTION_BASES = 3  # base images in the corruption gallery: the first of each of the lowest classes
 
 
 def per_class_f1(group: tables.Group, rows: list[tables.Row]) -> dict[str, list[float]]:
@@ -57,11 +59,15 @@ def sweeps(group: tables.Group, rows: list[tables.Row]) -> dict[tuple[str, str],
     return out
 
 
-def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader) -> dict:
+def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader, corrupted_loader=None) -> dict:
     """Draw the group's figures; returns {"pareto": path, "tta": path, "f1": path, "pvalues":
-    path, "sweeps": [path, ...], row key: {kind: path}} (a figure without data is left out).
-    ``dataset_loader(dataset, digest)`` gives the test images for the galleries, or None."""
+    path, "sweeps": [path, ...], "reliability": path, "robustness": path, "corruptions": path,
+    row key: {kind: path}} (a figure without data is left out). ``dataset_loader(dataset,
+    digest)`` gives the test images for the galleries, or None; ``corrupted_loader(dataset,
+    robustness digest, n per corruption)`` (default ``load_corrupted``) gives (test images,
+    corrupted set) for the corruption gallery, or None."""
     out = _table_figures(group, rows, plots_dir)
+    out.update(_beyond_figures(group, rows, plots_dir, corrupted_loader or load_corrupted))
     images = dataset_loader(group.dataset, group.ok["data.digest"].iloc[-1])
     for r in rows:
         out[r.key] = _row_figures(group, r, plots_dir, images)
@@ -144,3 +150,81 @@ def load_test_images(dataset: str, digest: str):
               file=sys.stderr)
         return None
     return splits.x_test
+
+
+def reliability_bins(group: tables.Group, rows: list[tables.Row]) -> dict[str, dict]:
+    """row key -> its reliability bins summed over seeds (``beyond.reliability``), for the
+    rows whose records hold calibration bins."""
+    ok = group.ok
+    bins = {r.key: beyond.reliability(ok[ok["row.key"] == r.key]) for r in rows}
+    return {k: b for k, b in bins.items() if b is not None}
+
+
+def _beyond_figures(group: tables.Group, rows: list[tables.Row], plots_dir: Path, corrupted_loader) -> dict:
+    """The reliability diagram (rows with calibration bins), clean against corrupted accuracy
+    and the corruption gallery (rows with robustness; the gallery when the loader has the set)."""
+    out: dict = {}
+    bins = reliability_bins(group, rows)
+    if bins:
+        shown = [r for r in rows if r.key in bins]
+        out["reliability"] = beyond_plots.reliability_diagram(
+            [r.label + (f" (ECE {r.values['ece']:.2f}%)" if r.values.get("ece") is not None else "") for r in shown],
+            [bins[r.key] for r in shown], f"Reliability, bins summed over seeds — {_short(group)}",
+            plots_dir / f"{group.slug}-reliability.png")
+    robust = [r for r in rows if r.robustness is not None]
+    if robust:
+        rb = [r.robustness for r in robust]
+        out["robustness"] = beyond_plots.clean_vs_corrupted(
+            [r.label for r in robust], [b.clean for b in rb], [(b.clean_low, b.clean_high) for b in rb],
+            [r.values["corrupted"] for r in robust], [(b.low, b.high) for b in rb],
+            f"Clean vs corrupted (MNIST-C) accuracy, same base images — {_short(group)}",
+            plots_dir / f"{group.slug}-robustness.png")
+        gallery = _corruption_gallery(group, rb, plots_dir, corrupted_loader)
+        if gallery is not None:
+            out["corruptions"] = gallery
+    return out
+
+
+def _short(group: tables.Group) -> str:
+    """The table's title without the hardware, for figures too narrow for it."""
+    return f"{group.dataset}, {group.profile} profile, {group.device}"
+
+
+def _corruption_gallery(group: tables.Group, rb: list, plots_dir: Path, loader) -> Path | None:
+    """A few base images of the set most rows were measured on, clean and corrupted."""
+    digest, n = Counter((b.digest, b.n_per_corruption) for b in rb).most_common(1)[0][0]
+    loaded = loader(group.dataset, digest, n)
+    if loaded is None:
+        return None
+    x_test, cset = loaded
+    labels = np.asarray(cset.labels)
+    picks = [int(np.flatnonzero(labels == c)[0]) for c in sorted(set(labels.tolist()))][:CORRUPTION_BASES]
+    names = list(cset.names)
+    return beyond_plots.corruption_gallery(
+        [x_test[int(cset.indices[p])] for p in picks], [[cset.images[name][p] for name in names] for p in picks],
+        names, [f"clean: {int(labels[p])} (test #{int(cset.indices[p])})" for p in picks],
+        f"Test images under every corruption (set {digest[:12]}) — {group.dataset}",
+        plots_dir / f"{group.slug}-corruptions.png")
+
+
+def load_corrupted(dataset: str, digest: str, n: int):
+    """(test images, ``bench.data.corrupted`` set) when the dataset's corrupted test set can
+    be made here and is the one the records used (its digest, or that of its ``subset(n)``,
+    equals ``digest``); else None, with a warning on stderr."""
+    from bench import data
+    from bench.core.errors import BenchError
+    from bench.data import corrupted
+
+    try:
+        splits = data.load(dataset).splits
+        cset = corrupted.load(splits.x_test, splits.y_test, splits.test_digest())
+    except BenchError as exc:
+        print(f"warning: no corruption gallery for {dataset}: {exc}", file=sys.stderr)
+        return None
+    if cset.digest != digest and n < len(cset.indices):
+        cset = cset.subset(n)
+    if cset.digest != digest:
+        print(f"warning: no corruption gallery for {dataset}: its corrupted set differs from the recorded one",
+              file=sys.stderr)
+        return None
+    return splits.x_test, cset

@@ -10,6 +10,9 @@ and their statistics come from ``bench.report.rows``, as text from ``bench.repor
   heatmap;
 - per-class F1 per row, and each row's three most-confused class pairs;
 - per row: training curves, confusion heatmap, misclassified gallery (``bench.report.figures``);
+- where records hold them: accuracy per MNIST-C corruption against the clean accuracy on the
+  same images, calibration (ECE, Brier) with the reliability diagram, a gallery of one test
+  image under every corruption (these sections: ``bench.report.sections``);
 - jobs whose newest record is not ``ok`` (failed, timed out, skipped) with their reason;
 - every environment the table's records ran in, and the commands that reproduce it.
 
@@ -25,97 +28,18 @@ from pathlib import Path
 from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
-from bench.report import figures, tables
-from bench.report.rows import shared_at_most
+from bench.report import figures, sections, tables
+from bench.report.sections import (  # noqa: F401 (re-exported: callers write report.most_confused)
+    class_tables,
+    environment_lines,
+    most_confused,
+    problems_table,
+)
 
 README_START, README_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
 FORMATS = ("md", "csv", "json", "latex")
 SIGNIFICANCE_NOTE = ("Intervals and tests are over this one test set: seeds measure the noise of training, "
                      "not of the data a model will meet next.")
-
-
-def most_confused(cm, k: int = 3) -> list[tuple[int, int, int]]:
-    """The k largest off-diagonal cells as (true, predicted, count); ties by (true, pred)."""
-    cells = [(int(cm[i, j]), i, j) for i in range(cm.shape[0]) for j in range(cm.shape[1]) if i != j and cm[i, j]]
-    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
-    return [(i, j, n) for n, i, j in cells[:k]]
-
-
-def class_tables(group: tables.Group, rows: list[tables.Row]) -> str:
-    from tabulate import tabulate
-
-    f1 = figures.per_class_f1(group, rows)
-    f1_rows = [[r.label, *(f"{v:.2f}" for v in f1[r.key])] for r in rows]
-    confused = []
-    for r in rows:
-        pairs = most_confused(figures.confusion_sum(group.ok[group.ok["row.key"] == r.key]))
-        confused.append([r.label, *(f"{t} → {p} ({n})" for t, p, n in pairs), *["-"] * (3 - len(pairs))])
-    return "\n".join([
-        "Per-class F1 (%), mean over seeds:", "",
-        tabulate(f1_rows, headers=["model", *map(str, range(10))], tablefmt="github", disable_numparse=True), "",
-        "Most confused pairs (true → predicted, test images summed over seeds):", "",
-        tabulate(confused, headers=["model", "1st", "2nd", "3rd"], tablefmt="github", disable_numparse=True),
-    ])
-
-
-def problems_table(bad) -> str:
-    """Jobs without an ``ok`` result, one line each with the reason; a ``diverged`` one
-    (never averaged into a row) leads with the test accuracy it still has."""
-    from tabulate import tabulate
-
-    def reason(r) -> str:
-        """The record's error on one line, ``|`` escaped for Markdown, at most 200 characters;
-        a diverged record's test accuracy first (when it is a number)."""
-        acc = r.get("metrics.accuracy")
-        lead = f"test accuracy {100 * acc:.2f}%; " if r["status"] == "diverged" and acc == acc and acc is not None \
-            else ""
-        return (lead + " ".join(str(r["error"] or "").split())).replace("|", "\\|")[:200]
-
-    rows = [{"model": r["job.model"], "device": r["job.device"], "seed": int(r["job.seed"]), "status": r["status"],
-             "reason": reason(r)}
-            for _, r in bad.sort_values(["job.model", "job.device", "job.seed"]).iterrows()]
-    return tabulate(rows, headers="keys", tablefmt="github", disable_numparse=True)
-
-
-def environment_lines(group: tables.Group) -> list[str]:
-    """The hardware of the table and every code/library version its records ran with."""
-    f = group.frame.sort_values(["started_at", "run_id"])
-    envs = [e for e in f["env"] if isinstance(e, dict) and e]
-    if not envs:
-        return ["- not recorded"]
-    env = envs[-1]
-    lines = [f"- CPU: {env.get('cpu', '?')}, {env.get('cores', '?')} cores, {env.get('memory_gib', '?')} GiB RAM"]
-    gpus = env.get("gpus") or []
-    lines.append(f"- GPU: {', '.join(x['name'] for x in gpus) if gpus else 'none'}")
-    lines.append("- Ran on: " + "; ".join(where_lines(f)))
-    versions = list(dict.fromkeys(f["row.provenance"]))
-    if len(versions) == 1:
-        lines.append(f"- Code and libraries: {versions[0]}")
-    else:
-        lines.append(f"- Code and libraries: {len(versions)} versions in this table, oldest first:")
-        lines += [f"  - {v}" for v in versions]
-    return lines
-
-
-def where_lines(frame) -> list[str]:
-    """Each (host, executor, job slots per host) the records ran with: how many records, and
-    the most jobs that were measured running on the host at once."""
-    seen: dict[str, list] = {}
-    for w in frame["where"] if "where" in frame.columns else [None] * len(frame):
-        if not isinstance(w, dict) or not w:
-            text = "unrecorded: made before records said where they ran"
-        else:
-            n = tables.side_by_side(w)
-            text = (f"host {w.get('host', 'unrecorded')}, {w.get('executor', 'local')} executor, "
-                    + ("one job at a time" if n == 1 else f"{n} job slots per host"))
-        entry = seen.setdefault(text, [0, None])
-        entry[0] += 1
-        shared = shared_at_most(w)
-        if shared is not None:
-            entry[1] = max(entry[1] or 0, shared)
-    return [f"{text} ({n} record{'s' if n > 1 else ''}"
-            + ("" if most is None else f"; measured: {'alone' if most == 1 else f'up to {most} jobs at once'}") + ")"
-            for text, (n, most) in seen.items()]
 
 
 def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]:
@@ -191,20 +115,11 @@ def _setting_flags(group: tables.Group, threads, protocol: str, deterministic: b
     return cmd
 
 
-def _link(path: Path | None, base: Path, text: str) -> str:
-    return f"[{text}]({path.relative_to(base).as_posix()})" if path else "-"
-
-
-def _image(figs: dict, kind: str, alt: str, out_dir: Path) -> list[str]:
-    return [f"![{alt}]({figs[kind].relative_to(out_dir).as_posix()})", ""] if kind in figs else []
-
-
 def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.load_test_images,
-           drawn: list | None = None) -> str:
+           drawn: list | None = None, corrupted_loader=figures.load_corrupted) -> str:
     """The whole leaderboard Markdown; draws figures into ``plots_dir`` unless it is None,
-    appending the path of every figure drawn to ``drawn`` when given."""
-    from tabulate import tabulate
-
+    appending the path of every figure drawn to ``drawn`` when given. ``dataset_loader`` and
+    ``corrupted_loader`` give the images of the galleries (``figures.draw``)."""
     out = ["# Leaderboard", "", "Generated by `python -m bench report` from the run records.", "",
            tables.LEGEND, "", SIGNIFICANCE_NOTE, ""]
     gs = tables.groups(df)
@@ -217,34 +132,30 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
         if rows:
             last = ok.iloc[-1]
             out += [f"Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
-                    f"{int(last['data.n_test']):,}.", "", tables.markdown(rows), ""]
+                    f"{int(last['data.n_test']):,}.", "", *_corrupted_note(rows, last), tables.markdown(rows), ""]
             notes = tables.provenance_notes(rows)
             out += [*notes, ""] if notes else []
             if plots_dir is not None:
-                figs = figures.draw(group, rows, plots_dir, dataset_loader)
+                figs = figures.draw(group, rows, plots_dir, dataset_loader, corrupted_loader)
                 if drawn is not None:
                     drawn += _figure_paths(figs)
-                out += _image(figs, "pareto", "accuracy vs inference throughput", out_dir)
-                out += _image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
-                out += _image(figs, "tta", "validation accuracy against training seconds", out_dir)
-                for path in figs.get("sweeps", []):
-                    out += [f"![accuracy against a swept hyper-parameter]({path.relative_to(out_dir).as_posix()})", ""]
-            out += [class_tables(group, rows), ""]
+                out += sections.table_figure_lines(figs, out_dir)
+            out += [sections.class_tables(group, rows), ""]
             if plots_dir is not None:
-                out += _image(figs, "f1", "per-class F1", out_dir)
-                out += ["Figures per model:", "",
-                        tabulate([[r.label,
-                                   _link(figs[r.key].get("curves"), out_dir, "training curves"),
-                                   _link(figs[r.key].get("confusion"), out_dir, "confusion matrix"),
-                                   _link(figs[r.key].get("gallery"), out_dir, "misclassified")]
-                                  for r in rows], headers=["model", "curves", "confusion", "mistakes"],
-                                 tablefmt="github", disable_numparse=True), ""]
+                out += sections.model_figure_lines(rows, figs, out_dir)
+            out += sections.beyond_lines(group, rows, figs, out_dir)
         bad = group.without_result()
         if not bad.empty:
-            out += ["Jobs without a result:", "", problems_table(bad), ""]
-        out += ["Environment:", "", *environment_lines(group), "", "Reproduce:", "", "```",
+            out += ["Jobs without a result:", "", sections.problems_table(bad), ""]
+        out += ["Environment:", "", *sections.environment_lines(group), "", "Reproduce:", "", "```",
                 *(reproduce_commands(group, rows) or ["(no ok records)"]), "```", ""]
     return "\n".join(out)
+
+
+def _corrupted_note(rows: list[tables.Row], last) -> list[str]:
+    """The line saying what the corrupted column was measured on (and a blank), or nothing."""
+    note = tables.corrupted_note(rows, int(last["data.n_test"]))
+    return [note, ""] if note else []
 
 
 def _figure_paths(figs: dict) -> list[Path]:
@@ -290,7 +201,7 @@ def readme_section(df) -> str:
     for group in tables.groups(df):
         rows = tables.row_stats(group)
         if rows:
-            parts += [f"**{group.title}**", "", tables.markdown(rows), ""]
+            parts += [f"**{group.title}**", "", *_corrupted_note(rows, group.ok.iloc[-1]), tables.markdown(rows), ""]
     parts.append("What each column means, figures and per-class results: "
                  "[results/LEADERBOARD.md](results/LEADERBOARD.md).")
     return "\n".join(parts)

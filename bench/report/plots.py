@@ -15,7 +15,8 @@ from bench.core import atomic
 
 DPI = 100
 FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4),
-            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6), "tta": (8, 5)}
+            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6), "tta": (8, 5),
+            "reliability": (8, 7), "robustness": (8, 5), "corruptions": (12, 3.6)}  # drawn by beyond_plots
 
 
 def _pyplot():

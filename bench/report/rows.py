@@ -9,7 +9,9 @@ or library versions are flagged, never silently averaged.
 
 Each row carries its accuracy interval (Wilson over the test images for one run, or when
 every seed gave the same predictions; Student-t over seeds otherwise) and, where records
-hold per-example outcomes, the paired McNemar comparison with the table's best row.
+hold per-example outcomes, the paired McNemar comparison with the table's best row; where
+they hold the robustness, calibration, memory and cold-start sections, those columns too
+(``beyond``: the corrupted accuracy's interval and per-corruption accuracies).
 Pure pandas/numpy/statistics; the formats are ``tables``, the figures ``figures``.
 """
 
@@ -22,8 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench import measure, records
+from bench.report import beyond, stats
 from bench.report.frame import shared_at_most, side_by_side, with_row_keys  # noqa: F401 (re-exported)
-from bench.report import stats
 
 GROUP = ["row.table"]
 SEED_KEY = ["row.key", "job.seed"]
@@ -31,8 +33,11 @@ SEED_KEY = ["row.key", "job.seed"]
 # column -> (header, higher is better, format, record column, scale)
 COLUMNS = {
     "accuracy": ("accuracy % (95% CI)", True, ".2f", "metrics.accuracy", 100),
+    "corrupted": ("corrupted % (95% CI)", True, ".2f", "robustness.mean_accuracy", 100),
     "val_accuracy": ("val %", True, ".2f", "metrics.val_accuracy", 100),
     "macro_f1": ("macro-F1 %", True, ".2f", "metrics.macro_f1", 100),
+    "ece": ("ECE %", False, ".2f", "calibration.ece", 100),
+    "brier": ("Brier", False, ".4f", "calibration.brier", 1),
     "params": ("params", False, ",.0f", "size.total", 1),
     "size_mb": ("size MB", False, ".2f", "size.bytes", 1e-6),
     "fit_s": ("train s", False, ".1f", "timing.fit_s", 1),
@@ -40,12 +45,16 @@ COLUMNS = {
     "data_passes": ("passes", None, ",.0f", "timing.data_passes", 1),
     "train_ips": ("train img/s", True, ",.0f", "timing.train_images_per_s", 1),
     "train_gflops": ("train GFLOP/s", True, ".1f", "timing.train_gflops_per_s", 1),
+    "before_train_mb": ("before-train MB", False, ",.0f", "memory.before_train_mb", 1),
+    "train_peak_mb": ("train peak MB", False, ",.0f", "memory.train_peak_mb", 1),
+    "inference_peak_mb": ("inference peak MB", False, ",.0f", "memory.inference_peak_mb", 1),
     "infer_ips": ("infer img/s", True, ",.0f", None, 1),  # the large-batch column, found per frame
     "p50_ms": ("p50 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p50", 1),
     "p99_ms": ("p99 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p99", 1),
+    "load_s": ("load s", False, ".2f", "cold_start.load_s", 1),
 }
-TABLE_COLUMNS = ("accuracy", "val_accuracy", "macro_f1", "params", "size_mb", "fit_s", "tta_s", "data_passes",
-                 "train_ips", "infer_ips", "p50_ms", "p99_ms")
+TABLE_COLUMNS = ("accuracy", "corrupted", "val_accuracy", "macro_f1", "ece", "params", "size_mb", "fit_s", "tta_s",
+                 "data_passes", "train_ips", "train_peak_mb", "infer_ips", "p50_ms", "p99_ms", "load_s")
 DEFAULT_TTA_TARGET = 0.99
 @dataclass
 class Group:
@@ -116,6 +125,7 @@ class Row:
     tied: bool | None = None  # not significantly worse than the best (the best itself: True)
     tta_reached: tuple[int, int] = (0, 0)  # seeds that reached the target, seeds
     tta_target: float = DEFAULT_TTA_TARGET
+    robustness: beyond.Robustness | None = None  # the corrupted accuracy's interval, per corruption, clean
 
     @property
     def n(self) -> int:
@@ -233,9 +243,10 @@ def row_stats(group: Group) -> list[Row]:
         _time_to_target(row, g, group.tta_target)
         row.seed_independent = _identical(g)
         if row.seed_independent:  # the same predictions every time: no spread to show
-            for name in ("accuracy", "val_accuracy", "macro_f1"):
+            for name in ("accuracy", "val_accuracy", "macro_f1", "corrupted", "ece", "brier"):
                 row.stds[name] = None
         _accuracy_interval(row, g)
+        row.robustness = beyond.robustness(g)
         rows.append(row)
     rows.sort(key=lambda r: (-(r.values["accuracy"] or 0), r.label))
     compare_with_best(rows)

@@ -13,7 +13,8 @@ Built on maintained implementations (statsmodels, scipy), with their defaults na
 - ``holm``: Holm's step-down correction (``multipletests`` with ``method="holm"``; its
   default would be Holm-Sidak).
 - ``paired``: McNemar over matched seeds, combined as an intersection-union test: a
-  difference only when every seed pair shows it, in the same direction.
+  difference only when every seed pair shows it, in the same direction;
+  ``paired_clustered`` the same over images that each come in several copies (corruptions).
 
 What they do not measure: every interval and test here is over ONE test set; seeds measure
 the noise of training, not of the data a model will meet next.
@@ -150,15 +151,34 @@ class Paired:
 def paired(correct_a: dict[int, np.ndarray], correct_b: dict[int, np.ndarray]) -> Paired | None:
     """McNemar per seed both have (seed -> correctness vector), combined as an IUT (see
     ``Paired``); None when no seed matches."""
-    seeds = tuple(sorted(set(correct_a) & set(correct_b)))
-    if not seeds:
+    seeds = sorted(set(correct_a) & set(correct_b))
+    return _combine({s: discordant(correct_a[s], correct_b[s]) for s in seeds})
+
+
+def paired_clustered(correct_a: dict[int, np.ndarray], correct_b: dict[int, np.ndarray]) -> Paired | None:
+    """Like ``paired``, for outcomes that come in clusters: seed -> bool (copies, images),
+    e.g. the 15 corrupted copies of each base test image. The copies of one image are not
+    independent, so the unit is the image: B wins an image when it gets more of its copies
+    right than A, loses it when fewer, and the mid-p sign test runs over the images won and
+    lost (McNemar's test is this sign test for one copy per image)."""
+    per_seed = {}
+    for s in sorted(set(correct_a) & set(correct_b)):
+        a, b = np.asarray(correct_a[s], bool), np.asarray(correct_b[s], bool)
+        if a.shape != b.shape:
+            raise ValueError(f"outcomes of different test sets: {a.shape} vs {b.shape}")
+        sa, sb = a.sum(axis=0), b.sum(axis=0)
+        per_seed[s] = (int(np.sum(sa > sb)), int(np.sum(sb > sa)))
+    return _combine(per_seed)
+
+
+def _combine(discordant_by_seed: dict[int, tuple[int, int]]) -> Paired | None:
+    """The IUT over seeds from each seed's (A-only wins, B-only wins); None without seeds."""
+    if not discordant_by_seed:
         return None
-    per_seed = []
-    for s in seeds:
-        lost, won = discordant(correct_a[s], correct_b[s])
-        per_seed.append(SeedPair(s, won, lost, mcnemar_midp(lost, won)))
+    per_seed = [SeedPair(s, won, lost, mcnemar_midp(lost, won))
+                for s, (lost, won) in sorted(discordant_by_seed.items())]
     signs = {sp.direction for sp in per_seed}
     direction = signs.pop() if len(signs) == 1 else 0
-    return Paired(seeds, sum(sp.won for sp in per_seed), sum(sp.lost for sp in per_seed),
-                  max(sp.p for sp in per_seed) if direction else 1.0, tuple(per_seed), direction,
-                  {1, -1} <= {sp.direction for sp in per_seed})
+    return Paired(tuple(sp.seed for sp in per_seed), sum(sp.won for sp in per_seed),
+                  sum(sp.lost for sp in per_seed), max(sp.p for sp in per_seed) if direction else 1.0,
+                  tuple(per_seed), direction, {1, -1} <= {sp.direction for sp in per_seed})

@@ -6,7 +6,7 @@ are re-exported from there so that callers write ``tables.groups(df)``.
 
 from __future__ import annotations
 
-from bench.report import stats
+from bench.report import beyond, stats
 from bench.report.rows import (COLUMNS, DEFAULT_TTA_TARGET, GROUP, SEED_KEY, TABLE_COLUMNS, Group, Row,  # noqa: F401
                                groups, pairwise_pvalues, row_stats, side_by_side, with_row_keys)
 
@@ -32,6 +32,21 @@ LEGEND = (
     "\"not reached\", or how many seeds reached it. "
     "**train img/s**: training images processed over all passes per training second. "
     "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
+    "**corrupted %**: mean accuracy over the 15 MNIST-C corruptions (Mu and Gilmer 2019) of a fixed subset of "
+    "the test images (the line above each table says how many and the set's digest); one run (or seeds that "
+    "all scored the same): with its 95% bootstrap interval over the base images; n seeds: mean ± standard deviation over seeds with the 95% "
+    "Student-t interval of the mean. Per corruption and against the clean accuracy on the same images: the "
+    "robustness table below each table. "
+    "**ECE %**: top-label expected calibration error, 15 equal-width confidence bins, |accuracy - confidence| "
+    "weighted by the bin's share of the test images (Guo et al. 2017); lower is better. The multiclass Brier "
+    "score (mean over images of the squared distance between the probabilities and the one-hot label, 0 to 2) "
+    "is in the calibration table. "
+    "**train peak MB**: peak resident memory (VmHWM) of the job's process during the timed fit; framework "
+    "start-up and data loading are before it (before_train_mb in CSV/JSON, with inference_peak_mb). "
+    "**load s**: cold start of the saved model in a fresh process: importing the framework, loading the "
+    "artifact and the first prediction, as `python -m bench predict` pays it, excluding the interpreter's own "
+    "start. "
+    "\"-\": the row's records do not hold the measurement. "
     "Best value per column in bold."
 )
 
@@ -58,6 +73,36 @@ def accuracy_text(r: Row, bold: bool = False) -> str:
     return f"{mean}{spread} ({r.accuracy_low:.2f}–{r.accuracy_high:.2f})"
 
 
+def corrupted_text(r: Row, bold: bool = False) -> str:
+    """The corrupted-accuracy cell: mean, ± std over seeds, (interval); "-" without it."""
+    if r.values.get("corrupted") is None:
+        return "-"
+    mean = f"{r.values['corrupted']:.2f}"
+    mean = f"**{mean}**" if bold else mean
+    spread = f" ± {r.stds['corrupted']:.2f}" if r.stds.get("corrupted") is not None else ""
+    rb = r.robustness
+    ci = f" ({rb.low:.2f}–{rb.high:.2f})" if rb is not None and rb.low is not None and rb.high is not None else ""
+    return f"{mean}{spread}{ci}"
+
+
+def corrupted_note(rows: list[Row], n_test: int) -> str | None:
+    """The line above a table that says on which images its corrupted column was measured
+    (None when no row has it); one clause per (set, size) with the rows, when they differ."""
+    sets: dict[tuple, list[str]] = {}
+    for r in rows:
+        if r.robustness is not None:
+            rb = r.robustness
+            sets.setdefault((rb.n_corruptions, rb.n_per_corruption, rb.digest), []).append(r.label)
+    if not sets:
+        return None
+    clauses = []
+    for (k, n, digest), labels in sorted(sets.items(), key=lambda kv: (-kv[0][1], kv[0])):
+        which = "the whole test set" if n >= n_test else f"a fixed stratified subset of the {n_test:,}"
+        clauses.append(f"the {k} MNIST-C corruptions of {n:,} test images each ({which}; set digest {digest[:12]})"
+                       + (f" for {', '.join(labels)}" if len(sets) > 1 else ""))
+    return "Corrupted: " + "; ".join(clauses) + "."
+
+
 def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
     """One dict per row, columns in display order, text formatted."""
     best = {k: _best(rows, k, COLUMNS[k][1]) for k in TABLE_COLUMNS if COLUMNS[k][1] is not None}
@@ -82,6 +127,9 @@ def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
                 if with_published:
                     row["published %"] = f"{r.published:.2f}" if r.published is not None else "-"
                 row["vs best"] = vs_best_text(r)
+                continue
+            if key == "corrupted":
+                row[header] = corrupted_text(r, is_best)
                 continue
             if v is None:
                 row[header] = "-"
@@ -139,5 +187,17 @@ def frame(rows: list[Row], group: Group):
                   "lost_vs_best": r.vs_best.lost if r.vs_best else None,
                   "seeds_disagree_vs_best": r.vs_best.seeds_disagree if r.vs_best else None,
                   "provenances": len(r.provenance)})
+        d.update(_robustness_fields(r))
         out.append(d)
     return out
+
+
+def _robustness_fields(r: Row) -> dict:
+    """The corrupted accuracy's interval, set and per-corruption means (percent) of a row,
+    one ``corrupted.<name>`` key per MNIST-C corruption (None where not measured)."""
+    rb = r.robustness
+    names = beyond.ordered([*beyond.MNIST_C, *(rb.per_corruption if rb else {})])
+    return {"corrupted_low": rb.low if rb else None, "corrupted_high": rb.high if rb else None,
+            "corrupted_interval": rb.interval if rb else None, "corrupted_n": rb.n_per_corruption if rb else None,
+            "corrupted_digest": rb.digest if rb else None, "corrupted_clean": rb.clean if rb else None,
+            **{f"corrupted.{name}": (rb.per_corruption.get(name) if rb else None) for name in names}}

@@ -33,12 +33,15 @@ class Trained:
     prepare_s: float  # the untimed set-up (imports, build, compile), for information only
     fit_wall_s: float  # the timed region: adapter.fit, validation passes included
     training: object  # bench.adapters.contract.TrainingLog
+    memory: dict  # resident MiB before the fit and its peak during it (``bench.measure.memory``)
 
 
 def train(job: dict, threads: int | None, log=print) -> Trained:
-    """Fit ``job`` (a ``runner.Job.as_dict()``); the clock runs around ``adapter.fit`` alone."""
+    """Fit ``job`` (a ``runner.Job.as_dict()``); the clock runs around ``adapter.fit`` alone,
+    and the peak resident memory is taken over the same call (entered just outside the clock)."""
     from bench.adapters import registry
     from bench.adapters.contract import TrainingLog
+    from bench.measure.memory import PeakMemory
 
     adapter = registry.get(job["model"])(job["params"])
     dataset = load_dataset(job["dataset"])
@@ -57,10 +60,12 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
     prepare_s = time.perf_counter() - t0
     log(f"prepared in {prepare_s:.1f}s (not timed: imports, build, compile)")
 
-    t0 = time.perf_counter()
     stop_at = {"target": job["target"]} if job.get("target") is not None else {}  # older adapters lack it
-    result = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log, **stop_at)
-    fit_wall_s = time.perf_counter() - t0
+    with PeakMemory() as peak:
+        t0 = time.perf_counter()
+        result = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log, **stop_at)
+        fit_wall_s = time.perf_counter() - t0
     training = TrainingLog.coerce(result, fit_wall_s)
     log(f"fit: {fit_wall_s - training.eval_s:.1f}s training + {training.eval_s:.1f}s validation")
-    return Trained(adapter, dataset, prep, x_train, x_val, x_test, prepare_s, fit_wall_s, training)
+    memory = {"before_train_mb": peak.before_mb, "train_peak_mb": peak.peak_mb, "method": peak.method}
+    return Trained(adapter, dataset, prep, x_train, x_val, x_test, prepare_s, fit_wall_s, training, memory)

@@ -35,6 +35,7 @@ class Job:
     inference: dict | None = None  # the inference protocol (``InferenceProtocol.as_dict``)
     tag: str = ""  # the swept values of a grid point, for people (``lr=0.003 epochs=6``)
     target: float | None = None  # ``--target``: stop at this validation accuracy (None: train it all)
+    robustness: bool = True  # measure the MNIST-C corruptions too (``--robustness``); not in the identity
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
@@ -47,7 +48,7 @@ class Job:
                 "device": self.device, "seed": self.seed, "params": self.params,
                 "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
                 "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
-                "target": self.target}
+                "target": self.target, "robustness": self.robustness}
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
@@ -155,7 +156,7 @@ def record_key(rec: dict, without: tuple[str, ...] = ()) -> tuple:
 
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
          digests: dict | None = None, threads: int | None = None, inference: dict | None = None,
-         grid: list[str] | None = None, target: float | None = None) -> list[Job]:
+         grid: list[str] | None = None, target: float | None = None, robustness: bool = True) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
     model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
     over a long suite spreads over all models instead of reading as one model's seed-to-seed
@@ -196,7 +197,7 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                                        for k in sweeps.get(cls.name, {}))
                         jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
                                         deterministic, (digests or {}).get(dataset), threads, inference, tag,
-                                        target))
+                                        target, robustness))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs

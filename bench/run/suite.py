@@ -44,6 +44,7 @@ class Request:
     threads_given: bool = True
     resumable: bool = True  # the command has --resume (``run``; not ``baseline update``, ``check --run``)
     scratch: bool = False  # ``out`` is a temporary folder, removed when the command ends
+    robustness: bool = True  # ``--robustness on|off``: the MNIST-C corruptions in every record
 
     @property
     def runs_dir(self) -> Path:
@@ -93,6 +94,9 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
         positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
         positive_float(args.infer_min_seconds, "--infer-min-seconds"))
     grid = list(getattr(args, "grid", None) or [])
+    robust = getattr(args, "robustness", None) or "on"
+    if robust not in ("on", "off"):
+        raise BenchError(f"--robustness must be on or off, got {robust!r}")
     target = positive_float(getattr(args, "target", None), "--target")
     if target is not None and target > 1:
         raise BenchError(f"--target is a validation accuracy as a fraction in (0, 1], e.g. 0.99; got {args.target!r}")
@@ -109,7 +113,7 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
                    timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
                    save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,
                    threads_given=threads is not None, target=target, resumable=hasattr(args, "resume"),
-                   scratch=scratch)
+                   scratch=scratch, robustness=robust == "on")
 
 
 def connect(req: Request) -> None:
@@ -143,7 +147,7 @@ def plan(req: Request) -> list:
         print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
     return planner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
                        req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
-                       inference=req.inference, grid=req.grid, target=req.target)
+                       inference=req.inference, grid=req.grid, target=req.target, robustness=req.robustness)
 
 
 def run(req: Request, jobs: list) -> list:

@@ -2,9 +2,11 @@
 
 The runner writes a job spec (run id, job, runs folder, whether to save the model), sets
 the device and thread environment, and starts this module. It trains the job through
-``bench.run.pipeline`` (the one timed region), measures the fitted model, saves it under
-``<results>/models/<run id>/`` (``bench.use.artifacts``), and writes exactly one record
-atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
+``bench.run.pipeline`` (the one timed region), measures the fitted model (test metrics and
+calibration, inference timing, peak memory, robustness on the MNIST-C corruptions unless the
+job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
+(``bench.use.artifacts``), measures the saved model's cold start in a fresh process, and
+writes exactly one record atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
 is ``ok`` or ``diverged`` (the training loss or the test probabilities became NaN/inf: a
 result with all its measurements, the first non-finite pass in ``rec["diverged"]``, and no
 saved model, since a model of NaN weights predicts nothing); 1 after writing a ``failed``
@@ -22,6 +24,9 @@ from pathlib import Path
 from bench import measure, records
 from bench.core import envinfo
 from bench.measure import InferenceProtocol
+from bench.measure.calibration import calibration
+from bench.measure.memory import PeakMemory
+from bench.measure.robustness import robustness
 from bench.measure.profiles import PROFILES
 from bench.run import host_jobs, pipeline
 from bench.use import artifacts
@@ -40,17 +45,9 @@ def run(spec: dict) -> dict:
     adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
     rec["data"] = {**prep.sizes(), "digest": splits.digest(), "test_digest": splits.test_digest(),
                    "source": t.dataset.source}
-
     protocol = InferenceProtocol.from_dict(job["inference"]) if job.get("inference") else \
         PROFILES[job["profile"]].inference
-    proba = adapter.predict_proba(t.x_test, batch_size=protocol.large_batch)
-    rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
-    if len(prep.y_val):
-        val_pred = measure.predictions(adapter.predict_proba(t.x_val, batch_size=protocol.large_batch))
-        rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
-    rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
-    rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
-    log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
+    _evaluate(rec, t, protocol)
     mark_diverged(rec, t.training)
 
     flops = adapter.flops_per_image()
@@ -63,9 +60,14 @@ def run(spec: dict) -> dict:
         t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"),
         start_s=measure.start_of(rec["timing"]["setup_s"], rec["timing"]["unaccounted_s"]))
     log("measuring inference")
-    rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
+    with PeakMemory() as peak:
+        rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
+    rec["memory"] = {**t.memory, "inference_peak_mb": peak.peak_mb}
     rec["timing"]["inference_protocol"] = protocol.as_dict()
+    if job.get("robustness", True) and rec["status"] == "ok":
+        rec["robustness"] = _robustness(t, rec, protocol)
     _save_model(spec, rec, t)
+    _cold_start(spec, rec, t)
     rec["history"] = t.training.passes
     rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
     if getattr(adapter, "published", None):
@@ -77,6 +79,58 @@ def run(spec: dict) -> dict:
                       "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
     rec["finished_at"] = records.now_iso()
     return rec
+
+
+def _evaluate(rec: dict, t, protocol) -> None:
+    """Test metrics, validation accuracy, mistakes, per-image outcomes and calibration from
+    one prediction of the test set (and one of the validation split)."""
+    adapter, prep = t.adapter, t.prep
+    proba = adapter.predict_proba(t.x_test, batch_size=protocol.large_batch)
+    rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
+    if len(prep.y_val):
+        val_pred = measure.predictions(adapter.predict_proba(t.x_val, batch_size=protocol.large_batch))
+        rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
+    rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
+    rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
+    rec["calibration"] = calibration(prep.y_test, proba)
+    log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
+
+
+def _robustness(t, rec: dict, protocol) -> dict:
+    """The MNIST-C section (``bench.measure.robustness``) on the profile's subset of the
+    cached corrupted test set (built on first use, outside every timed region)."""
+    from bench.data import corrupted
+    from bench.prep.preprocess import VIEWS
+
+    s = t.dataset.splits
+    n = PROFILES[rec["job"]["profile"]].corrupted_n
+    cset = corrupted.load(s.x_test, s.y_test, rec["data"]["test_digest"]).subset(n)
+    view = VIEWS[t.adapter.view]
+    log(f"robustness: {len(cset.names)} corruptions x {len(cset.labels)} test images ({cset.source})")
+    out = robustness(lambda images: t.adapter.predict_proba(view(images), batch_size=protocol.large_batch),
+                     cset, measure.correct_mask(rec["outcomes"]))
+    log(f"mean corruption accuracy {out['mean_accuracy']:.4%}")
+    return out
+
+
+def _cold_start(spec: dict, rec: dict, t) -> None:
+    """Load the saved model and predict one image in a fresh process (``bench.use.coldstart``);
+    a failure is written into the record (the model is then not usable), never raised."""
+    if "artifact" not in rec:
+        return
+    import subprocess
+
+    from bench.core.errors import BenchError
+    from bench.use import coldstart
+
+    folder = Path(spec["runs_dir"]).parent / rec["artifact"]["path"]
+    try:
+        rec["cold_start"] = coldstart.measure(folder, t.dataset.splits.x_test[0])
+    except (BenchError, OSError, ValueError, subprocess.SubprocessError) as exc:
+        rec["cold_start"] = {"error": " ".join(str(exc).split())}
+        log(f"cold start: {rec['cold_start']['error']}")
+        return
+    log(f"cold start: {rec['cold_start']['load_s']:.2f}s (load + first prediction, fresh process)")
 
 
 def mark_diverged(rec: dict, training) -> None:

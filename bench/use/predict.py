@@ -37,7 +37,7 @@ def predict(ref: str, results_dir: Path, dataset: str, image_paths: list[str]) \
     adapter, manifest = artifacts.load(folder)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    with _blas_threads(manifest):
+    with blas_threads(manifest):
         proba = adapter.predict_proba(VIEWS[manifest["view"]](images), batch_size=len(images))
     predict_s = time.perf_counter() - t0
     out = []
@@ -76,7 +76,7 @@ def evaluate(folder: Path, dataset: str | None, results_dir: Path) -> dict:
     if splits.x_test.shape[1:] != (28, 28):
         raise BenchError(f"dataset {name}: images of shape {splits.x_test.shape[1:]}, the model takes 28x28")
     x = VIEWS[manifest["view"]](splits.x_test)
-    with _blas_threads(manifest):
+    with blas_threads(manifest):
         proba = adapter.predict_proba(x, batch_size=PROFILES["full"].inference.large_batch)
         probe = None
         if splits.digest() == manifest.get("data_digest") and "probe" in manifest:
@@ -94,7 +94,7 @@ def evaluate(folder: Path, dataset: str | None, results_dir: Path) -> dict:
     return out
 
 
-def _blas_threads(manifest: dict):
+def blas_threads(manifest: dict):
     """BLAS/OpenMP pools limited to the thread budget the model was measured with."""
     from contextlib import nullcontext
 

@@ -1,0 +1,210 @@
+"""The Markdown sections of one leaderboard table beyond the summary table: per-class F1
+and most-confused pairs, the robustness table (accuracy per MNIST-C corruption, clean on the
+same images, mean), the calibration table (ECE, Brier, mean confidence), the figure blocks
+that link every drawn figure, the jobs without a result, and the environment lines.
+
+Text only, from rows (``tables``) and the figures' paths (``figures.draw``); the same rows
+give the same bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bench.report import beyond, figures, tables
+from bench.report.rows import shared_at_most
+
+ROBUSTNESS_INTRO = ("Robustness (MNIST-C): accuracy % on the corrupted test images, mean over seeds; clean: the same "
+                    "base images uncorrupted; drop: clean less mean, in points:")
+CALIBRATION_INTRO = ("Calibration: ECE (%, 15 equal-width confidence bins) and multiclass Brier score (0 to 2), "
+                     "mean ± std over seeds; mean confidence and confidence less accuracy (points; positive: "
+                     "over-confident) from the bins summed over seeds:")
+
+def most_confused(cm, k: int = 3) -> list[tuple[int, int, int]]:
+    """The k largest off-diagonal cells as (true, predicted, count); ties by (true, pred)."""
+    cells = [(int(cm[i, j]), i, j) for i in range(cm.shape[0]) for j in range(cm.shape[1]) if i != j and cm[i, j]]
+    cells.sort(key=lambda c: (-c[0], c[1], c[2]))
+    return [(i, j, n) for n, i, j in cells[:k]]
+
+
+def class_tables(group: tables.Group, rows: list[tables.Row]) -> str:
+    from tabulate import tabulate
+
+    f1 = figures.per_class_f1(group, rows)
+    f1_rows = [[r.label, *(f"{v:.2f}" for v in f1[r.key])] for r in rows]
+    confused = []
+    for r in rows:
+        pairs = most_confused(figures.confusion_sum(group.ok[group.ok["row.key"] == r.key]))
+        confused.append([r.label, *(f"{t} → {p} ({n})" for t, p, n in pairs), *["-"] * (3 - len(pairs))])
+    return "\n".join([
+        "Per-class F1 (%), mean over seeds:", "",
+        tabulate(f1_rows, headers=["model", *map(str, range(10))], tablefmt="github", disable_numparse=True), "",
+        "Most confused pairs (true → predicted, test images summed over seeds):", "",
+        tabulate(confused, headers=["model", "1st", "2nd", "3rd"], tablefmt="github", disable_numparse=True),
+    ])
+
+
+def problems_table(bad) -> str:
+    """Jobs without an ``ok`` result, one line each with the reason; a ``diverged`` one
+    (never averaged into a row) leads with the test accuracy it still has."""
+    from tabulate import tabulate
+
+    def reason(r) -> str:
+        """The record's error on one line, ``|`` escaped for Markdown, at most 200 characters;
+        a diverged record's test accuracy first (when it is a number)."""
+        acc = r.get("metrics.accuracy")
+        lead = f"test accuracy {100 * acc:.2f}%; " if r["status"] == "diverged" and acc is not None and not np.isnan(acc) \
+            else ""
+        return (lead + " ".join(str(r["error"] or "").split())).replace("|", "\\|")[:200]
+
+    rows = [{"model": r["job.model"], "device": r["job.device"], "seed": int(r["job.seed"]), "status": r["status"],
+             "reason": reason(r)}
+            for _, r in bad.sort_values(["job.model", "job.device", "job.seed"]).iterrows()]
+    return tabulate(rows, headers="keys", tablefmt="github", disable_numparse=True)
+
+
+def environment_lines(group: tables.Group) -> list[str]:
+    """The hardware of the table and every code/library version its records ran with."""
+    f = group.frame.sort_values(["started_at", "run_id"])
+    envs = [e for e in f["env"] if isinstance(e, dict) and e]
+    if not envs:
+        return ["- not recorded"]
+    env = envs[-1]
+    lines = [f"- CPU: {env.get('cpu', '?')}, {env.get('cores', '?')} cores, {env.get('memory_gib', '?')} GiB RAM"]
+    gpus = env.get("gpus") or []
+    lines.append(f"- GPU: {', '.join(x['name'] for x in gpus) if gpus else 'none'}")
+    lines.append("- Ran on: " + "; ".join(where_lines(f)))
+    versions = list(dict.fromkeys(f["row.provenance"]))
+    if len(versions) == 1:
+        lines.append(f"- Code and libraries: {versions[0]}")
+    else:
+        lines.append(f"- Code and libraries: {len(versions)} versions in this table, oldest first:")
+        lines += [f"  - {v}" for v in versions]
+    return lines
+
+
+def where_lines(frame) -> list[str]:
+    """Each (host, executor, job slots per host) the records ran with: how many records, and
+    the most jobs that were measured running on the host at once."""
+    seen: dict[str, list] = {}
+    for w in frame["where"] if "where" in frame.columns else [None] * len(frame):
+        if not isinstance(w, dict) or not w:
+            text = "unrecorded: made before records said where they ran"
+        else:
+            n = tables.side_by_side(w)
+            text = (f"host {w.get('host', 'unrecorded')}, {w.get('executor', 'local')} executor, "
+                    + ("one job at a time" if n == 1 else f"{n} job slots per host"))
+        entry = seen.setdefault(text, [0, None])
+        entry[0] += 1
+        shared = shared_at_most(w)
+        if shared is not None:
+            entry[1] = max(entry[1] or 0, shared)
+    return [f"{text} ({n} record{'s' if n > 1 else ''}"
+            + ("" if most is None else f"; measured: {'alone' if most == 1 else f'up to {most} jobs at once'}") + ")"
+            for text, (n, most) in seen.items()]
+
+
+def _link(path: Path | None, base: Path, text: str) -> str:
+    return f"[{text}]({path.relative_to(base).as_posix()})" if path else "-"
+
+
+def image(figs: dict, kind: str, alt: str, out_dir: Path) -> list[str]:
+    """A Markdown image line (and a blank one) for ``figs[kind]``, relative to ``out_dir``;
+    nothing when that figure was not drawn."""
+    return [f"![{alt}]({figs[kind].relative_to(out_dir).as_posix()})", ""] if kind in figs else []
+
+
+def table_figure_lines(figs: dict, out_dir: Path) -> list[str]:
+    """The figures shown right under the summary table: accuracy vs throughput, the p-value
+    heatmap, time to accuracy and every sweep."""
+    out = image(figs, "pareto", "accuracy vs inference throughput", out_dir)
+    out += image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
+    out += image(figs, "tta", "validation accuracy against training seconds", out_dir)
+    for path in figs.get("sweeps", []):
+        out += [f"![accuracy against a swept hyper-parameter]({path.relative_to(out_dir).as_posix()})", ""]
+    return out
+
+
+def model_figure_lines(rows: list[tables.Row], figs: dict, out_dir: Path) -> list[str]:
+    """The per-class F1 figure and the table linking every row's own figures."""
+    from tabulate import tabulate
+
+    return [*image(figs, "f1", "per-class F1", out_dir), "Figures per model:", "",
+            tabulate([[r.label,
+                       _link(figs[r.key].get("curves"), out_dir, "training curves"),
+                       _link(figs[r.key].get("confusion"), out_dir, "confusion matrix"),
+                       _link(figs[r.key].get("gallery"), out_dir, "misclassified")]
+                      for r in rows], headers=["model", "curves", "confusion", "mistakes"],
+                     tablefmt="github", disable_numparse=True), ""]
+
+
+def _pct(v: float | None, bold: bool = False) -> str:
+    if v is None:
+        return "-"
+    return f"**{v:.2f}**" if bold else f"{v:.2f}"
+
+
+def robustness_table(rows: list[tables.Row]) -> str | None:
+    """Rows with robustness x (clean on the same base images, mean over the corruptions, the
+    drop between them, each corruption): accuracy % as means over seeds, the best of each
+    accuracy column in bold when two rows or more have it; None when no row has it."""
+    from tabulate import tabulate
+
+    shown = [r for r in rows if r.robustness is not None]
+    if not shown:
+        return None
+    names = beyond.ordered({n for r in shown for n in r.robustness.per_corruption})
+    matrix = [[r.robustness.clean, r.values["corrupted"], *(r.robustness.per_corruption.get(n) for n in names)]
+              for r in shown]
+    best = [max((f"{v:.2f}" for v in col if v is not None), key=float, default=None) for col in zip(*matrix)]
+    body = []
+    for r, values in zip(shown, matrix):
+        clean, mean = values[0], values[1]
+        cells = [_pct(v, len(shown) > 1 and v is not None and f"{v:.2f}" == b) for v, b in zip(values, best)]
+        drop = f"{clean - mean:.2f}" if clean is not None and mean is not None else "-"
+        body.append([r.label, cells[0], cells[1], drop, *cells[2:]])
+    return tabulate(body, headers=["model", "clean %", "mean %", "drop", *names], tablefmt="github",
+                    disable_numparse=True)
+
+
+def _mean_std(r: tables.Row, key: str, scale_fmt: str) -> str:
+    v, s = r.values.get(key), r.stds.get(key)
+    if v is None:
+        return "-"
+    return format(v, scale_fmt) + (f" ± {format(s, scale_fmt)}" if s is not None else "")
+
+
+def calibration_table(group: tables.Group, rows: list[tables.Row]) -> str | None:
+    """Rows with calibration x (ECE %, Brier, mean top-label confidence %, confidence less
+    accuracy in points, from the bins summed over seeds); None when no row has it."""
+    from tabulate import tabulate
+
+    bins = figures.reliability_bins(group, rows)
+    shown = [r for r in rows if r.values.get("ece") is not None or r.values.get("brier") is not None]
+    if not shown:
+        return None
+    body = []
+    for r in shown:
+        conf = beyond.mean_confidence(bins[r.key]) if r.key in bins else None
+        body.append([r.label, _mean_std(r, "ece", ".2f"), _mean_std(r, "brier", ".4f"),
+                     f"{100 * conf[0]:.2f}" if conf else "-", f"{100 * (conf[0] - conf[1]):+.2f}" if conf else "-"])
+    return tabulate(body, headers=["model", "ECE %", "Brier", "mean confidence %", "confidence - accuracy (points)"],
+                    tablefmt="github", disable_numparse=True)
+
+
+def beyond_lines(group: tables.Group, rows: list[tables.Row], figs: dict, out_dir: Path) -> list[str]:
+    """The robustness and calibration sections of a table, each with its figures (when
+    drawn); nothing for rows without those measurements."""
+    out = []
+    robust = robustness_table(rows)
+    if robust is not None:
+        out += [ROBUSTNESS_INTRO, "", robust, ""]
+    out += image(figs, "robustness", "clean vs corrupted accuracy", out_dir)
+    out += image(figs, "corruptions", "test images under every corruption", out_dir)
+    calibration = calibration_table(group, rows)
+    if calibration is not None:
+        out += [CALIBRATION_INTRO, "", calibration, ""]
+    out += image(figs, "reliability", "reliability diagram", out_dir)
+    return out

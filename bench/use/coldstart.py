@@ -1,0 +1,68 @@
+"""Cold start of a saved model: what ``python -m bench predict`` pays before its first answer.
+
+``measure(folder, image)`` starts ``python -m bench.use.coldstart FOLDER IMAGE.npy`` in a
+fresh process (the job's thread settings inherited) and returns the record's
+``cold_start`` section:
+
+- ``read_s``: ``artifacts.load``: importing the framework, checking the file's sha256 and
+  reading the model;
+- ``first_predict_s``: the first prediction, of one 28x28 image through the model's view
+  (framework warm-up, graph tracing);
+- ``load_s``: the two together, the "load s" of the tables;
+- ``process_s``: the whole child as the parent saw it, the interpreter's own start and
+  ``import bench`` included.
+
+It does not include reading the user's images (``predict`` does that before loading).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.core.errors import BenchError
+
+
+def measure(folder: Path, image: np.ndarray, timeout_s: float = 300.0) -> dict:
+    """The ``cold_start`` section for the artifact ``folder``, predicting ``image`` (uint8
+    28x28); ``BenchError`` (one line) when the child fails."""
+    with tempfile.TemporaryDirectory(prefix="mnist-bench-coldstart-") as tmp:
+        path = Path(tmp) / "image.npy"
+        np.save(path, np.asarray(image, dtype=np.uint8).reshape(1, 28, 28))
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "bench.use.coldstart", str(folder), str(path)],
+                              capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        process_s = time.perf_counter() - t0
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise BenchError(f"cold start of {folder} failed: {why}")
+    return {**json.loads(lines[-1]), "process_s": process_s}
+
+
+def _child(folder: str, image_path: str) -> dict:
+    t0 = time.perf_counter()
+    from bench.prep.preprocess import VIEWS
+    from bench.use import artifacts
+    from bench.use.predict import blas_threads
+
+    adapter, manifest = artifacts.load(Path(folder))
+    read_s = time.perf_counter() - t0
+    images = np.load(image_path)
+    t1 = time.perf_counter()
+    with blas_threads(manifest):  # as ``predict`` runs it
+        adapter.predict_proba(VIEWS[manifest["view"]](images), batch_size=len(images))
+    first_s = time.perf_counter() - t1
+    return {"read_s": read_s, "first_predict_s": first_s, "load_s": read_s + first_s}
+
+
+if __name__ == "__main__":
+    print(json.dumps(_child(*sys.argv[1:3])), flush=True)
