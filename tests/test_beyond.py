@@ -102,3 +102,16 @@ def test_data_corrupt_builds_then_loads_and_rebuilds_a_truncated_cache(isolated_
     assert again.returncode == 0 and "built in" in again.stdout and digest in again.stdout
     warnings = [line for line in again.stderr.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and "corrupt" in warnings[0] and "rebuilding" in warnings[0]
+
+
+def test_resume_with_robustness_on_measures_records_made_without_it(tmp_path):
+    out = str(tmp_path / "out")
+    assert run_cli("run", "logreg", *FAST, "--robustness", "off", "--out", out).returncode == 0
+    again = run_cli("run", "logreg", *FAST, "--resume", "--out", out)  # robustness on (the default)
+    assert again.returncode == 0, again.stdout[-2000:]
+    recs = records.read_all(tmp_path / "out" / "runs")
+    assert len(recs) == 2 and "robustness" not in recs[0] and "robustness" in recs[1]
+    done = run_cli("run", "logreg", *FAST, "--resume", "--out", out)
+    assert done.returncode == 0 and len(records.read_all(tmp_path / "out" / "runs")) == 2  # now it is done
+    off = run_cli("run", "logreg", *FAST, "--resume", "--robustness", "off", "--out", out)
+    assert off.returncode == 0 and len(records.read_all(tmp_path / "out" / "runs")) == 2

@@ -208,3 +208,28 @@ def test_compare_tests_corrupted_accuracy_paired_over_base_images(before_after):
     assert f"+{won} / -{lost}" in logreg
     off = run_cli("compare", str(a), str(b), "--fail-on-worse")
     assert off.returncode == 1
+
+
+def test_fail_on_worse_fires_on_corrupted_accuracy_alone(before_after, tmp_path):
+    """B = A's records with every fog image of logreg's wrong: clean accuracy unchanged,
+    corrupted accuracy worse, so --fail-on-worse exits 1 on the corrupted table alone."""
+    a = before_after / "a" / "runs"
+    b = tmp_path / "runs"
+    b.mkdir()
+    for path in a.glob("*.json"):
+        rec = json.loads(path.read_text())
+        if rec["job"]["model"] == "logreg" and rec["status"] == "ok":
+            rob = rec["robustness"]
+            fog = rob["corruptions"]["fog"]
+            n = fog["outcomes"]["n"]
+            fog["outcomes"]["wrong_index"] = list(range(n))
+            fog["outcomes"]["wrong_predicted"] = [-1] * n  # no prediction: wrong whatever the label
+            fog["accuracy"] = 0.0
+            rob["mean_accuracy"] = float(np.mean([c["accuracy"] for c in rob["corruptions"].values()]))
+        (b / path.name).write_text(json.dumps(rec))
+    proc = run_cli("compare", str(a), str(b), "--fail-on-worse")
+    clean, corrupted = proc.stdout.split("### corrupted test sets")
+    assert "WORSE" not in clean and "WORSE" in next(line for line in corrupted.splitlines()
+                                                    if line.startswith("| logreg"))
+    assert proc.returncode == 1, proc.stdout
+    assert run_cli("compare", str(a), str(b)).returncode == 0  # without the flag: a report, exit 0

@@ -68,6 +68,6 @@ def _corrupted(compare, before: list[dict], after: list[dict]) -> list[str]:
     print(compare.table(changes, what="corrupted"))
     worse = [c.model for c in changes if c.verdict == "worse"]
     better = [c.model for c in changes if c.verdict == "better"]
-    print(f"\n{len(worse)} worse, {len(better)} better on the corrupted sets (mid-p sign test over the base images, "
-          f"seed paired with seed, Holm over {len(changes)} models, 5%)")
+    print(f"\n{len(worse)} worse, {len(better)} better on the corrupted sets (sign-flip test of the mean gain "
+          f"per base image, seed paired with seed, Holm over {len(changes)} models, 5%)")
     return worse

@@ -129,14 +129,17 @@ def cache_paths(test_digest: str, n_base: int = N_BASE) -> tuple[Path, Path]:
 def load(x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int = N_BASE) -> CorruptedSet:
     """The corrupted test set of (x_test, y_test) at seed ``SEED``: from the verified cache
     when there is one, else built (``build``) and cached. A cache that fails verification
-    prints one warning line on stderr and is rebuilt."""
+    prints one warning line on stderr and is rebuilt. Processes sharing the data folder
+    (jobs side by side on one host) take turns through a lock, so one builds and the others
+    read its cache, instead of all building and replacing each other's files."""
     npz_path, meta_path = cache_paths(test_digest, n_base)
-    cached = read_cache(npz_path, meta_path, y_test, test_digest, n_base)
-    if cached is not None:
-        return cached
-    start = time.perf_counter()
-    built, seconds = build_timed(x_test, y_test, test_digest, n_base, SEED)
-    write_cache(built, seconds, time.perf_counter() - start, npz_path, meta_path)
+    with atomic.locked(npz_path.with_suffix(".lock")):
+        cached = read_cache(npz_path, meta_path, y_test, test_digest, n_base)
+        if cached is not None:
+            return cached
+        start = time.perf_counter()
+        built, seconds = build_timed(x_test, y_test, test_digest, n_base, SEED)
+        write_cache(built, seconds, time.perf_counter() - start, npz_path, meta_path)
     return built
 
 

@@ -6,7 +6,8 @@ each function there takes a severity whose default is the one the published data
 (their rendering notebook calls them without one); the value used is named in each
 docstring below. The code is our own, vectorised over the N images with NumPy/SciPy and
 scikit-image. Float results are clipped to [0, 1] and rounded to the nearest of 0..255, as
-the authors' notebook rounds before saving. All randomness comes from the
+the authors' notebook rounds before saving (brightness alone adds 128: its exact +127.5 would
+round half to even, a coin flip between neighbouring pixels). All randomness comes from the
 ``numpy.random.Generator`` passed to ``apply``: the output is a function of the images and
 the generator's state. This module holds the noise, blur, affine and pointwise corruptions;
 ``bench.data.corruptions_draw`` the ones that paint (fog, spatter, lines, edges).

@@ -25,7 +25,8 @@ N_BINS = 15
 
 def bin_index(confidence: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
     """The bin of each confidence in [0, 1]: ``floor(c * n_bins)``, 1.0 in the last bin
-    (bins are ``[k/n, (k+1)/n)``, as torchmetrics and scikit-learn's ``calibration_curve``)."""
+    (bins are ``[k/n, (k+1)/n)``, as torchmetrics' and numpy's ``histogram``; scikit-learn's
+    ``calibration_curve`` puts a confidence on an edge into the bin below)."""
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     return np.clip(np.searchsorted(edges[1:-1], confidence, side="right"), 0, n_bins - 1)
 

@@ -40,7 +40,7 @@ def mean_interval(correct: np.ndarray) -> tuple[float, float]:
     if np.all(per_image == per_image[0]):
         return float(per_image[0]), float(per_image[0])
     res = bootstrap((per_image,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
-                    vectorized=True, random_state=np.random.default_rng(0))
+                    vectorized=True, rng=np.random.default_rng(0))
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 

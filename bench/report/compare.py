@@ -9,6 +9,8 @@ better or worse only when every seed pair is significant in that same direction;
 point opposite ways are no change, and the note says they disagree). p-values are
 Holm-corrected over the models compared. Verdicts: better, worse, no significant change, or
 "not comparable" (no per-example outcomes, different test sets, no common seed).
+``what="corrupted"`` does the same for the mean accuracy over the MNIST-C corruptions, with
+the base image as the unit (``stats.paired_clustered``).
 """
 
 from __future__ import annotations
@@ -136,8 +138,8 @@ def _value(rec: dict, what: str) -> float:
 
 def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict], what: str = "accuracy") -> Change:
     """The change in ``what`` (``MEASURES``) and its paired evidence (uncorrected ``p``) for
-    one model: McNemar per seed on the clean test images, or the clustered sign test over
-    the base images of the corrupted sets (``stats.paired_clustered``)."""
+    one model: McNemar per seed on the clean test images, or the sign-flip test of the mean
+    gain per base image of the corrupted sets (``stats.paired_clustered``)."""
     mean = lambda rs: float(np.mean([_value(r, what) for r in rs.values()]))  # noqa: E731
     change = Change(key, mean(before), mean(after))
     change.label, change.where = describe(next(iter(after.values())))

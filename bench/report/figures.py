@@ -218,7 +218,7 @@ def load_corrupted(dataset: str, digest: str, n: int):
     try:
         splits = data.load(dataset).splits
         cset = corrupted.load(splits.x_test, splits.y_test, splits.test_digest())
-    except BenchError as exc:
+    except (BenchError, OSError) as exc:  # OSError: a data folder it cannot write the built set into
         print(f"warning: no corruption gallery for {dataset}: {exc}", file=sys.stderr)
         return None
     if cset.digest != digest and n < len(cset.indices):

@@ -14,7 +14,8 @@ Built on maintained implementations (statsmodels, scipy), with their defaults na
   default would be Holm-Sidak).
 - ``paired``: McNemar over matched seeds, combined as an intersection-union test: a
   difference only when every seed pair shows it, in the same direction;
-  ``paired_clustered`` the same over images that each come in several copies (corruptions).
+  ``paired_clustered`` the same over images that each come in several copies (corruptions),
+  with a sign-flip permutation test of the mean per-image gain in place of McNemar's.
 
 What they do not measure: every interval and test here is over ONE test set; seeds measure
 the noise of training, not of the data a model will meet next.
@@ -99,16 +100,20 @@ def holm(pvalues) -> list[float]:
 @dataclass(frozen=True)
 class SeedPair:
     """One matched seed: ``won`` images B gets right and A wrong, ``lost`` the reverse, and
-    their mid-p."""
+    their p (McNemar's mid-p; for clustered outcomes the sign-flip test of ``gain``)."""
 
     seed: int
     won: int
     lost: int
     p: float
+    gain: float | None = None  # clustered outcomes: B's mean gain in correct copies per image
 
     @property
     def direction(self) -> int:
-        """+1: B won more images, -1: B lost more, 0: as many each way."""
+        """+1: B ahead, -1: B behind, 0: neither. For plain outcomes: B won more images / lost
+        more; for clustered ones the sign of ``gain``, which is what the p tests."""
+        if self.gain is not None:
+            return (self.gain > 0) - (self.gain < 0)
         return (self.won > self.lost) - (self.won < self.lost)
 
     def text(self) -> str:
@@ -155,28 +160,52 @@ def paired(correct_a: dict[int, np.ndarray], correct_b: dict[int, np.ndarray]) -
     return _combine({s: discordant(correct_a[s], correct_b[s]) for s in seeds})
 
 
+SIGN_FLIPS = 9999  # resamples of the sign-flip test; exact enumeration when few images differ
+
+
 def paired_clustered(correct_a: dict[int, np.ndarray], correct_b: dict[int, np.ndarray]) -> Paired | None:
     """Like ``paired``, for outcomes that come in clusters: seed -> bool (copies, images),
     e.g. the 15 corrupted copies of each base test image. The copies of one image are not
-    independent, so the unit is the image: B wins an image when it gets more of its copies
-    right than A, loses it when fewer, and the mid-p sign test runs over the images won and
-    lost (McNemar's test is this sign test for one copy per image)."""
-    per_seed = {}
+    independent, so the unit is the image: d_i = B's correct copies of image i less A's, and
+    per seed a two-sided sign-flip permutation test of mean(d) = 0 (``sign_flip_p``), whose
+    sign is the direction. ``won`` / ``lost`` count the images B gets more / fewer copies of
+    right (for display: the test weighs each image by how many copies it moved)."""
+    per_seed = []
     for s in sorted(set(correct_a) & set(correct_b)):
         a, b = np.asarray(correct_a[s], bool), np.asarray(correct_b[s], bool)
         if a.shape != b.shape:
             raise ValueError(f"outcomes of different test sets: {a.shape} vs {b.shape}")
-        sa, sb = a.sum(axis=0), b.sum(axis=0)
-        per_seed[s] = (int(np.sum(sa > sb)), int(np.sum(sb > sa)))
-    return _combine(per_seed)
+        d = b.sum(axis=0).astype(np.int64) - a.sum(axis=0)
+        per_seed.append(SeedPair(s, int(np.sum(d > 0)), int(np.sum(d < 0)), sign_flip_p(d), float(d.mean())))
+    return _iut(per_seed)
+
+
+def sign_flip_p(d: np.ndarray) -> float:
+    """Two-sided p of mean(d) = 0 against the paired differences' sign flips (scipy.stats
+    ``permutation_test``, ``permutation_type="samples"``, seed 0). Zeros cannot flip, so
+    they are dropped; with 2^k <= ``SIGN_FLIPS`` nonzero differences scipy enumerates every
+    flip (exact). 1 when fewer than two differences are nonzero."""
+    from scipy.stats import permutation_test
+
+    d = np.asarray(d, dtype=np.float64)
+    d = d[d != 0]
+    if len(d) < 2:  # no difference, or one: its two sign patterns are equally extreme
+        return 1.0
+    res = permutation_test((d,), np.mean, permutation_type="samples", vectorized=True, n_resamples=SIGN_FLIPS,
+                           alternative="two-sided", rng=np.random.default_rng(0))
+    return float(min(1.0, res.pvalue))
 
 
 def _combine(discordant_by_seed: dict[int, tuple[int, int]]) -> Paired | None:
     """The IUT over seeds from each seed's (A-only wins, B-only wins); None without seeds."""
-    if not discordant_by_seed:
+    return _iut([SeedPair(s, won, lost, mcnemar_midp(lost, won))
+                 for s, (lost, won) in sorted(discordant_by_seed.items())])
+
+
+def _iut(per_seed: list[SeedPair]) -> Paired | None:
+    """``Paired`` over the seeds' evidence: a direction only when every seed has it."""
+    if not per_seed:
         return None
-    per_seed = [SeedPair(s, won, lost, mcnemar_midp(lost, won))
-                for s, (lost, won) in sorted(discordant_by_seed.items())]
     signs = {sp.direction for sp in per_seed}
     direction = signs.pop() if len(signs) == 1 else 0
     return Paired(tuple(sp.seed for sp in per_seed), sum(sp.won for sp in per_seed),

@@ -54,11 +54,15 @@ def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def done_keys(runs_dir: Path, without: tuple[str, ...] = ()) -> dict[tuple, str]:
+def done_keys(runs_dir: Path, without: tuple[str, ...] = (), robustness: bool = False) -> dict[tuple, str]:
     """Key (identity less ``without``, seed) -> run id of every result (``ok``, ``diverged``)
-    record in ``runs_dir``."""
+    record in ``runs_dir``. With ``robustness``, an ``ok`` record measured without it
+    (``--robustness off``, or older than it) is not done: robustness is not part of the
+    identity, so resuming with it on measures the job again rather than leave a row's
+    corrupted figure resting on fewer seeds than its accuracy."""
     return {record_key(r, without): r["run_id"] for r in records.read_all(runs_dir)
-            if r["status"] in records.RESULT_STATUSES}  # a diverged job is a result too: not run again
+            if r["status"] in records.RESULT_STATUSES  # a diverged job is a result too: not run again
+            and not (robustness and r["status"] == "ok" and "robustness" not in r)}
 
 
 def resume_scope(executor) -> tuple[str, ...]:
@@ -127,7 +131,7 @@ def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, res
     check_writable(runs_dir)
     executor = executor or executors.LocalExecutor()
     scope = resume_scope(executor)
-    done = done_keys(runs_dir, scope) if resume else {}
+    done = done_keys(runs_dir, scope, robustness=any(j.robustness for j in jobs)) if resume else {}
     progress = progress or progress_mod.Plain(echo)
     todo = []
     for i, job in enumerate(jobs, start=1):

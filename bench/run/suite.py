@@ -94,7 +94,8 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
         positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
         positive_float(args.infer_min_seconds, "--infer-min-seconds"))
     grid = list(getattr(args, "grid", None) or [])
-    robust = getattr(args, "robustness", None) or "on"
+    robust = getattr(args, "robustness", None)
+    robust = "on" if robust is None else robust  # commands without the option measure it
     if robust not in ("on", "off"):
         raise BenchError(f"--robustness must be on or off, got {robust!r}")
     target = positive_float(getattr(args, "target", None), "--target")
@@ -129,7 +130,8 @@ def connect(req: Request) -> None:
 
 
 def plan(req: Request) -> list:
-    """Fetch and verify each dataset once, refuse splits missing a class, expand the jobs."""
+    """Fetch and verify each dataset once (and its corrupted test set, when robustness is
+    on), refuse splits missing a class, expand the jobs."""
     from bench import data
     from bench.measure.profiles import PROFILES
     from bench.prep.preprocess import missing_classes, prepare
@@ -145,6 +147,12 @@ def plan(req: Request) -> list:
                                  f"class(es) {', '.join(map(str, missing_classes(y)))}; every class 0..9 is needed")
         digests[name] = s.digest()
         print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
+        if req.robustness:  # built once here, before any job: never inside another job's timed fit
+            from bench.data import corrupted
+
+            cset = corrupted.load(s.x_test, s.y_test, s.test_digest())
+            print(f"corrupted test set of {name}: {len(cset.names)} corruptions x {len(cset.labels)} images "
+                  f"({cset.source})")
     return planner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
                        req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
                        inference=req.inference, grid=req.grid, target=req.target, robustness=req.robustness)

@@ -65,7 +65,7 @@ def run(spec: dict) -> dict:
     rec["memory"] = {**t.memory, "inference_peak_mb": peak.peak_mb}
     rec["timing"]["inference_protocol"] = protocol.as_dict()
     if job.get("robustness", True) and rec["status"] == "ok":
-        rec["robustness"] = _robustness(t, rec, protocol)
+        _robustness_or_error(t, rec, protocol)
     _save_model(spec, rec, t)
     _cold_start(spec, rec, t)
     rec["history"] = t.training.passes
@@ -94,6 +94,19 @@ def _evaluate(rec: dict, t, protocol) -> None:
     rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
     rec["calibration"] = calibration(prep.y_test, proba)
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
+
+
+def _robustness_or_error(t, rec: dict, protocol) -> None:
+    """``rec["robustness"]``, or ``{"error": one line}`` when it cannot be measured (a data
+    folder that cannot be written, memory, a model that refuses the images): the trained
+    job's record and model are kept either way."""
+    from bench.core.errors import BenchError
+
+    try:
+        rec["robustness"] = _robustness(t, rec, protocol)
+    except (BenchError, OSError, ValueError, MemoryError) as exc:
+        rec["robustness"] = {"error": f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"}
+        log(f"robustness not measured: {rec['robustness']['error']}")
 
 
 def _robustness(t, rec: dict, protocol) -> dict:
