@@ -16,7 +16,6 @@ stderr, removed and rebuilt, never used. Bump ``VERSION`` whenever a transform c
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
 import time
 import zipfile
@@ -28,7 +27,7 @@ import numpy as np
 from bench.core import atomic
 from bench.core.errors import DataError
 from bench.data import corruptions
-from bench.data.registry import data_dir
+from bench.data.registry import checked_npz, data_dir
 from bench.data.sampling import stratified_subset
 from bench.data.sources import sha256_file
 
@@ -148,12 +147,7 @@ def read_cache(npz_path: Path, meta_path: Path, y_test, test_digest: str, n_base
     if not npz_path.exists() and not meta_path.exists():
         return None
     try:
-        meta = json.loads(meta_path.read_text())
-        digest = sha256_file(npz_path)
-        if digest != meta["sha256"]:
-            raise DataError(f"sha256 {digest[:16]}... != recorded {meta['sha256'][:16]}...")
-        with np.load(npz_path, allow_pickle=False) as z:
-            arrays = {key: z[key] for key in ("indices", "labels", *corruptions.NAMES)}
+        meta, arrays = checked_npz(npz_path, meta_path, ("indices", "labels", *corruptions.NAMES))
         cached = _verified(arrays, meta, np.asarray(y_test), test_digest, n_base, npz_path)
     except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, DataError) as exc:
         why = " ".join(str(exc).split()) or type(exc).__name__

@@ -176,17 +176,24 @@ def load_builtin(ds: Builtin) -> Dataset:
     raise DataError(f"could not obtain {ds.name}: " + " | ".join(failures) + hint)
 
 
+def checked_npz(npz_path: Path, meta_path: Path, keys) -> tuple[dict, dict]:
+    """(sidecar, arrays ``keys``) of a cache whose npz file still has the sha256 its sidecar
+    recorded; ``DataError`` when it does not (OSError/ValueError/KeyError when unreadable)."""
+    meta = json.loads(meta_path.read_text())
+    digest = sha256_file(npz_path)
+    if digest != meta["sha256"]:
+        raise DataError(f"sha256 {digest[:16]}... != recorded {meta['sha256'][:16]}...")
+    with np.load(npz_path, allow_pickle=False) as z:
+        return meta, {key: z[key] for key in keys}
+
+
 def read_cache(ds: Builtin, npz_path: Path, meta_path: Path) -> Dataset | None:
     """The verified cached dataset, or None (after removing a corrupt cache) to rebuild."""
     if not npz_path.exists() and not meta_path.exists():
         return None
     try:
-        meta = json.loads(meta_path.read_text())
-        digest = sha256_file(npz_path)
-        if digest != meta["sha256"]:
-            raise DataError(f"sha256 {digest[:16]}... != recorded {meta['sha256'][:16]}...")
-        with np.load(npz_path, allow_pickle=False) as z:
-            splits = Splits(z["x_train"], z["y_train"], z["x_test"], z["y_test"])
+        meta, z = checked_npz(npz_path, meta_path, ("x_train", "y_train", "x_test", "y_test"))
+        splits = Splits(z["x_train"], z["y_train"], z["x_test"], z["y_test"])
         validate(splits, ds.name, ds.expect)
         if splits.digest() != meta["digest"]:
             raise DataError("content digest differs from the recorded one")
