@@ -29,6 +29,12 @@ class SmallCNNAdapter(KerasAdapter):
         "quick": {**TRAINING_DEFAULTS, "epochs": 4, "learning_rate": 2e-3, "warmup": 0.5,
                   "dropout_conv": 0.1, "dropout_dense": 0.25},
     }
+    dataset_defaults = {
+        # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
+        # training time: 10 epochs reached 91.70% in 97 s (5 epochs: 90.64%; 10 with the
+        # heavier dropout 0.25/0.5: 91.16%)
+        "fashion-mnist": {"full": {"epochs": 10}},
+    }
 
     @classmethod
     def architecture(cls, params):
@@ -58,6 +64,13 @@ class DeepCNNAdapter(KerasAdapter):
         # pp) and lowered the validation loss from 0.0229 to 0.0208; label smoothing 0.1: 99.30%
         "full": {**TRAINING_DEFAULTS, "epochs": 5, "learning_rate": 2e-3, "warmup": 0.5, "shift": 2},
         "quick": {**TRAINING_DEFAULTS, "epochs": 4, "learning_rate": 2e-3, "warmup": 0.5, "shift": 2},
+    }
+    dataset_defaults = {
+        # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
+        # training time: 10 epochs without the random shifts reached 93.36% (5 epochs without
+        # them: 91.78%, with them: 91.10%; Fashion-MNIST is far from fitted after 5 epochs, and
+        # shifted copies make fitting slower still)
+        "fashion-mnist": {"full": {"epochs": 10, "shift": 0}},
     }
 
     @classmethod

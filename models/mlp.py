@@ -21,6 +21,11 @@ class MLPAdapter(KerasAdapter):
         "quick": {**TRAINING_DEFAULTS, "epochs": 10, "batch_size": 256, "learning_rate": 2e-3,
                   "hidden": 512, "dropout": 0.2},
     }
+    dataset_defaults = {
+        # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
+        # training time: 28 epochs reached 90.68% in 55 s (14 epochs: 89.76%; 28 with dropout 0.3: 89.98%)
+        "fashion-mnist": {"full": {"epochs": 28}},
+    }
 
     @classmethod
     def architecture(cls, params):

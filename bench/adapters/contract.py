@@ -12,6 +12,10 @@ Class attributes (read without instantiating, so ``bench list`` stays instant):
     defaults  hyper-parameters per profile: ``{"full": {...}, "quick": {...}}``. Every key a
               user may override with ``--set MODEL.KEY=VALUE`` must appear here; the type of
               the default is the type a value is converted to.
+    dataset_defaults  optional recipes per dataset: ``{"fashion-mnist": {"full": {...}}}``,
+              changes on top of ``defaults[profile]`` that apply when the job's dataset is that
+              one (chosen on that dataset's validation split, never its test set); the job
+              and its record say which applied (``job.recipe``), and so does the row label.
 
 Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, then
 
@@ -239,6 +243,20 @@ class Adapter:
     tags: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
     defaults: ClassVar[dict[str, dict[str, Any]]]
+    dataset_defaults: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
+
+    @classmethod
+    def defaults_for(cls, profile: str, dataset: str | None = None) -> tuple[dict[str, Any], str | None]:
+        """The hyper-parameters a job of ``profile`` on ``dataset`` starts from, and the
+        recipe that applied: ``dataset`` when the adapter declares defaults for it under
+        that profile (``dataset_defaults``), else None (the profile's own defaults)."""
+        recipe = cls.dataset_defaults.get(dataset or "", {}).get(profile)
+        if recipe is None:
+            return dict(cls.defaults[profile]), None
+        unknown = sorted(set(recipe) - set(cls.defaults[profile]))
+        if unknown:  # a recipe may only change declared hyper-parameters (their types come from defaults)
+            raise TypeError(f"{cls.name}: {dataset} recipe sets undeclared {', '.join(unknown)}")
+        return {**cls.defaults[profile], **recipe}, dataset
 
     def __init__(self, params: dict[str, Any]):
         self.params = dict(params)

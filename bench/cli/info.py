@@ -21,8 +21,9 @@ def cmd_list(args) -> int:
         cls = registry.get(name)
         count = cls.static_param_count(cls.defaults["full"])
         rows.append([name, cls.family, cls.view, ",".join(cls.devices),
-                     f"{count:,}" if count is not None else "data-dependent", cls.description])
-    print(tabulate(rows, headers=["model", "family", "view", "devices", "params", "description"]))
+                     f"{count:,}" if count is not None else "data-dependent",
+                     ",".join(sorted(cls.dataset_defaults)) or "-", cls.description])
+    print(tabulate(rows, headers=["model", "family", "view", "devices", "params", "recipes", "description"]))
     print()
     print("datasets: " + ", ".join(data.known_names()))
     return 0

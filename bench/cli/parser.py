@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_predict(sub)
     _add_evaluate(sub)
+    _add_card(sub)
     _add_selfcheck(sub)
     _add_report(sub)
     return p
@@ -141,6 +142,13 @@ def _add_evaluate(sub) -> None:
     ev.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
+def _add_card(sub) -> None:
+    """The ``card`` command: (re)write the model card (README.md) of every saved model."""
+    card = sub.add_parser("card", help="(re)write the model card (README.md) beside every saved model")
+    card.add_argument("--results", "--out", dest="results", type=Path, default=DEFAULT_RESULTS,
+                      help="results folder holding runs/ and models/ (default results/)")
+
+
 def _add_selfcheck(sub) -> None:
     """The ``selfcheck`` command: the harness's inference timing against a plain loop."""
     selfcheck = sub.add_parser("selfcheck", help="harness vs plain-loop inference timing, in one process")
@@ -156,7 +164,11 @@ def _add_report(sub) -> None:
     report = sub.add_parser("report", help="rebuild LEADERBOARD.md and plots from stored records (no training)")
     report.add_argument("--runs", type=Path, default=None, help="records folder (default <out>/runs)")
     report.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="output folder (default results/)")
-    report.add_argument("--format", default="md", help="md (LEADERBOARD.md + plots), csv, json or latex (booktabs)")
+    report.add_argument("--format", default="md",
+                        help="md (LEADERBOARD.md + plots), csv, json, latex (booktabs) or html: a static offline "
+                             "site (sortable tables, interactive figures, a page per model) written to "
+                             "results/site/, or to --out DIR as the site folder (records from --runs, default "
+                             "results/runs)")
     report.add_argument("--no-plots", action="store_true", help="Markdown without figures")
     report.add_argument("--tta-target", default="0.99",
                         help="validation accuracy of the 'time to X (val)' column, as a fraction (default 0.99)")

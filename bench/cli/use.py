@@ -1,4 +1,4 @@
-"""``predict`` and ``evaluate``: saved models at work."""
+"""``predict``, ``evaluate`` and ``card``: saved models at work."""
 
 from __future__ import annotations
 
@@ -51,4 +51,15 @@ def cmd_evaluate(args) -> int:
     if result["probe_identical"] is not None:
         print(f"\nprobabilities on the probe images: {'bit-identical' if result['probe_identical'] else 'DIFFERENT'}"
               " to the live model's when it was saved")
+    return 0
+
+
+def cmd_card(args) -> int:
+    from bench.use import card
+
+    written = card.write_all(args.results)
+    for path in written:
+        print(path)
+    print(f"{len(written)} model card(s) written under {args.results / 'models'}" if written else
+          f"no saved model with an ok record in {args.results} (cards are written for those only)")
     return 0

@@ -16,6 +16,9 @@ and their statistics come from ``bench.report.rows``, as text from ``bench.repor
 - jobs whose newest record is not ``ok`` (failed, timed out, skipped) with their reason;
 - every environment the table's records ran in, and the commands that reproduce it.
 
+After the tables: the models ranked across datasets and across the MNIST-C corruptions
+(Friedman, Nemenyi, critical-difference diagrams: ``bench.report.ranking``).
+
 The same records give the same bytes: sorted rows, fixed float formats, no clock.
 ``--format csv|json|latex`` write the numbers behind the tables instead.
 """
@@ -28,7 +31,7 @@ from pathlib import Path
 from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
-from bench.report import figures, sections, tables
+from bench.report import figures, ranking, ranking_plot, sections, tables
 from bench.report.sections import (  # noqa: F401 (re-exported: callers write report.most_confused)
     class_tables,
     environment_lines,
@@ -149,6 +152,12 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
             out += ["Jobs without a result:", "", sections.problems_table(bad), ""]
         out += ["Environment:", "", *sections.environment_lines(group), "", "Reproduce:", "", "```",
                 *(reproduce_commands(group, rows) or ["(no ok records)"]), "```", ""]
+    rankings, notes = ranking.compute(df)
+    if plots_dir is not None:
+        diagrams = ranking_plot.draw(rankings, plots_dir)
+        if drawn is not None:
+            drawn += diagrams
+    out += ranking_plot.markdown_lines(rankings, notes, out_dir, plots_dir)
     return "\n".join(out)
 
 

@@ -126,6 +126,8 @@ class Row:
     tta_reached: tuple[int, int] = (0, 0)  # seeds that reached the target, seeds
     tta_target: float = DEFAULT_TTA_TARGET
     robustness: beyond.Robustness | None = None  # the corrupted accuracy's interval, per corruption, clean
+    custom: bool = False  # hyper-parameters differ from the defaults that apply (the dataset's recipe, if any)
+    recipe: str | None = None  # the dataset whose own defaults apply to this model (``defaults_of``)
 
     @property
     def n(self) -> int:
@@ -152,24 +154,38 @@ def _throughput(frame):
     return frame[cols].astype(float).bfill(axis=1).iloc[:, 0]
 
 
-def params_text(model: str, params: dict, profile: str) -> list[str]:
-    """``key=value`` for each hyper-parameter that differs from the model's defaults for
-    ``profile`` (every one, for a model no longer registered)."""
+def defaults_of(model: str, profile: str, dataset: str | None = None) -> tuple[dict, str | None]:
+    """The defaults a job of ``model`` on ``dataset`` starts from now, and the recipe that
+    applied (``Adapter.defaults_for``); ``({}, None)`` for a model or profile no longer known."""
     from bench.adapters import registry
     from bench.core.errors import BenchError
 
     try:
-        defaults = registry.get(model).defaults.get(profile, {})
+        cls = registry.get(model)
     except BenchError:
-        defaults = {}
+        return {}, None
+    return cls.defaults_for(profile, dataset) if profile in cls.defaults else ({}, None)
+
+
+def params_text(model: str, params: dict, profile: str, dataset: str | None = None) -> list[str]:
+    """``key=value`` for each hyper-parameter that differs from the model's defaults for
+    ``profile`` on ``dataset`` (its recipe there, where it has one; every parameter, for a
+    model no longer registered)."""
+    defaults = defaults_of(model, profile, dataset)[0]
     return [f"{k}={params[k]:g}" if isinstance(params[k], float) else f"{k}={params[k]}"
             for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
 
 
-def _label(model: str, params: dict, profile: str, threads, protocol: str, common_threads, common_protocol,
-           shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
-    """The model name plus what differs from its defaults and from the table's usual settings."""
-    parts = params_text(model, params, profile)
+def _label(model: str, params: dict, where: tuple[str, str], threads, protocol: str, common_threads,
+           common_protocol, shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
+    """The model name, ``[<dataset> recipe]`` when the dataset's own defaults applied, plus
+    what differs from those defaults and from the table's usual settings. ``where``:
+    ``(profile, dataset)``."""
+    profile, dataset = where
+    parts = params_text(model, params, profile, dataset)
+    recipe = defaults_of(model, profile, dataset)[1]
+    if recipe:
+        parts.insert(0, f"[{recipe} recipe]")
     if threads != common_threads:
         parts.append(f"threads={threads}")
     if target is not None:
@@ -228,7 +244,7 @@ def row_stats(group: Group) -> list[Row]:
             values[name] = float(np.mean(vals)) if len(vals) else None
             stds[name] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
         published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
-        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], group.profile,
+        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], (group.profile, group.dataset),
                                                  last["row.threads"], last["row.protocol"], common_threads,
                                                  common_protocol, last["row.side_by_side"], common_shared,
                                                  last["row.target"]) + _unusual(last, usual),
@@ -240,6 +256,8 @@ def row_stats(group: Group) -> list[Row]:
         if len(outcomes) == len(g) and len(digests) == 1:
             row.correct = {int(s): measure.correct_mask(o) for s, o in zip(g["job.seed"], outcomes)}
             row.test_digest = digests.pop()
+        row.custom = bool(params_text(row.model, last["job.params"], group.profile, group.dataset))
+        row.recipe = defaults_of(row.model, group.profile, group.dataset)[1]
         _time_to_target(row, g, group.tta_target)
         row.seed_independent = _identical(g)
         if row.seed_independent:  # the same predictions every time: no spread to show

@@ -36,6 +36,7 @@ class Job:
     tag: str = ""  # the swept values of a grid point, for people (``lr=0.003 epochs=6``)
     target: float | None = None  # ``--target``: stop at this validation accuracy (None: train it all)
     robustness: bool = True  # measure the MNIST-C corruptions too (``--robustness``); not in the identity
+    recipe: str | None = None  # the dataset whose own defaults applied (``dataset_defaults``), else None
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
@@ -48,7 +49,7 @@ class Job:
                 "device": self.device, "seed": self.seed, "params": self.params,
                 "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
                 "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
-                "target": self.target, "robustness": self.robustness}
+                "target": self.target, "robustness": self.robustness, "recipe": self.recipe}
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
@@ -122,15 +123,34 @@ def expand_grid(cls, base: dict, sweep: dict[str, list[str]], fixed: dict[str, s
     return [{**base, **dict(zip(keys, combo))} for combo in itertools.product(*typed)]
 
 
-def resolve_params(cls, profile: str, overrides: dict[str, str]) -> dict:
-    """The adapter's defaults for ``profile`` with the user's overrides applied and typed."""
-    params = dict(cls.defaults[profile])
+def resolve_params(cls, profile: str, overrides: dict[str, str], dataset: str | None = None) -> dict:
+    """The adapter's defaults for ``profile`` (and ``dataset``'s recipe, where it declares
+    one: ``defaults_for``) with the user's overrides applied and typed."""
+    params, _ = cls.defaults_for(profile, dataset)
     for key, raw in overrides.items():
         if key not in params:
             raise BenchError(f"--set {cls.name}.{key}: unknown hyper-parameter; "
                              f"{cls.name} has: {', '.join(sorted(params))}")
         params[key] = parse_value(raw, params[key], f"--set {cls.name}.{key}")
     return params
+
+
+def points(classes, datasets, profile: str, by_model: dict, sweeps: dict) -> dict[tuple[str, str], list[dict]]:
+    """``(model, dataset) -> [parameter set, ...]``: each dataset's defaults (its recipe where
+    the adapter declares one), the ``--set`` overrides, then the ``--grid`` points; each point
+    checked by the adapter (``BenchError`` naming the model when it refuses one)."""
+    out = {}
+    for cls in classes:
+        for dataset in datasets:
+            fixed = by_model.get(cls.name, {})
+            out[cls.name, dataset] = expand_grid(cls, resolve_params(cls, profile, fixed, dataset),
+                                                 sweeps.get(cls.name, {}), fixed)
+            for point in out[cls.name, dataset]:
+                try:
+                    cls.check_params(point)
+                except ValueError as e:
+                    raise BenchError(f"{cls.name}: {e}") from None
+    return out
 
 
 def local_gpus() -> list[dict]:
@@ -173,22 +193,15 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
     if device == "gpu" and not has_gpu:
         raise BenchError("--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all")
     classes = [registry.get(name) for name in model_names]
-    by_model = parse_overrides(overrides, [c.name for c in classes])
     sweeps = parse_grid(grid or [], [c.name for c in classes])
-    params = {cls.name: expand_grid(cls, resolve_params(cls, profile, by_model.get(cls.name, {})),
-                                    sweeps.get(cls.name, {}), by_model.get(cls.name, {})) for cls in classes}
-    for cls in classes:
-        for point in params[cls.name]:
-            try:
-                cls.check_params(point)
-            except ValueError as e:
-                raise BenchError(f"{cls.name}: {e}") from None
+    params = points(classes, datasets, profile, parse_overrides(overrides, [c.name for c in classes]), sweeps)
     wanted = ("cpu", "gpu") if device == "all" else (device,)
     jobs = []
     for seed in seeds:
         for dataset in datasets:
             for cls in classes:
-                for point in params[cls.name]:
+                recipe = cls.defaults_for(profile, dataset)[1]
+                for point in params[cls.name, dataset]:
                     for dev in wanted:
                         if dev not in cls.devices:
                             continue  # e.g. scikit-learn models have no GPU path
@@ -197,7 +210,7 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                                        for k in sweeps.get(cls.name, {}))
                         jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
                                         deterministic, (digests or {}).get(dataset), threads, inference, tag,
-                                        target, robustness))
+                                        target, robustness, recipe))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs

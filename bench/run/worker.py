@@ -5,13 +5,14 @@ the device and thread environment, and starts this module. It trains the job thr
 ``bench.run.pipeline`` (the one timed region), measures the fitted model (test metrics and
 calibration, inference timing, peak memory, robustness on the MNIST-C corruptions unless the
 job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
-(``bench.use.artifacts``), measures the saved model's cold start in a fresh process, and
-writes exactly one record atomically. Progress goes to stdout, one line at a time. Exit 0 when the record
-is ``ok`` or ``diverged`` (the training loss or the test probabilities became NaN/inf: a
-result with all its measurements, the first non-finite pass in ``rec["diverged"]``, and no
-saved model, since a model of NaN weights predicts nothing); 1 after writing a ``failed``
-record for an exception. A crash that kills the
-process before that (segfault, OOM kill) leaves no record: the runner writes it.
+(``bench.use.artifacts``), measures the saved model's cold start in a fresh process, writes
+the model card beside it (``bench.use.card``), and writes exactly one record atomically.
+Progress goes to stdout, one line at a time. Exit 0 when the record is ``ok`` or
+``diverged`` (the training loss or the test probabilities became NaN/inf: a result with all
+its measurements, the first non-finite pass in ``rec["diverged"]``, and no saved model,
+since a model of NaN weights predicts nothing); 1 after writing a ``failed`` record for an
+exception. A crash that kills the process before that (segfault, OOM kill) leaves no
+record: the runner writes it.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from bench.core import envinfo
 from bench.measure import InferenceProtocol
 from bench.measure.calibration import calibration
 from bench.measure.memory import PeakMemory
-from bench.measure.robustness import robustness
 from bench.measure.profiles import PROFILES
+from bench.measure.robustness import robustness
 from bench.run import host_jobs, pipeline
-from bench.use import artifacts
+from bench.use import artifacts, card
 
 
 def log(line: str) -> None:
@@ -182,6 +183,19 @@ def _save_model(spec: dict, rec: dict, t) -> None:
         log(f"model saved: {results_dir / rec['artifact']['path']}")
 
 
+def _write_card(spec: dict, rec: dict) -> None:
+    """The model card (``bench.use.card``) beside the saved model, from the finished record
+    (every measurement in it, cold start and environment included). A card that cannot be
+    written is one log line: the model and its record stand without it."""
+    if "artifact" not in rec:
+        return
+    folder = Path(spec["runs_dir"]).parent / rec["artifact"]["path"]
+    try:
+        card.write(folder, records.json_safe(rec))
+    except Exception as exc:  # noqa: BLE001 - documentation only: never fail the job for it
+        log(f"model card not written: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}")
+
+
 def _terminate(signum, frame):
     raise KeyboardInterrupt  # unwinds through atomic writes, which remove their temp files
 
@@ -226,6 +240,7 @@ def main(argv: list[str]) -> int:
                                                 detail=traceback.format_exc().strip().splitlines()))
         log(f"failed: {' '.join(error.split())}")
         return 1
+    _write_card(spec, rec)
     records.write(runs_dir, rec)
     return 0
 

@@ -1,0 +1,95 @@
+"""Per-dataset defaults (issue 23): an adapter's ``dataset_defaults`` apply on that dataset
+only, under the profiles they name; ``--set`` and ``--grid`` go on top; the job, its record
+and the row label say which defaults applied; a recipe naming an undeclared
+hyper-parameter is refused."""
+
+import json
+
+import pytest
+
+from bench import records
+from bench.adapters import registry
+from bench.core.errors import BenchError
+from bench.report import tables
+from bench.run import plan as planner
+from models.cnn import DeepCNNAdapter, SmallCNNAdapter
+from models.mlp import MLPAdapter
+from tests.conftest import run_cli
+
+RECIPE = {"BENCH_EXTRA_MODELS": "tests.recipe_adapters"}
+
+
+def _plan(models, datasets, profile="full", overrides=(), grid=None):
+    return planner.plan(models, datasets, profile, "cpu", [0], list(overrides), False, grid=grid)
+
+
+def test_fashion_recipes_apply_on_fashion_mnist_only():
+    jobs = _plan(["mlp", "cnn-small", "cnn-deep", "logreg"], ["mnist", "fashion-mnist"])
+    by = {(j.model, j.dataset): j for j in jobs}
+    for cls in (MLPAdapter, SmallCNNAdapter, DeepCNNAdapter):
+        recipe = cls.dataset_defaults["fashion-mnist"]["full"]
+        assert by[cls.name, "mnist"].params == cls.defaults["full"] and by[cls.name, "mnist"].recipe is None
+        fashion = by[cls.name, "fashion-mnist"]
+        assert fashion.recipe == "fashion-mnist"
+        assert fashion.params == {**cls.defaults["full"], **recipe}
+        assert any(cls.defaults["full"][k] != v for k, v in recipe.items())  # a recipe changes something
+        assert fashion.as_dict()["recipe"] == "fashion-mnist"
+    assert by["logreg", "fashion-mnist"].recipe is None  # no recipe declared: the profile's defaults
+    quick = _plan(["cnn-small"], ["fashion-mnist"], profile="quick")[0]
+    assert quick.recipe is None and quick.params == SmallCNNAdapter.defaults["quick"]
+
+
+def test_set_and_grid_go_on_top_of_the_recipe():
+    job = _plan(["cnn-small"], ["fashion-mnist"], overrides=["cnn-small.batch_size=64"])[0]
+    assert job.params["batch_size"] == 64
+    assert job.params["epochs"] == SmallCNNAdapter.dataset_defaults["fashion-mnist"]["full"]["epochs"]
+    points = _plan(["mlp"], ["mnist", "fashion-mnist"], grid=["mlp.dropout=0.1,0.3"])
+    assert [(j.dataset, j.params["dropout"], j.params["epochs"]) for j in points] == [
+        ("mnist", 0.1, 14), ("mnist", 0.3, 14),
+        ("fashion-mnist", 0.1, MLPAdapter.dataset_defaults["fashion-mnist"]["full"]["epochs"]),
+        ("fashion-mnist", 0.3, MLPAdapter.dataset_defaults["fashion-mnist"]["full"]["epochs"])]
+
+
+def test_a_recipe_with_an_undeclared_hyper_parameter_is_refused():
+    class Broken(SmallCNNAdapter):
+        name = "broken-recipe"
+        dataset_defaults = {"digits": {"full": {"epochs": 3, "momentum": 0.9}}}
+
+    with pytest.raises(TypeError, match="momentum"):
+        Broken.defaults_for("full", "digits")
+    assert Broken.defaults_for("full", "mnist") == (SmallCNNAdapter.defaults["full"], None)
+
+
+def test_unknown_set_key_still_names_the_recipes_parameters():
+    with pytest.raises(BenchError, match="unknown hyper-parameter"):
+        _plan(["cnn-small"], ["fashion-mnist"], overrides=["cnn-small.nope=1"])
+
+
+@pytest.fixture(scope="module")
+def recipe_runs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("recipes")
+    for extra in ([], ["--set", "logreg-recipe.C=0.5"]):
+        proc = run_cli("run", "logreg-recipe", "--dataset", "digits", "--profile", "quick", "--robustness", "off",
+                       "--no-save-models", "--out", str(out), *extra, env_extra=RECIPE)
+        assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.fixture
+def recipe_plugin():
+    """The test plugin registered in this process for one test, then forgotten again."""
+    from tests.recipe_adapters import RecipeLogRegAdapter
+
+    registry.REGISTRY["logreg-recipe"] = RecipeLogRegAdapter
+    yield RecipeLogRegAdapter
+    registry.REGISTRY.pop("logreg-recipe", None)
+
+
+def test_records_and_labels_say_which_defaults_applied(recipe_runs, recipe_plugin):
+    recs = [json.loads(p.read_text()) for p in sorted((recipe_runs / "runs").glob("*.json"))]
+    assert sorted(r["job"]["params"]["C"] for r in recs) == [0.05, 0.5]
+    assert all(r["job"]["recipe"] == "digits" and r["job"]["params"]["max_iter"] == 150 for r in recs)
+    rows = tables.row_stats(tables.groups(records.load(recipe_runs / "runs"))[0])
+    labels = sorted((r.label, r.custom, r.recipe) for r in rows)
+    assert labels == [("logreg-recipe [digits recipe]", False, "digits"),
+                      ("logreg-recipe [digits recipe] C=0.5", True, "digits")]
