@@ -34,6 +34,9 @@ class SmallCNNAdapter(KerasAdapter):
         # training time: 10 epochs reached 91.70% in 97 s (5 epochs: 90.64%; 10 with the
         # heavier dropout 0.25/0.5: 91.16%)
         "fashion-mnist": {"full": {"epochs": 10}},
+        # on the digits set's 120 validation images (seed 0): 5 epochs 88.33%; 20 and 40 epochs
+        # both 100%, so the validation loss decided: 0.0091 after 40 against 0.0309 after 20
+        "digits": {"full": {"epochs": 40}},
     }
 
     @classmethod
@@ -71,6 +74,9 @@ class DeepCNNAdapter(KerasAdapter):
         # them: 91.78%, with them: 91.10%; Fashion-MNIST is far from fitted after 5 epochs, and
         # shifted copies make fitting slower still)
         "fashion-mnist": {"full": {"epochs": 10, "shift": 0}},
+        # on the digits set's 120 validation images (seed 0): 5 epochs 95.83%; 20 and 40 epochs
+        # both 100%, so the validation loss decided: 0.0070 after 40 against 0.0166 after 20
+        "digits": {"full": {"epochs": 40}},
     }
 
     @classmethod

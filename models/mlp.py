@@ -25,6 +25,8 @@ class MLPAdapter(KerasAdapter):
         # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
         # training time: 28 epochs reached 90.68% in 55 s (14 epochs: 89.76%; 28 with dropout 0.3: 89.98%)
         "fashion-mnist": {"full": {"epochs": 28}},
+        # on the digits set's 120 validation images (seed 0): 30 epochs 98.33% (14: 93.33%, 60: 97.50%)
+        "digits": {"full": {"epochs": 30}},
     }
 
     @classmethod

@@ -93,6 +93,8 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from bench.core.errors import BenchError
+
 
 @dataclass(frozen=True)
 class ParamCount:
@@ -255,7 +257,8 @@ class Adapter:
             return dict(cls.defaults[profile]), None
         unknown = sorted(set(recipe) - set(cls.defaults[profile]))
         if unknown:  # a recipe may only change declared hyper-parameters (their types come from defaults)
-            raise TypeError(f"{cls.name}: {dataset} recipe sets undeclared {', '.join(unknown)}")
+            raise BenchError(f"{cls.name}: its {dataset} recipe sets {', '.join(unknown)}, which its "
+                             f"{profile} defaults do not declare; declared: {', '.join(sorted(cls.defaults[profile]))}")
         return {**cls.defaults[profile], **recipe}, dataset
 
     def __init__(self, params: dict[str, Any]):

@@ -7,25 +7,45 @@ from bench.run.suite import positive_float
 
 
 def cmd_report(args) -> int:
+    """Write the leaderboard of the stored records (Markdown and figures by default; the
+    numbers as CSV, JSON or LaTeX; ``html``: the static site, ``_site_paths``), and with
+    ``--readme`` the README's leaderboard section."""
     from bench import records
     from bench.report import leaderboard as report
 
-    runs = args.runs or args.out / "runs"
-    if args.format not in report.FORMATS:
-        raise BenchError(f"unknown format {args.format!r}; choose from: {', '.join(report.FORMATS)}")
+    if args.format not in (*report.FORMATS, "html"):
+        raise BenchError(f"unknown format {args.format!r}; choose from: {', '.join((*report.FORMATS, 'html'))}")
+    runs, site = _site_paths(args) if args.format == "html" else (args.runs or args.out / "runs", None)
     if args.readme is not None and not args.readme.is_file():
         raise BenchError(f"--readme: no such file: {args.readme}")
     target = positive_float(args.tta_target, "--tta-target")
     if not 0 < target <= 1:
         raise BenchError(f"--tta-target is a fraction in (0, 1], e.g. 0.99; got {args.tta_target!r}")
     recs = records.require(runs, "--runs")  # never rewrite a published leaderboard from nothing
-    print(f"leaderboard: {report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format, tta_target=target)}")
+    if site is not None:
+        from bench.report.site import build
+
+        print(f"site: {build.publish_site(runs, site, tta_target=target)}")
+    else:
+        path = report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format, tta_target=target)
+        print(f"leaderboard: {path}")
     if args.readme is not None:
         df = records.load(runs, recs)
         df.attrs["tta_target"] = target
         report.update_readme(args.readme, df)
         print(f"updated: {args.readme}")
     return 0
+
+
+def _site_paths(args) -> tuple:
+    """(records folder, site folder) of ``report --format html``: without ``--out`` (the
+    default results folder) the site is ``results/site/`` beside ``results/runs``; ``--out
+    DIR`` is the site folder itself, and the records then default to ``results/runs`` (a
+    site folder is replaced whole, so the records never live in it)."""
+    from bench.cli.parser import DEFAULT_RESULTS
+
+    site = DEFAULT_RESULTS / "site" if args.out == DEFAULT_RESULTS else args.out
+    return args.runs or DEFAULT_RESULTS / "runs", site
 
 
 def cmd_compare(args) -> int:

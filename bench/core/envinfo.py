@@ -65,7 +65,7 @@ def gpus() -> list[dict]:
 
 def git_state(cwd: Path | None = None) -> dict:
     """Commit of the code that ran and whether the tree had uncommitted changes."""
-    root = cwd or Path(__file__).resolve().parent.parent
+    root = cwd or Path(__file__).resolve().parents[2]  # the repository: bench/core/envinfo.py -> ./
 
     def git(*args):
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)

@@ -38,7 +38,7 @@ def describe(rec: dict) -> tuple[str, str]:
     """(label, where) of a record's configuration for people: the model with the
     hyper-parameters and target that differ from its defaults, and dataset/profile/device."""
     j = rec["job"]
-    parts = params_text(j["model"], j["params"], j["profile"], j.get("dataset"))
+    parts = params_text(j["model"], j["params"], j["profile"], j.get("recipe"))
     if j.get("target") is not None:
         parts.append(f"target={j['target']:g}")
     if j.get("deterministic"):

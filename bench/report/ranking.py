@@ -181,7 +181,8 @@ def default_rows(rows: list[tables.Row]) -> dict[str, tables.Row]:
 
 def _newest(group: tables.Group, r: tables.Row) -> str:
     ok = group.ok
-    return str(ok.loc[ok["row.key"] == r.key, "started_at"].max())
+    when = ok.loc[ok["row.key"] == r.key, "started_at"].dropna()
+    return str(when.max()) if len(when) else ""  # no start time: never newer than one that has it
 
 
 def _dataset_scores(gs: list[tables.Group], rows: dict) -> dict[tuple, dict]:

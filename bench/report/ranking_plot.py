@@ -55,9 +55,14 @@ def cd_diagram(r: Ranking, path: Path) -> Path:
     plt = plots._pyplot()
     k = len(r.models)
     fig, ax = plt.subplots(figsize=(WIDTH, 1.6 + 0.32 * k))
-    sp.critical_difference_diagram(pd.Series(r.average_ranks), r.posthoc, alpha=ALPHA, ax=ax,
-                                   label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
-                                   label_props={"fontsize": 8})
+    # no pair is called different unless Friedman rejects: then the diagram joins every model too
+    sig = r.posthoc if r.friedman_p < ALPHA else pd.DataFrame(1.0, index=r.posthoc.index, columns=r.posthoc.columns)
+    drawn = sp.critical_difference_diagram(pd.Series(r.average_ranks), sig, alpha=ALPHA, ax=ax,
+                                           label_fmt_left="{label} ({rank:.2f})",
+                                           label_fmt_right="({rank:.2f}) {label}", label_props={"fontsize": 8})
+    for bar in drawn.get("crossbars", []):  # drawn from a set: its order (and so the pixels) follows the hash seed
+        for line in bar:
+            line.set_xdata(sorted(line.get_xdata()))
     best = min(r.average_ranks.values())
     cd = r.critical_difference
     ax.plot([best, best + cd], [1.4, 1.4], color="k", lw=2)  # above the tick labels, not on them
@@ -65,7 +70,7 @@ def cd_diagram(r: Ranking, path: Path) -> Path:
     ax.plot([best + cd, best + cd], [1.25, 1.55], color="k", lw=1)
     ax.text(best + cd / 2, 1.7, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
     ax.set_ylim(top=2.4)
-    ax.set_xlim(1, k)
+    ax.set_xlim(1, max(k, best + cd))  # the CD bar may reach past the last rank
     ax.set_xticks(range(1, k + 1))
     ax.set_title(f"{_wrap(r.title)}\nFriedman {stats.format_p(r.friedman_p)}; Nemenyi, α = {ALPHA:g} "
                  f"(N = {len(r.conditions)} {r.kind}); average rank, 1 = best", fontsize=9)
@@ -95,16 +100,27 @@ def _rank_text(v: float) -> str:
     return f"{v:g}" if float(v).is_integer() else f"{v:.1f}"
 
 
-def ranking_table(r: Ranking) -> str:
-    """Models by average rank (then name): average rank, then "score (rank)" per condition."""
-    from tabulate import tabulate
-
+def ranking_cells(r: Ranking) -> tuple[list[str], list[tuple[str, list[tuple[str, object]]]]]:
+    """The ranking table's content, computed once for the Markdown and the site: headers and,
+    per model by average rank (then name), (model, cells), each cell (text, the raw value it
+    sorts by): the model, its average rank, then "score (rank)" per condition (by score)."""
     ranks = r.ranks
     order = sorted(range(len(r.models)), key=lambda j: (r.average_ranks[r.models[j]], r.models[j]))
-    body = [[r.models[j], f"{r.average_ranks[r.models[j]]:.2f}",
-             *(f"{r.scores[i, j]:.2f} ({_rank_text(ranks[i, j])})" for i in range(len(r.conditions)))]
+    body = [(r.models[j], [(r.models[j], r.models[j]),
+                           (f"{r.average_ranks[r.models[j]]:.2f}", r.average_ranks[r.models[j]]),
+                           *((f"{r.scores[i, j]:.2f} ({_rank_text(ranks[i, j])})", float(r.scores[i, j]))
+                             for i in range(len(r.conditions)))])
             for j in order]
-    return tabulate(body, headers=["model", "average rank", *r.conditions], tablefmt="github",
+    return ["model", "average rank", *r.conditions], body
+
+
+def ranking_table(r: Ranking) -> str:
+    """``ranking_cells`` as Markdown: models by average rank (then name): average rank, then
+    "score (rank)" per condition."""
+    from tabulate import tabulate
+
+    headers, body = ranking_cells(r)
+    return tabulate([[text for text, _ in cells] for _, cells in body], headers=headers, tablefmt="github",
                     disable_numparse=True)
 
 

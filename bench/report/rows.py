@@ -126,8 +126,8 @@ class Row:
     tta_reached: tuple[int, int] = (0, 0)  # seeds that reached the target, seeds
     tta_target: float = DEFAULT_TTA_TARGET
     robustness: beyond.Robustness | None = None  # the corrupted accuracy's interval, per corruption, clean
-    custom: bool = False  # hyper-parameters differ from the defaults that apply (the dataset's recipe, if any)
-    recipe: str | None = None  # the dataset whose own defaults apply to this model (``defaults_of``)
+    custom: bool = False  # hyper-parameters differ from the defaults that applied (the dataset's recipe, if any)
+    recipe: str | None = None  # the dataset whose own defaults applied (the record's ``job.recipe``)
 
     @property
     def n(self) -> int:
@@ -176,14 +176,13 @@ def params_text(model: str, params: dict, profile: str, dataset: str | None = No
             for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
 
 
-def _label(model: str, params: dict, where: tuple[str, str], threads, protocol: str, common_threads,
+def _label(model: str, params: dict, where: tuple[str, str | None], threads, protocol: str, common_threads,
            common_protocol, shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
-    """The model name, ``[<dataset> recipe]`` when the dataset's own defaults applied, plus
-    what differs from those defaults and from the table's usual settings. ``where``:
-    ``(profile, dataset)``."""
-    profile, dataset = where
-    parts = params_text(model, params, profile, dataset)
-    recipe = defaults_of(model, profile, dataset)[1]
+    """The model name, ``[<dataset> recipe]`` when the record says that dataset's own defaults
+    applied, plus what differs from those defaults and from the table's usual settings.
+    ``where``: ``(profile, recipe)``, the recipe as the record's ``job.recipe`` has it."""
+    profile, recipe = where
+    parts = params_text(model, params, profile, recipe)
     if recipe:
         parts.insert(0, f"[{recipe} recipe]")
     if threads != common_threads:
@@ -196,6 +195,13 @@ def _label(model: str, params: dict, where: tuple[str, str], threads, protocol: 
         p = json.loads(protocol) if protocol else {}
         parts.append(f"infer-batch={p.get('large_batch')}, min-repeats={p.get('large', {}).get('min_repeats')}")
     return " ".join([model, *parts])
+
+
+def _recipe(last) -> str | None:
+    """The dataset whose own defaults the record says applied (``job.recipe``), else None
+    (the profile's defaults; records from before recipes existed)."""
+    recipe = last.get("job.recipe")
+    return recipe if isinstance(recipe, str) and recipe else None
 
 
 def _unusual(last, usual: dict) -> str:
@@ -244,7 +250,7 @@ def row_stats(group: Group) -> list[Row]:
             values[name] = float(np.mean(vals)) if len(vals) else None
             stds[name] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
         published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
-        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], (group.profile, group.dataset),
+        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], (group.profile, _recipe(last)),
                                                  last["row.threads"], last["row.protocol"], common_threads,
                                                  common_protocol, last["row.side_by_side"], common_shared,
                                                  last["row.target"]) + _unusual(last, usual),
@@ -256,8 +262,8 @@ def row_stats(group: Group) -> list[Row]:
         if len(outcomes) == len(g) and len(digests) == 1:
             row.correct = {int(s): measure.correct_mask(o) for s, o in zip(g["job.seed"], outcomes)}
             row.test_digest = digests.pop()
-        row.custom = bool(params_text(row.model, last["job.params"], group.profile, group.dataset))
-        row.recipe = defaults_of(row.model, group.profile, group.dataset)[1]
+        row.recipe = _recipe(last)
+        row.custom = bool(params_text(row.model, last["job.params"], group.profile, row.recipe))
         _time_to_target(row, g, group.tta_target)
         row.seed_independent = _identical(g)
         if row.seed_independent:  # the same predictions every time: no spread to show

@@ -4,7 +4,8 @@ same images, mean), the calibration table (ECE, Brier, mean confidence), the fig
 that link every drawn figure, the jobs without a result, and the environment lines.
 
 Text only, from rows (``tables``) and the figures' paths (``figures.draw``); the same rows
-give the same bytes.
+give the same bytes. Each table's content (``*_cells``: headers, and per row its cells' text
+and sort value) is computed once, here, for the Markdown and for the site's HTML tables.
 """
 
 from __future__ import annotations
@@ -22,6 +23,24 @@ CALIBRATION_INTRO = ("Calibration: ECE (%, 15 equal-width confidence bins) and m
                      "mean ± std over seeds; mean confidence and confidence less accuracy (points; positive: "
                      "over-confident) from the bins summed over seeds:")
 
+F1_INTRO = "Per-class F1 (%), mean over seeds:"
+CONFUSED_INTRO = "Most confused pairs (true → predicted, test images summed over seeds):"
+
+# A table's content, computed once for the Markdown (``markdown_table``) and the site: its
+# headers and per body row (source, cells): the leaderboard row, record or model it shows and
+# each cell as (text, the raw value it sorts by or None). Markdown text: ``**x**`` is bold.
+Cells = tuple[list[str], list[tuple[object, list[tuple[str, object]]]]]
+
+
+def markdown_table(headers: list[str], body: list) -> str:
+    """The github-format Markdown table of ``(headers, body)`` (``Cells``): each cell's text
+    as written, no number parsing."""
+    from tabulate import tabulate
+
+    return tabulate([[text for text, _ in cells] for _, cells in body], headers=headers, tablefmt="github",
+                    disable_numparse=True)
+
+
 def most_confused(cm, k: int = 3) -> list[tuple[int, int, int]]:
     """The k largest off-diagonal cells as (true, predicted, count); ties by (true, pred)."""
     cells = [(int(cm[i, j]), i, j) for i in range(cm.shape[0]) for j in range(cm.shape[1]) if i != j and cm[i, j]]
@@ -29,40 +48,62 @@ def most_confused(cm, k: int = 3) -> list[tuple[int, int, int]]:
     return [(i, j, n) for n, i, j in cells[:k]]
 
 
-def class_tables(group: tables.Group, rows: list[tables.Row]) -> str:
-    from tabulate import tabulate
+def confused_pairs(group: tables.Group, r: tables.Row) -> list[tuple[int, int, int]]:
+    """The row's three most-confused pairs, of its confusion matrices summed over seeds."""
+    return most_confused(figures.confusion_sum(group.ok[group.ok["row.key"] == r.key]))
 
+
+def f1_cells(group: tables.Group, rows: list[tables.Row]) -> Cells:
+    """Per-class F1 (%) per row, mean over seeds (``figures.per_class_f1``), sorting by value."""
     f1 = figures.per_class_f1(group, rows)
-    f1_rows = [[r.label, *(f"{v:.2f}" for v in f1[r.key])] for r in rows]
-    confused = []
+    return ["model", *map(str, range(10))], [(r, [(r.label, r.label), *((f"{v:.2f}", v) for v in f1[r.key])])
+                                             for r in rows]
+
+
+def confused_cells(group: tables.Group, rows: list[tables.Row]) -> Cells:
+    """Per row its three most-confused pairs as "true → predicted (count)", sorting by count;
+    "-" where it has fewer."""
+    body = []
     for r in rows:
-        pairs = most_confused(figures.confusion_sum(group.ok[group.ok["row.key"] == r.key]))
-        confused.append([r.label, *(f"{t} → {p} ({n})" for t, p, n in pairs), *["-"] * (3 - len(pairs))])
-    return "\n".join([
-        "Per-class F1 (%), mean over seeds:", "",
-        tabulate(f1_rows, headers=["model", *map(str, range(10))], tablefmt="github", disable_numparse=True), "",
-        "Most confused pairs (true → predicted, test images summed over seeds):", "",
-        tabulate(confused, headers=["model", "1st", "2nd", "3rd"], tablefmt="github", disable_numparse=True),
-    ])
+        pairs = confused_pairs(group, r)
+        body.append((r, [(r.label, r.label), *((f"{t} → {p} ({n})", n) for t, p, n in pairs),
+                         *[("-", None)] * (3 - len(pairs))]))
+    return ["model", "1st", "2nd", "3rd"], body
+
+
+def class_tables(group: tables.Group, rows: list[tables.Row]) -> str:
+    """The per-class F1 table and the most-confused pairs table, each under its intro line."""
+    return "\n".join([F1_INTRO, "", markdown_table(*f1_cells(group, rows)), "",
+                      CONFUSED_INTRO, "", markdown_table(*confused_cells(group, rows))])
+
+
+def problem_reason(r) -> str:
+    """The record's error on one line, a ``diverged`` record's test accuracy (when it is a
+    number) first; neither escaped nor shortened."""
+    acc = r.get("metrics.accuracy")
+    lead = f"test accuracy {100 * acc:.2f}%; " if r["status"] == "diverged" and acc is not None and not np.isnan(acc) \
+        else ""
+    return lead + " ".join(str(r["error"] or "").split())
+
+
+def problems_cells(bad, markdown: bool = True) -> Cells:
+    """Jobs without an ``ok`` result by (model, device, seed), their record the source: model,
+    device, seed, status and reason (``problem_reason``, at most 200 characters; for Markdown
+    with ``|`` escaped first)."""
+    body = []
+    for _, r in bad.sort_values(["job.model", "job.device", "job.seed"]).iterrows():
+        reason = problem_reason(r)
+        reason = (reason.replace("|", "\\|") if markdown else reason)[:200]
+        seed = int(r["job.seed"])
+        body.append((r, [(r["job.model"], r["job.model"]), (r["job.device"], r["job.device"]), (str(seed), seed),
+                         (r["status"], r["status"]), (reason, reason)]))
+    return ["model", "device", "seed", "status", "reason"], body
 
 
 def problems_table(bad) -> str:
     """Jobs without an ``ok`` result, one line each with the reason; a ``diverged`` one
     (never averaged into a row) leads with the test accuracy it still has."""
-    from tabulate import tabulate
-
-    def reason(r) -> str:
-        """The record's error on one line, ``|`` escaped for Markdown, at most 200 characters;
-        a diverged record's test accuracy first (when it is a number)."""
-        acc = r.get("metrics.accuracy")
-        lead = f"test accuracy {100 * acc:.2f}%; " if r["status"] == "diverged" and acc is not None and not np.isnan(acc) \
-            else ""
-        return (lead + " ".join(str(r["error"] or "").split())).replace("|", "\\|")[:200]
-
-    rows = [{"model": r["job.model"], "device": r["job.device"], "seed": int(r["job.seed"]), "status": r["status"],
-             "reason": reason(r)}
-            for _, r in bad.sort_values(["job.model", "job.device", "job.seed"]).iterrows()]
-    return tabulate(rows, headers="keys", tablefmt="github", disable_numparse=True)
+    return markdown_table(*problems_cells(bad))
 
 
 def environment_lines(group: tables.Group) -> list[str]:
@@ -140,18 +181,16 @@ def model_figure_lines(rows: list[tables.Row], figs: dict, out_dir: Path) -> lis
                      tablefmt="github", disable_numparse=True), ""]
 
 
-def _pct(v: float | None, bold: bool = False) -> str:
+def _pct(v: float | None, bold: bool = False) -> tuple[str, float | None]:
     if v is None:
-        return "-"
-    return f"**{v:.2f}**" if bold else f"{v:.2f}"
+        return "-", None
+    return (f"**{v:.2f}**" if bold else f"{v:.2f}"), v
 
 
-def robustness_table(rows: list[tables.Row]) -> str | None:
+def robustness_cells(rows: list[tables.Row]) -> Cells | None:
     """Rows with robustness x (clean on the same base images, mean over the corruptions, the
     drop between them, each corruption): accuracy % as means over seeds, the best of each
     accuracy column in bold when two rows or more have it; None when no row has it."""
-    from tabulate import tabulate
-
     shown = [r for r in rows if r.robustness is not None]
     if not shown:
         return None
@@ -163,24 +202,27 @@ def robustness_table(rows: list[tables.Row]) -> str | None:
     for r, values in zip(shown, matrix):
         clean, mean = values[0], values[1]
         cells = [_pct(v, len(shown) > 1 and v is not None and f"{v:.2f}" == b) for v, b in zip(values, best)]
-        drop = f"{clean - mean:.2f}" if clean is not None and mean is not None else "-"
-        body.append([r.label, cells[0], cells[1], drop, *cells[2:]])
-    return tabulate(body, headers=["model", "clean %", "mean %", "drop", *names], tablefmt="github",
-                    disable_numparse=True)
+        drop = (f"{clean - mean:.2f}", clean - mean) if clean is not None and mean is not None else ("-", None)
+        body.append((r, [(r.label, r.label), cells[0], cells[1], drop, *cells[2:]]))
+    return ["model", "clean %", "mean %", "drop", *names], body
 
 
-def _mean_std(r: tables.Row, key: str, scale_fmt: str) -> str:
+def robustness_table(rows: list[tables.Row]) -> str | None:
+    """``robustness_cells`` as Markdown; None when no row has robustness."""
+    content = robustness_cells(rows)
+    return None if content is None else markdown_table(*content)
+
+
+def _mean_std(r: tables.Row, key: str, scale_fmt: str) -> tuple[str, float | None]:
     v, s = r.values.get(key), r.stds.get(key)
     if v is None:
-        return "-"
-    return format(v, scale_fmt) + (f" ± {format(s, scale_fmt)}" if s is not None else "")
+        return "-", None
+    return format(v, scale_fmt) + (f" ± {format(s, scale_fmt)}" if s is not None else ""), v
 
 
-def calibration_table(group: tables.Group, rows: list[tables.Row]) -> str | None:
+def calibration_cells(group: tables.Group, rows: list[tables.Row]) -> Cells | None:
     """Rows with calibration x (ECE %, Brier, mean top-label confidence %, confidence less
     accuracy in points, from the bins summed over seeds); None when no row has it."""
-    from tabulate import tabulate
-
     bins = figures.reliability_bins(group, rows)
     shown = [r for r in rows if r.values.get("ece") is not None or r.values.get("brier") is not None]
     if not shown:
@@ -188,10 +230,16 @@ def calibration_table(group: tables.Group, rows: list[tables.Row]) -> str | None
     body = []
     for r in shown:
         conf = beyond.mean_confidence(bins[r.key]) if r.key in bins else None
-        body.append([r.label, _mean_std(r, "ece", ".2f"), _mean_std(r, "brier", ".4f"),
-                     f"{100 * conf[0]:.2f}" if conf else "-", f"{100 * (conf[0] - conf[1]):+.2f}" if conf else "-"])
-    return tabulate(body, headers=["model", "ECE %", "Brier", "mean confidence %", "confidence - accuracy (points)"],
-                    tablefmt="github", disable_numparse=True)
+        mean, over = (100 * conf[0], 100 * (conf[0] - conf[1])) if conf else (None, None)
+        body.append((r, [(r.label, r.label), _mean_std(r, "ece", ".2f"), _mean_std(r, "brier", ".4f"),
+                         (f"{mean:.2f}", mean) if conf else ("-", None), (f"{over:+.2f}", over) if conf else ("-", None)]))
+    return ["model", "ECE %", "Brier", "mean confidence %", "confidence - accuracy (points)"], body
+
+
+def calibration_table(group: tables.Group, rows: list[tables.Row]) -> str | None:
+    """``calibration_cells`` as Markdown; None when no row has calibration."""
+    content = calibration_cells(group, rows)
+    return None if content is None else markdown_table(*content)
 
 
 def beyond_lines(group: tables.Group, rows: list[tables.Row], figs: dict, out_dir: Path) -> list[str]:

@@ -240,8 +240,8 @@ def main(argv: list[str]) -> int:
                                                 detail=traceback.format_exc().strip().splitlines()))
         log(f"failed: {' '.join(error.split())}")
         return 1
-    _write_card(spec, rec)
     records.write(runs_dir, rec)
+    _write_card(spec, rec)  # after the record: a record that cannot be written leaves no card
     return 0
 
 

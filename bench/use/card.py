@@ -169,7 +169,9 @@ def _training(rec: dict) -> str:
              f"{data.get('n_val', 0):,} validation, {data.get('n_test', 0):,} test images; source "
              f"{data.get('source')}; content digest `{str(data.get('digest'))[:16]}`"),
             (f"- Profile `{job['profile']}`, seed {job['seed']}, device {job['device']}, "
-             f"{job.get('threads') or 'all'} CPU threads")]
+             f"{job.get('threads') or 'all'} CPU threads"),
+            (f"- Defaults: the adapter's `{job['recipe']}` recipe (chosen on that dataset's validation split)"
+             if job.get("recipe") else f"- Defaults: the adapter's `{job['profile']}` profile")]
     fit, target = _fmt(timing.get("fit_s"), "{:.1f}"), timing.get("target") or {}
     if fit:
         rows.append(f"- Training: {fit} s for {timing.get('passes')} x {timing.get('pass_unit', 'pass')}"
