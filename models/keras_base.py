@@ -98,9 +98,14 @@ def configure(device: str, threads: int | None, deterministic: bool = False) -> 
         raise RuntimeError("no GPU visible to TensorFlow (is tensorflow[and-cuda] installed?)")
 
 
+# --precision -> Keras' global dtype policy (the variables stay float32 under the mixed ones)
+POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+
+
 class KerasAdapter(Adapter):
     family = "neural"
     devices = ("cpu", "gpu")
+    precisions = tuple(POLICIES)
 
     @classmethod
     def architecture(cls, params) -> tuple:
@@ -136,12 +141,16 @@ class KerasAdapter(Adapter):
 
     def build(self):
         keras = import_keras()
-        return arch.build_keras(self.architecture(self.params), arch.INPUT_SHAPES[self.view], keras)
+        mixed = keras.config.dtype_policy().name != "float32"
+        return arch.build_keras(self.architecture(self.params), arch.INPUT_SHAPES[self.view], keras,
+                                output_float32=mixed)
 
-    def prepare(self, *, n_train=None, seed=0, device="cpu", threads=None, deterministic=False):
+    def prepare(self, *, n_train=None, seed=0, device="cpu", threads=None, deterministic=False, precision="fp32"):
         super().prepare(n_train=n_train, seed=seed, device=device, threads=threads, deterministic=deterministic)
+        self.prepared["precision"] = precision
         keras = import_keras()
         configure(device, threads, deterministic)
+        keras.config.set_dtype_policy(POLICIES[precision])  # before the model is built: its layers take it
         keras.utils.set_random_seed(seed)
         self.model = self.build()
         self._compile(keras, n_train)
@@ -235,7 +244,8 @@ class KerasAdapter(Adapter):
         return {"tensorflow": tf.__version__, "built_with_cuda": tf.test.is_built_with_cuda(),
                 "cuda_version": build.get("cuda_version"), "cudnn_version": build.get("cudnn_version"),
                 "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-                "op_determinism": _op_determinism_enabled(tf)}
+                "op_determinism": _op_determinism_enabled(tf),
+                "dtype_policy": import_keras().config.dtype_policy().name}
 
     def save(self, folder):
         path = Path(folder) / "model.keras"

@@ -83,7 +83,7 @@ def test_publish_draws_every_figure_at_its_size_and_links_them(tmp_path):
     assert "digits-quick-cpu-xgboost-max-bin-64-n-estimators-5-curves.png" in pngs  # per-round validation curves
     assert "digits-quick-cpu-logreg-curves.png" not in pngs
     for name in pngs:
-        kind = next(k for k in ("pareto", "f1", "pvalues", "curves", "confusion", "mistakes", "tta", "sweep")
+        kind = next(k for k in ("pareto", "f1", "pvalues", "curves", "confusion", "mistakes", "tta", "sweep", "gflops")
                     if name.endswith(f"-{k}.png"))
         assert png_size(out / "plots" / name) == expected_px("gallery" if kind == "mistakes" else kind), name
 

@@ -150,7 +150,7 @@ def test_old_records_show_dashes_and_no_new_section():
     md = report.render(records.load(FIXTURES / "runs"), Path("."), None)
     row = next(line for line in md.splitlines() if line.startswith("| logreg "))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[5] == "-" and cells.count("-") == 4  # corrupted, ECE, train peak, load
+    assert cells[5] == "-" and cells.count("-") == 5  # corrupted, ECE, % of peak (no peak measured), train peak, load
     assert "Corrupted:" not in md and "Robustness (MNIST-C)" not in md and "Calibration:" not in md
 
 

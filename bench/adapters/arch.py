@@ -146,9 +146,16 @@ def forward_flops(layers, input_shape: Shape) -> int:
     return sum(layer.flops(s) for layer, s, _ in walk(layers, input_shape) if hasattr(layer, "flops"))
 
 
-def build_keras(layers, input_shape: Shape, keras):
-    """A ``keras.Sequential`` for the architecture; the output layer is given in ``layers``."""
-    return keras.Sequential([keras.Input(input_shape), *(layer.keras(keras) for layer in layers)])
+def build_keras(layers, input_shape: Shape, keras, output_float32: bool = False):
+    """A ``keras.Sequential`` for the architecture; the output layer is given in ``layers``.
+    ``output_float32``: the output layer computes in float32 whatever the global policy (under
+    mixed precision the softmax's probabilities then keep float32 resolution, as Keras'
+    mixed-precision guide advises)."""
+    built = [layer.keras(keras) for layer in layers]
+    if output_float32 and built:
+        config = {**built[-1].get_config(), "dtype": "float32"}
+        built[-1] = type(built[-1]).from_config(config)
+    return keras.Sequential([keras.Input(input_shape), *built])
 
 
 def describe(layers) -> str:

@@ -8,6 +8,8 @@ Class attributes (read without instantiating, so ``bench list`` stays instant):
     family    ``"linear" | "kernel" | "trees" | "neural"``
     view      which preprocessed view it eats: ``"flat"`` (N, 784) or ``"image"`` (N, 28, 28, 1)
     devices   devices it can run on: ``("cpu",)`` or ``("cpu", "gpu")``
+    precisions  numeric precisions it can train in (``--precision``): ``("fp32",)`` unless it
+              declares more (Keras: ``("fp32", "bf16", "fp16")``, its mixed-precision policies)
     tags      free labels, e.g. ``("reference",)``; the default suite is the untagged models
     defaults  hyper-parameters per profile: ``{"full": {...}, "quick": {...}}``. Every key a
               user may override with ``--set MODEL.KEY=VALUE`` must appear here; the type of
@@ -19,14 +21,16 @@ Class attributes (read without instantiating, so ``bench list`` stays instant):
 
 Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, then
 
-    prepare(*, n_train, seed, device, threads, deterministic) -> None   NOT timed
+    prepare(*, n_train, seed, device, threads, deterministic[, precision]) -> None   NOT timed
         Everything that is not training: import and configure the framework (device
         visibility, thread pools, determinism), seed it, build and compile the model (a
         learning-rate schedule needs ``n_train``, the number of training images).
         ``device`` is ``"cpu"`` or ``"gpu"``; ``threads`` the CPU thread budget (None:
         framework default). ``deterministic`` asks for bit-reproducible training where the
         framework offers a switch for it (TensorFlow op determinism); scikit-learn and
-        XGBoost on CPU already are.
+        XGBoost on CPU already are. ``precision`` (one of ``precisions``; passed only when it
+        is not ``"fp32"``, so adapters with fp32 alone need not take it) selects the numeric
+        policy before the model is built.
     fit(x, y, *, x_val, y_val, log) -> TrainingLog                     THE timed region
         Train on float32 ``x`` in the adapter's view and int64 labels ``y``; nothing else
         (the runner's clock is around this call alone). ``x_val/y_val`` may be used for
@@ -242,6 +246,7 @@ class Adapter:
     family: ClassVar[str]
     view: ClassVar[str]
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
+    precisions: ClassVar[tuple[str, ...]] = ("fp32",)
     tags: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
     defaults: ClassVar[dict[str, dict[str, Any]]]

@@ -1,4 +1,5 @@
-"""``python -m bench``: list, data, run, report, compare, predict, evaluate, card, selfcheck, baseline, check.
+"""``python -m bench``: list, data, run, report, compare, predict, evaluate, card, machine, selfcheck,
+baseline, check.
 
 Every user error (``BenchError``) is printed as one line, ``error: ...``, with exit code 2.
 ``run`` exits 1 when any job failed or timed out, 130 when interrupted.
@@ -17,7 +18,7 @@ from bench.core.errors import BenchError
 
 COMMANDS = {"list": info.cmd_list, "data": info.cmd_data, "run": train.cmd_run, "report": views.cmd_report,
             "compare": views.cmd_compare, "predict": use.cmd_predict, "evaluate": use.cmd_evaluate,
-            "card": use.cmd_card, "selfcheck": info.cmd_selfcheck, "baseline": gate.cmd_baseline,
+            "card": use.cmd_card, "machine": info.cmd_machine, "selfcheck": info.cmd_selfcheck, "baseline": gate.cmd_baseline,
             "check": gate.cmd_check}
 
 

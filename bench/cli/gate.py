@@ -55,6 +55,7 @@ def cmd_check(args) -> int:
 
     from bench.gate import check
 
+    slower_pct = positive_float(args.fail_on_slower, "--fail-on-slower PCT (a percentage, e.g. 10)")
     baseline_file = args.baseline or check.baseline_path(DEFAULT_RESULTS, "mnist", "quick")
     baseline = check.read_baseline(baseline_file)
     only = args.models or None
@@ -75,14 +76,16 @@ def cmd_check(args) -> int:
             execute(args, only or sorted(baseline["models"]), [baseline["dataset"]], baseline["profile"],
                     baseline["device"], 1, out, scratch=scratch is not None)
             runs = out / "runs"
-        return _verdicts(args, baseline, baseline_file, runs, only)
+        return _verdicts(args, baseline, baseline_file, runs, only, slower_pct)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _verdicts(args, baseline: dict, baseline_file: Path, runs: Path, only: list[str] | None) -> int:
-    """Print the check's table and verdict for the records in ``runs``; 1 when a model fails."""
+def _verdicts(args, baseline: dict, baseline_file: Path, runs: Path, only: list[str] | None,
+              slower_pct: float | None = None) -> int:
+    """Print the check's tables and verdict for the records in ``runs``; 1 when a model fails,
+    or with ``slower_pct`` when a speed figure is slower by more than that many percent."""
     from bench import records
     from bench.gate import check
 
@@ -95,5 +98,25 @@ def _verdicts(args, baseline: dict, baseline_file: Path, runs: Path, only: list[
     print(check.table(verdicts))
     failing = [v.model for v in verdicts if v.fails]
     print(f"\n{'FAIL: ' + ', '.join(failing) if failing else 'PASS'}: {len(verdicts) - len(failing)} of "
-          f"{len(verdicts)} model(s) hold")
-    return 1 if failing else 0
+          f"{len(verdicts)} model(s) hold their accuracy")
+    slower = _speed(args, baseline, recs, only, baseline_recs, slower_pct)
+    if slower:
+        print(f"FAIL: {len(slower)} speed figure(s) slower than the baseline's records by more than {slower_pct:g}%")
+    return 1 if failing or slower else 0
+
+
+def _speed(args, baseline: dict, recs: list[dict], only: list[str] | None, baseline_recs: list[dict],
+           slower_pct: float | None) -> list:
+    """Print the speed of the checked records against the baseline's own records; the
+    figures slower by more than ``slower_pct`` percent (none without it)."""
+    from bench.gate import check
+    from bench.report import speed
+
+    print("\n### Speed against the baseline's own records\n")
+    pairs = check.speed_pairs(baseline, recs, only, baseline_recs)
+    if not pairs:
+        print(f"no speed comparison: the baseline's own records are not in {args.baseline_runs} (--baseline-runs)")
+        return []
+    text, slower = speed.section(speed.compare_speed(pairs, names=("the baseline", "this check")), slower_pct)
+    print(text)
+    return slower

@@ -1,4 +1,5 @@
-"""``list``, ``data`` and ``selfcheck``: what is installed, the datasets, and the harness's own overhead."""
+"""``list``, ``data``, ``machine`` and ``selfcheck``: what is installed, the datasets, this host's
+measured peaks, and the harness's own overhead."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ def cmd_list(args) -> int:
     for name in registry.names():
         cls = registry.get(name)
         count = cls.static_param_count(cls.defaults["full"])
-        rows.append([name, cls.family, cls.view, ",".join(cls.devices),
+        rows.append([name, cls.family, cls.view, ",".join(cls.devices), ",".join(cls.precisions),
                      f"{count:,}" if count is not None else "data-dependent",
                      ",".join(sorted(cls.dataset_defaults)) or "-", cls.description])
-    print(tabulate(rows, headers=["model", "family", "view", "devices", "params", "recipes", "description"]))
+    print(tabulate(rows, headers=["model", "family", "view", "devices", "precisions", "params", "recipes", "description"]))
     print()
     print("datasets: " + ", ".join(data.known_names()))
     return 0
@@ -94,3 +95,39 @@ def cmd_selfcheck(args) -> int:
     print(table)
     print("harness overhead within band" if ok else "harness and plain loop disagree beyond the band")
     return 0 if ok else 1
+
+
+def cmd_machine(args) -> int:
+    """Print this host's peaks at the jobs' thread count: the cached figures of its hardware
+    fingerprint, or measured now (``--remeasure``: measured again) and cached; ``--save DIR``
+    also writes them to ``DIR/<fingerprint>.json``."""
+    from bench.core import envinfo, hardware
+    from bench.measure import peaks
+
+    threads = positive_int(args.threads, "--threads", allow_none=True) or envinfo.usable_cores()
+    if args.save is not None and args.save.exists() and not args.save.is_dir():
+        raise BenchError(f"--save {args.save}: not a folder (give the folder the figures file goes into)")
+    fresh = args.remeasure or peaks.cached(threads) is None
+    if fresh:
+        print(f"measuring this machine's peaks at {threads} thread(s) (about half a minute) ...", file=sys.stderr)
+    entry = peaks.ensure(threads, remeasure=args.remeasure)
+    try:
+        saved = peaks.store(entry, args.save) if args.save is not None else None
+    except OSError as exc:
+        raise BenchError(f"--save {args.save}: cannot write there ({exc.strerror or exc})") from None
+    if args.json:
+        print(json.dumps(entry, indent=2, sort_keys=True))
+        return 0
+    fp = hardware.cached()
+    gpu = entry.get("gpu") or {}
+    rows = [("float32 GEMM (NumPy BLAS)", entry.get("numpy_fp32_gemm_gflops"), "GFLOP/s"),
+            ("float32 matmul (TensorFlow)", entry.get("tf_fp32_matmul_gflops"), "GFLOP/s"),
+            ("bfloat16 matmul (TensorFlow)", entry.get("tf_bf16_matmul_gflops"), "GFLOP/s"),
+            *((f"GPU {k.split('_')[0]} matmul", v, "GFLOP/s") for k, v in gpu.items() if k != "name"),
+            ("memory bandwidth (streaming copy)", entry.get("stream_copy_gbs"), "GB/s")]
+    print(f"{fp['title']} · fingerprint {fp['id']} · {threads} thread(s)")
+    for name, value, unit in rows:
+        print(f"  {name:34s} {'-' if value is None else f'{value:,.1f}':>10s} {unit}")
+    print(f"measured {entry['measured_at']} ({'now' if fresh else 'cached'}: {peaks.cache_file(fp['id'])})"
+          + (f"; also written to {saved}" if saved else ""))
+    return 0

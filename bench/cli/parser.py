@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict(sub)
     _add_evaluate(sub)
     _add_card(sub)
+    _add_machine(sub)
     _add_selfcheck(sub)
     _add_report(sub)
     return p
@@ -100,6 +101,10 @@ def _add_baseline(sub) -> None:
     _add_job_options(base)
 
 
+_SPEED_HELP = ("exit 1 when a speed figure (train s, train img/s, inference img/s, p50 latency) got slower by "
+               "more than PCT percent with the verdict 'slower' (records of one hardware fingerprint only)")
+
+
 def _add_check(sub) -> None:
     """The ``check`` command: exit 1 when a model's accuracy regresses against the baseline."""
     gate = sub.add_parser("check", help="fail (exit 1) when a model's accuracy regresses against the baseline")
@@ -108,6 +113,7 @@ def _add_check(sub) -> None:
     gate.add_argument("--run", action="store_true", help="run the baseline's profile first (seed 0)")
     gate.add_argument("--out", type=Path, default=None, help="with --run: results folder (default: a temp folder)")
     gate.add_argument("--models", nargs="+", default=None, help="check only these models")
+    gate.add_argument("--fail-on-slower", default=None, metavar="PCT", help=_SPEED_HELP)
     gate.add_argument("--baseline-runs", type=Path, default=DEFAULT_RESULTS / "runs",
                       help="where the baseline's own records are, for the paired evidence (default results/runs)")
     _add_job_options(gate)
@@ -120,6 +126,7 @@ def _add_compare(sub) -> None:
     comp.add_argument("after", type=Path, help="records folder B (after it)")
     comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
     comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse (clean or corrupted accuracy)")
+    comp.add_argument("--fail-on-slower", default=None, metavar="PCT", help=_SPEED_HELP)
 
 
 def _add_predict(sub) -> None:
@@ -147,6 +154,17 @@ def _add_card(sub) -> None:
     card = sub.add_parser("card", help="(re)write the model card (README.md) beside every saved model")
     card.add_argument("--results", "--out", dest="results", type=Path, default=DEFAULT_RESULTS,
                       help="results folder holding runs/ and models/ (default results/)")
+
+
+def _add_machine(sub) -> None:
+    """The ``machine`` command: this host's measured peaks (GEMM, matmul, memory bandwidth)."""
+    machine = sub.add_parser("machine", help="measure (once per hardware fingerprint) and print this host's peaks")
+    machine.add_argument("--threads", default=None, help="CPU threads (default: all usable cores, as jobs get)")
+    machine.add_argument("--remeasure", action="store_true", help="measure again, replacing the cached figures")
+    machine.add_argument("--save", type=Path, default=None, metavar="DIR",
+                         help="also write the figures to DIR/<fingerprint>.json (e.g. results/machines, which "
+                              "the report reads for records made before records carried them)")
+    machine.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def _add_selfcheck(sub) -> None:
@@ -182,6 +200,10 @@ def _add_job_options(p) -> None:
                    help="override a hyper-parameter, e.g. cnn-small.epochs=3 (repeatable)")
     p.add_argument("--threads", default=None, help="CPU threads for every framework (default: all usable cores)")
     p.add_argument("--timeout", default=None, help="seconds per job, e.g. 90 or 1.5 (default: full 3600, quick 600)")
+    p.add_argument("--precision", action="append", default=None, metavar="fp32|bf16|fp16",
+                   help="numeric precision of the Keras models (repeatable: one job per value; default fp32): "
+                        "bf16 = Keras mixed_bfloat16 (a CPU with AVX-512 BF16 or AMX, or a GPU), fp16 = "
+                        "mixed_float16 (GPU only)")
     p.add_argument("--deterministic", action="store_true",
                    help="TensorFlow op determinism: bit-identical Keras runs for a seed (slower)")
     p.add_argument("--infer-batch", default=None, help="large inference batch (default 1000)")

@@ -30,9 +30,7 @@ def cmd_report(args) -> int:
         path = report.publish(runs, args.out, plots=not args.no_plots, fmt=args.format, tta_target=target)
         print(f"leaderboard: {path}")
     if args.readme is not None:
-        df = records.load(runs, recs)
-        df.attrs["tta_target"] = target
-        report.update_readme(args.readme, df)
+        report.update_readme(args.readme, report.load_frame(runs, target, recs))
         print(f"updated: {args.readme}")
     return 0
 
@@ -49,9 +47,13 @@ def _site_paths(args) -> tuple:
 
 
 def cmd_compare(args) -> int:
+    """Accuracy (clean, then corrupted) and speed of A vs B per configuration; exit 1 with
+    ``--fail-on-worse`` when a model got worse, with ``--fail-on-slower PCT`` when a speed
+    figure is slower by more than PCT percent."""
     from bench import records
-    from bench.report import compare
+    from bench.report import compare, speed
 
+    slower_pct = positive_float(args.fail_on_slower, "--fail-on-slower PCT (a percentage, e.g. 10)")
     before = records.require(args.before, "compare: before (A)")
     after = records.require(args.after, "compare: after (B)")
     if args.models:
@@ -75,7 +77,10 @@ def cmd_compare(args) -> int:
     print(f"\n{len(worse)} worse, {len(better)} better, {len(changes) - len(worse) - len(better)} without a "
           f"significant change (McNemar mid-p, Holm over {len(changes)} models, 5%)")
     worse += _corrupted(compare, before, after)
-    return 1 if worse and args.fail_on_worse else 0
+    text, slower = speed.section(speed.compare_speed(compare.speed_pairs(before, after)), slower_pct)
+    print("\n### speed: train s, train img/s, inference img/s, p50 latency (A → B)\n")
+    print(text)
+    return 1 if (worse and args.fail_on_worse) or slower else 0
 
 
 def _corrupted(compare, before: list[dict], after: list[dict]) -> list[str]:

@@ -19,7 +19,8 @@ zero spread is not measured stability, so its tolerance is the floor and says so
 baseline's own records are at hand (``results/runs`` is committed), the table adds the
 paired evidence: test images won and lost against the baseline run of the same seed, and
 McNemar's mid-p (``bench.report.stats.paired``: the largest over seed pairs when they all point the
-same way; 1, with the per-seed counts, when seeds disagree).
+same way; 1, with the per-seed counts, when seeds disagree), and ``speed_pairs`` pairs them
+with the checked records for the speed verdicts (``bench.report.speed``).
 
 Bad input (no baseline, a corrupt one, no records) is a ``BenchError``: exit 2.
 """
@@ -35,7 +36,8 @@ from bench import measure, records
 from bench.core import atomic
 from bench.core.errors import BenchError
 from bench.records import identity
-from bench.report import stats
+from bench.report import speed, stats
+from bench.report.compare import describe
 
 SCHEMA = 1
 DEFAULT_FLOOR = 0.005
@@ -66,6 +68,10 @@ def newest(recs: list[dict], dataset: str, profile: str, device: str,
         if model not in out or rank > out[model][0]:
             out[model] = (rank, rs)
     return {model: rs for model, (_, rs) in sorted(out.items())}
+
+
+# identity fields newer than some baselines, with the value every record before them had
+IDENTITY_DEFAULTS = {"precision": "fp32"}
 
 
 def configuration(rec: dict) -> dict:
@@ -165,6 +171,9 @@ def read_baseline(path: Path) -> dict:
             assert 0.0 <= float(m["accuracy"]) <= 1.0 and float(m["tolerance"]) >= 0.0, model
     except (OSError, ValueError, KeyError, TypeError, AssertionError, AttributeError) as exc:
         raise BenchError(f"corrupt baseline {path}: {type(exc).__name__} {exc}".strip()) from None
+    for m in b["models"].values():  # identity fields added since the file was written, at their old value
+        if isinstance(m.get("identity"), dict):
+            m["identity"] = {**IDENTITY_DEFAULTS, **m["identity"]}
     return b
 
 
@@ -239,6 +248,26 @@ def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
             note = (note + "; " if note else "") + "configuration differs: " + ", ".join(other)
         out.append(Verdict(model, b["accuracy"], now, b["tolerance"], verdict, note, paired))
     return out
+
+
+def speed_pairs(baseline: dict, recs: list[dict], only: list[str] | None = None,
+                baseline_recs: list[dict] | None = None) -> list[speed.Pair]:
+    """Per model checked (``only``, else every baseline model): the baseline's own records
+    (found by run id in ``baseline_recs``) and the ``ok`` records its verdict rests on (the
+    ones ``compare`` judges), seed -> record each, for ``speed.compare_speed``. Models without
+    records on either side are left out."""
+    by_id = {r["run_id"]: r for r in baseline_recs or []}
+    prefer = {m: b["identity"] for m, b in baseline["models"].items() if isinstance(b.get("identity"), dict)}
+    by_model = newest(recs, baseline["dataset"], baseline["profile"], baseline["device"], prefer)
+    pairs = []
+    for model in only or sorted(baseline["models"]):
+        base = [by_id[i] for i in baseline["models"][model].get("records", []) if i in by_id]
+        now = [r for r in by_model.get(model, []) if r["status"] == "ok"]
+        if base and now:
+            label, where = describe(now[-1])
+            pairs.append(speed.Pair(label, where, {identity.seed(r): r for r in base},
+                                    {identity.seed(r): r for r in now}))
+    return pairs
 
 
 def table(verdicts: list[Verdict]) -> str:

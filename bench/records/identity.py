@@ -11,7 +11,9 @@ Fields (``FIELDS``, in this order):
 - ``model``, ``params_hash`` (every hyper-parameter), ``dataset``, ``data_digest`` (the
   exact arrays), ``profile``, ``device``;
 - ``threads`` (the CPU thread budget), ``inference`` (hash of the inference protocol),
-  ``deterministic``, ``target`` (``--target``: stop at a validation accuracy);
+  ``deterministic``, ``target`` (``--target``: stop at a validation accuracy),
+  ``precision`` (``--precision``: fp32, or Keras' mixed bf16/fp16; fp32 for records
+  written before it existed);
 - ``hardware`` (``bench.core.hardware`` fingerprint id), ``gpu`` (the GPU model of a GPU
   job) and ``slots`` (the job slots per host of the executor it ran on: 1 for the local
   executor; a Dask cluster may run several jobs on one host side by side). Accuracy does not
@@ -19,8 +21,8 @@ Fields (``FIELDS``, in this order):
   a committed baseline, ``compare``) say so by leaving them out (``WHERE``,
   ``SPEED_ONLY``), never by building a key of their own.
 
-A job dimension added later (e.g. precision) is one more field here, with the default
-that records written before it had.
+A job dimension added later is one more field here (as ``precision`` was), with the
+default that records written before it had.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ class Identity:
     inference: str | None
     deterministic: bool
     target: float | None
+    precision: str
     hardware: str
     gpu: str | None
     slots: int = 1
@@ -93,7 +96,7 @@ def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int 
     return Identity(job["model"], params_hash(job["params"]), job["dataset"], job.get("data_digest"),
                     job["profile"], job["device"], int(threads) if threads is not None else None,
                     protocol_hash(job.get("inference")), bool(job.get("deterministic") or False),
-                    float(target) if target is not None else None,
+                    float(target) if target is not None else None, job.get("precision") or "fp32",
                     hw if hw is not None else hardware.cached()["id"],
                     gpu if job["device"] == "gpu" else None, slots)
 

@@ -10,18 +10,20 @@ point opposite ways are no change, and the note says they disagree). p-values ar
 Holm-corrected over the models compared. Verdicts: better, worse, no significant change, or
 "not comparable" (no per-example outcomes, different test sets, no common seed).
 ``what="corrupted"`` does the same for the mean accuracy over the MNIST-C corruptions, with
-the base image as the unit (``stats.paired_clustered``).
+the base image as the unit (``stats.paired_clustered``). ``speed_pairs`` hands the same pairs
+of configurations to ``bench.report.speed`` for the speed verdicts.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from bench import measure
 from bench.records import identity
-from bench.report import stats
+from bench.report import speed, stats
 from bench.report.rows import params_text
 
 # compare pairs configurations by THE identity, less what changes speed but not accuracy
@@ -43,6 +45,8 @@ def describe(rec: dict) -> tuple[str, str]:
         parts.append(f"target={j['target']:g}")
     if j.get("deterministic"):
         parts.append("deterministic")
+    if (j.get("precision") or "fp32") != "fp32":
+        parts.append(f"precision={j['precision']}")
     return " ".join([j["model"], *parts]), f"{j['dataset']}/{j['profile']}/{j['device']}"
 
 
@@ -140,7 +144,7 @@ def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict], w
     """The change in ``what`` (``MEASURES``) and its paired evidence (uncorrected ``p``) for
     one model: McNemar per seed on the clean test images, or the sign-flip test of the mean
     gain per base image of the corrupted sets (``stats.paired_clustered``)."""
-    mean = lambda rs: float(np.mean([_value(r, what) for r in rs.values()]))  # noqa: E731
+    mean = lambda rs: float(np.mean([_value(r, what) for r in rs.values()]))
     change = Change(key, mean(before), mean(after))
     change.label, change.where = describe(next(iter(after.values())))
     masks = _masks if what == "accuracy" else _corrupted_masks
@@ -163,6 +167,28 @@ def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict], w
     return change
 
 
+def _changed_label(before: dict[int, dict], after: dict[int, dict]) -> tuple[str, str]:
+    """The label of a configuration whose recipe changed (``before → after`` where the labels
+    differ) and the identity fields that changed, comma-separated."""
+    before_label, after_label = describe(next(iter(before.values())))[0], describe(next(iter(after.values())))[0]
+    diff = ", ".join(f for f in identity.differences(_ident(before), _ident(after)) if f not in SCOPE)
+    return (f"{before_label} → {after_label}" if before_label != after_label else after_label), diff
+
+
+def speed_pairs(before: list[dict], after: list[dict]) -> list[speed.Pair]:
+    """The configurations ``compare`` pairs (the same ones, ``changed_recipes`` included), each
+    with its newest ``ok`` record per seed on each side, for ``speed.compare_speed``."""
+    b, a = newest_per_seed(before), newest_per_seed(after)
+    pairs = []
+    for k in set(b) & set(a):
+        label, where = describe(next(iter(a[k].values())))
+        pairs.append(speed.Pair(label, where, b[k], a[k]))
+    for kb, ka in changed_recipes(b, a):
+        label, diff = _changed_label(b[kb], a[ka])
+        pairs.append(speed.Pair(f"{label} (changed: {diff})", describe(next(iter(a[ka].values())))[1], b[kb], a[ka]))
+    return sorted(pairs, key=lambda p: (p.where, p.label))
+
+
 def compare(before: list[dict], after: list[dict], what: str = "accuracy") \
         -> tuple[list[Change], list[str], list[str]]:
     """Changes in ``what`` (``MEASURES``) for the configurations both sides have (Holm over
@@ -173,9 +199,7 @@ def compare(before: list[dict], after: list[dict], what: str = "accuracy") \
     changes = [paired_change(k, b[k], a[k], what) for k in set(b) & set(a)]
     for kb, ka in changed_recipes(b, a):
         change = paired_change(ka, b[kb], a[ka], what)
-        before_label = describe(next(iter(b[kb].values())))[0]
-        diff = ", ".join(f for f in identity.differences(_ident(b[kb]), _ident(a[ka])) if f not in SCOPE)
-        change.label = f"{before_label} → {change.label}" if before_label != change.label else change.label
+        change.label, diff = _changed_label(b[kb], a[ka])
         change.note = "; ".join(x for x in (f"configuration changed: {diff}", change.note) if x)
         changes.append(change)
         del b[kb], a[ka]
@@ -192,7 +216,7 @@ def table(changes: list[Change], what: str = "accuracy") -> str:
     from tabulate import tabulate
 
     def pct(v: float, sign: str = "") -> str:  # NaN: a side without the figure
-        return "-" if v != v else format(100 * v, f"{sign}.2f")
+        return "-" if math.isnan(v) else format(100 * v, f"{sign}.2f")
 
     rows = []
     for c in changes:

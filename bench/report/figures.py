@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import measure
-from bench.report import beyond, beyond_plots, plots, tables
+from bench.report import beyond, beyond_plots, efficiency, plots, tables
 
 GALLERY_SIZE = 32
 CORRUPTION_BASES = 3  # base images in the corruption gallery: the first of each of the lowest classes
@@ -61,12 +61,15 @@ def sweeps(group: tables.Group, rows: list[tables.Row]) -> dict[tuple[str, str],
 
 def draw(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader, corrupted_loader=None) -> dict:
     """Draw the group's figures; returns {"pareto": path, "tta": path, "f1": path, "pvalues":
-    path, "sweeps": [path, ...], "reliability": path, "robustness": path, "corruptions": path,
+    path, "gflops": path, "sweeps": [path, ...], "reliability": path, "robustness": path, "corruptions": path,
     row key: {kind: path}} (a figure without data is left out). ``dataset_loader(dataset,
     digest)`` gives the test images for the galleries, or None; ``corrupted_loader(dataset,
     robustness digest, n per corruption)`` (default ``load_corrupted``) gives (test images,
     corrupted set) for the corruption gallery, or None."""
     out = _table_figures(group, rows, plots_dir)
+    gflops = efficiency_figure(group, rows, plots_dir)
+    if gflops is not None:
+        out["gflops"] = gflops
     out.update(_beyond_figures(group, rows, plots_dir, corrupted_loader or load_corrupted))
     images = dataset_loader(group.dataset, group.ok["data.digest"].iloc[-1])
     for r in rows:
@@ -108,6 +111,33 @@ def _table_figures(group: tables.Group, rows: list[tables.Row], plots_dir: Path)
         out["pvalues"] = plots.pvalue_heatmap(labels, matrix, f"Paired McNemar mid-p, Holm — {group.dataset} test set",
                                               plots_dir / f"{group.slug}-pvalues.png")
     return out
+
+
+def seed_gflops(group: tables.Group, r: tables.Row) -> list[float]:
+    """The training GFLOP/s of each of the row's seeds, in seed order (positive, finite ones)."""
+    g = group.ok[group.ok["row.key"] == r.key].sort_values("job.seed")
+    col = efficiency.GFLOPS_COLUMN
+    vals = list(g[col]) if col in g.columns else []  # a column of None only stays an object column
+    return [float(v) for v in vals if isinstance(v, (int, float)) and np.isfinite(v) and v > 0]
+
+
+def row_precision(group: tables.Group, r: tables.Row) -> str:
+    """The precision of the row's jobs (fp32, bf16, fp16): one identity field, so one per row."""
+    g = group.ok[group.ok["row.key"] == r.key]
+    return str(g["identity.precision"].iloc[-1] or "fp32") if "identity.precision" in g.columns else "fp32"
+
+
+def efficiency_figure(group: tables.Group, rows: list[tables.Row], plots_dir: Path) -> Path | None:
+    """Training GFLOP/s per row with a FLOP count (each seed, mean ± std, its % of peak)
+    against the table's measured peaks (``efficiency.roofs``); None when no row has one."""
+    shown = [(r, seed_gflops(group, r)) for r in rows]
+    shown = [(r, vals) for r, vals in shown if vals]
+    if not shown:
+        return None
+    return plots.training_gflops(
+        [r.label for r, _ in shown], [vals for _, vals in shown], [r.values.get("peak_pct") for r, _ in shown],
+        [row_precision(group, r) for r, _ in shown], efficiency.roofs(group.ok, group.device),
+        f"Training GFLOP/s against the measured peaks — {_short(group)}", plots_dir / f"{group.slug}-gflops.png")
 
 
 def _row_figures(group: tables.Group, r: tables.Row, plots_dir: Path, images) -> dict:

@@ -1,6 +1,8 @@
 """The records frame as the tables read it: one row per record, with the columns that decide
 tables and rows (``row.*``) taken from THE identity (``bench.records.identity``) and the
-environment a record was measured in.
+environment a record was measured in, and the peak each record's training GFLOP/s is read
+against (``bench.report.efficiency``: ``row.peak_*``, from the frame's
+``attrs["machines_dir"]`` for records that carry no figures).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import json
 
 from bench.records import identity
+from bench.report import efficiency
 
 
 def _protocol_text(p) -> str:
@@ -36,6 +39,9 @@ def with_row_keys(df):
     df["row.table"] = df["identity.table"]
     df["env.cpu"] = [t + (f" · {g}" if isinstance(g, str) else "")
                      for t, g in zip(df["identity.hardware_title"], df["identity.gpu"])]
+    # each record's peak: its own figures, else the machines folder ``leaderboard.load_frame`` names
+    for name, values in efficiency.frame_columns(df, df.attrs.get("machines_dir")).items():
+        df[name] = values
     df["row.provenance"] = [_provenance(c, d, lib) for c, d, lib in zip(df["env.commit"], df["env.dirty"],
                                                                         df["env.libraries"])]
     return df

@@ -31,7 +31,15 @@ from pathlib import Path
 from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
-from bench.report import figures, ranking, ranking_plot, sections, tables
+from bench.report import (
+    efficiency,
+    figure_cache,
+    figures,
+    ranking,
+    ranking_plot,
+    sections,
+    tables,
+)
 from bench.report.sections import (  # noqa: F401 (re-exported: callers write report.most_confused)
     class_tables,
     environment_lines,
@@ -56,8 +64,8 @@ def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]
         last = ok[ok["row.key"] == r.key].iloc[-1]
         flags = r.label.split(" ")[1:]
         sets = [f"--set {r.model}.{f}" for f in flags
-                if "=" in f and not f.startswith(("threads=", "infer-batch=", "min-repeats=", "[", "target="))]
-        sets += [f"--target {f.split('=', 1)[1]}" for f in flags if f.startswith("target=")]
+                if "=" in f and not f.startswith(("threads=", "infer-batch=", "min-repeats=", "[", "target=", "precision="))]
+        sets += [f"--{f.split('=', 1)[0]} {f.split('=', 1)[1]}" for f in flags if f.startswith(("target=", "precision="))]
         key = (last["row.threads"], last["row.protocol"], bool(last["row.deterministic"]), r.n,
                int(last["row.side_by_side"]))
         settings.setdefault(key, []).append((r.model, sets))
@@ -134,12 +142,13 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
         figs = {}
         if rows:
             last = ok.iloc[-1]
-            out += [f"Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
-                    f"{int(last['data.n_test']):,}.", "", *_corrupted_note(rows, last), tables.markdown(rows), ""]
+            out += [(f"Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
+                     f"{int(last['data.n_test']):,}."), "", *_corrupted_note(rows, last), *_peak_note(group),
+                    tables.markdown(rows), ""]
             notes = tables.provenance_notes(rows)
             out += [*notes, ""] if notes else []
             if plots_dir is not None:
-                figs = figures.draw(group, rows, plots_dir, dataset_loader, corrupted_loader)
+                figs = _draw_figures(group, rows, plots_dir, dataset_loader, corrupted_loader)
                 if drawn is not None:
                     drawn += _figure_paths(figs)
                 out += sections.table_figure_lines(figs, out_dir)
@@ -154,16 +163,45 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
                 *(reproduce_commands(group, rows) or ["(no ok records)"]), "```", ""]
     rankings, notes = ranking.compute(df)
     if plots_dir is not None:
-        diagrams = ranking_plot.draw(rankings, plots_dir)
+        key = figure_cache.digest(df, [repr(r) for r in rankings])  # the rankings' every figure
+        diagrams = figure_cache.draw(plots_dir, "rankings", key, lambda: {"cd": ranking_plot.draw(rankings, plots_dir)})["cd"]
         if drawn is not None:
             drawn += diagrams
     out += ranking_plot.markdown_lines(rankings, notes, out_dir, plots_dir)
     return "\n".join(out)
 
 
+def _draw_figures(group: tables.Group, rows: list[tables.Row], plots_dir: Path, dataset_loader,
+                  corrupted_loader) -> dict:
+    """``figures.draw`` for one table, or the files it drew before from the same records with
+    the same code (``figure_cache``)."""
+    inputs = [group.title, group.tta_target, [r.key for r in rows], [r.label for r in rows],
+              getattr(dataset_loader, "__qualname__", repr(dataset_loader)),
+              getattr(corrupted_loader, "__qualname__", repr(corrupted_loader))]
+    key = figure_cache.digest(group.frame, inputs)
+    missing: list[bool] = []
+
+    def watched(loader):  # a loader that found nothing leaves galleries out: not a figure set to keep
+        def load(*args):
+            value = loader(*args)
+            missing.append(value is None)
+            return value
+        return load
+    return figure_cache.draw(plots_dir, group.slug, key,
+                             lambda: figures.draw(group, rows, plots_dir, watched(dataset_loader),
+                                                  watched(corrupted_loader or figures.load_corrupted)),
+                             complete=lambda: not any(missing))
+
+
 def _corrupted_note(rows: list[tables.Row], last) -> list[str]:
     """The line saying what the corrupted column was measured on (and a blank), or nothing."""
     note = tables.corrupted_note(rows, int(last["data.n_test"]))
+    return [note, ""] if note else []
+
+
+def _peak_note(group: tables.Group) -> list[str]:
+    """The line naming the table's measured peaks (``efficiency.peak_note``) and a blank, or nothing."""
+    note = efficiency.peak_note(group.ok)
     return [note, ""] if note else []
 
 
@@ -210,7 +248,8 @@ def readme_section(df) -> str:
     for group in tables.groups(df):
         rows = tables.row_stats(group)
         if rows:
-            parts += [f"**{group.title}**", "", *_corrupted_note(rows, group.ok.iloc[-1]), tables.markdown(rows), ""]
+            parts += [f"**{group.title}**", "", *_corrupted_note(rows, group.ok.iloc[-1]), *_peak_note(group),
+                      tables.markdown(rows), ""]
     parts.append("What each column means, figures and per-class results: "
                  "[results/LEADERBOARD.md](results/LEADERBOARD.md).")
     return "\n".join(parts)
@@ -225,6 +264,16 @@ def update_readme(readme: Path, df) -> None:
     atomic.write_text(readme, f"{head}{README_START}\n{readme_section(df)}\n{README_END}{tail}")
 
 
+def load_frame(runs_dir: Path, tta_target: float = tables.DEFAULT_TTA_TARGET, recs: list[dict] | None = None):
+    """The records frame of ``runs_dir`` (``records.load``; of ``recs`` when given) as every
+    view reads it: ``attrs`` name the "time to X (val)" target and the machines folder
+    (``efficiency.machines_dir``) whose figures records without their own are read against."""
+    df = records.load(runs_dir, recs)
+    df.attrs["tta_target"] = tta_target
+    df.attrs["machines_dir"] = str(efficiency.machines_dir(runs_dir))
+    return df
+
+
 def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md",
             tta_target: float = tables.DEFAULT_TTA_TARGET) -> Path:
     """Write the leaderboard (and figures) for ``runs_dir`` into ``out_dir``; returns the file.
@@ -236,14 +285,14 @@ def publish(runs_dir: Path, out_dir: Path, plots: bool = True, fmt: str = "md",
         raise BenchError(f"unknown format {fmt!r}; choose from: {', '.join(FORMATS)}")
     out_dir = Path(out_dir)
     with atomic.locked(out_dir / ".publish.lock"):
-        df = records.load(runs_dir)
-        df.attrs["tta_target"] = tta_target
+        df = load_frame(runs_dir, tta_target)
         if fmt == "md":
             path = out_dir / "LEADERBOARD.md"
             drawn: list[Path] = []
             atomic.write_text(path, render(df, out_dir, out_dir / "plots" if plots else None, drawn=drawn))
             if plots:  # --no-plots leaves the folder as it is
                 prune_plots(out_dir / "plots", drawn)
+                figure_cache.prune(out_dir / "plots", {"rankings", *(g.slug for g in tables.groups(df))})
         elif fmt == "csv":
             path = out_dir / "leaderboard.csv"
             atomic.write_text(path, summary_frame(df).to_csv(index=False, float_format="%.6g"))

@@ -15,7 +15,7 @@ from bench.core import atomic
 
 DPI = 100
 FIGSIZES = {"pareto": (8, 5.5), "f1": (10, 4.5), "curves": (9, 3.6), "confusion": (5.6, 5), "gallery": (9, 5.4),
-            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6), "tta": (8, 5),
+            "pvalues": (7.5, 6.2), "sweep": (7.5, 4.6), "tta": (8, 5), "gflops": (9, 5.2),
             "reliability": (8, 7), "robustness": (8, 5), "corruptions": (12, 3.6)}  # drawn by beyond_plots
 
 
@@ -260,5 +260,45 @@ def time_to_accuracy(curves: dict[str, list[tuple[float, float]]], target: float
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+PRECISION_COLOURS = {"fp32": "tab:blue", "bf16": "tab:orange", "fp16": "tab:green"}
+
+
+def training_gflops(labels: list[str], per_seed: list[list[float]], percents: list[float | None],
+                    precisions: list[str], roofs: list[tuple[str, float]], title: str, path: Path) -> Path:
+    """Achieved training GFLOP/s per row (log y): each seed a small dot, the mean a diamond with
+    the standard deviation over seeds as its error bar and "% of peak" written above it,
+    coloured by precision; each of ``roofs`` (name, GFLOP/s) a horizontal dashed line."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=FIGSIZES["gflops"])
+    xs = np.arange(len(labels))
+    seen = set()
+    for x, vals, pct, precision in zip(xs, per_seed, percents, precisions):
+        colour = PRECISION_COLOURS.get(precision, "tab:gray")
+        mean = float(np.mean(vals))
+        std = float(np.std(vals, ddof=1)) if len(vals) > 1 else 0.0
+        ax.scatter([x] * len(vals), vals, s=12, color=colour, alpha=0.45, zorder=3)
+        ax.errorbar([x], [mean], yerr=[[min(std, mean * 0.999)], [std]], fmt="D", ms=7, color=colour, capsize=4,
+                    zorder=4, label=f"{precision} job (mean ± std over seeds)" if precision not in seen else None)
+        seen.add(precision)
+        if pct is not None:
+            ax.annotate(f"{pct:.1f}% of peak", (x, mean + std),
+                        textcoords="offset points", xytext=(0, 6), ha="center", fontsize=7)
+    for i, (name, value) in enumerate(roofs):
+        ax.axhline(value, color=f"C{(i + 3) % 10}", ls="--", lw=1.2, label=f"{name}: {value:,.0f} GFLOP/s")
+    values = [v for vals in per_seed for v in vals] + [v for _, v in roofs]
+    ax.set_yscale("log")
+    ax.set_ylim(min(values) / 2, max(values) * 2.5)
+    ax.set_xlim(-0.6, len(labels) - 0.4)
+    ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("training GFLOP/s (3 x forward FLOPs x images / train s; log scale)")
+    ax.grid(True, axis="y", which="both", alpha=0.3)
+    if not roofs:
+        ax.plot([], [], ls="none", label="no measured peak for this hardware")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(title)
     fig.tight_layout()
     return _save(fig, path)

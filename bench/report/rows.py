@@ -45,6 +45,7 @@ COLUMNS = {
     "data_passes": ("passes", None, ",.0f", "timing.data_passes", 1),
     "train_ips": ("train img/s", True, ",.0f", "timing.train_images_per_s", 1),
     "train_gflops": ("train GFLOP/s", True, ".1f", "timing.train_gflops_per_s", 1),
+    "peak_pct": ("% of peak", True, ".1f", "row.peak_pct", 1),  # per record (``efficiency``), then over seeds
     "before_train_mb": ("before-train MB", False, ",.0f", "memory.before_train_mb", 1),
     "train_peak_mb": ("train peak MB", False, ",.0f", "memory.train_peak_mb", 1),
     "inference_peak_mb": ("inference peak MB", False, ",.0f", "memory.inference_peak_mb", 1),
@@ -54,7 +55,8 @@ COLUMNS = {
     "load_s": ("load s", False, ".2f", "cold_start.load_s", 1),
 }
 TABLE_COLUMNS = ("accuracy", "corrupted", "val_accuracy", "macro_f1", "ece", "params", "size_mb", "fit_s", "tta_s",
-                 "data_passes", "train_ips", "train_peak_mb", "infer_ips", "p50_ms", "p99_ms", "load_s")
+                 "data_passes", "train_ips", "train_gflops", "peak_pct", "train_peak_mb", "infer_ips", "p50_ms",
+                 "p99_ms", "load_s")
 DEFAULT_TTA_TARGET = 0.99
 @dataclass
 class Group:
@@ -176,6 +178,12 @@ def params_text(model: str, params: dict, profile: str, dataset: str | None = No
             for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
 
 
+def _precision(last) -> str:
+    """`` precision=bf16`` for a row of a mixed-precision job (``--precision``); fp32 rows say nothing."""
+    value = last.get("identity.precision")
+    return f" precision={value}" if isinstance(value, str) and value != "fp32" else ""
+
+
 def _label(model: str, params: dict, where: tuple[str, str | None], threads, protocol: str, common_threads,
            common_protocol, shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
     """The model name, ``[<dataset> recipe]`` when the record says that dataset's own defaults
@@ -253,7 +261,7 @@ def row_stats(group: Group) -> list[Row]:
         row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], (group.profile, _recipe(last)),
                                                  last["row.threads"], last["row.protocol"], common_threads,
                                                  common_protocol, last["row.side_by_side"], common_shared,
-                                                 last["row.target"]) + _unusual(last, usual),
+                                                 last["row.target"]) + _precision(last) + _unusual(last, usual),
                   last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
                   provenance=sorted(set(g["row.provenance"])),
                   published=100 * float(published.iloc[-1]) if len(published) else None)

@@ -159,10 +159,11 @@ def image(figs: dict, kind: str, alt: str, out_dir: Path) -> list[str]:
 
 def table_figure_lines(figs: dict, out_dir: Path) -> list[str]:
     """The figures shown right under the summary table: accuracy vs throughput, the p-value
-    heatmap, time to accuracy and every sweep."""
+    heatmap, time to accuracy, training GFLOP/s against the peaks and every sweep."""
     out = image(figs, "pareto", "accuracy vs inference throughput", out_dir)
     out += image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
     out += image(figs, "tta", "validation accuracy against training seconds", out_dir)
+    out += image(figs, "gflops", "training GFLOP/s against the measured peaks", out_dir)
     for path in figs.get("sweeps", []):
         out += [f"![accuracy against a swept hyper-parameter]({path.relative_to(out_dir).as_posix()})", ""]
     return out

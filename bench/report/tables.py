@@ -31,6 +31,13 @@ LEGEND = (
     "pass's accuracy is train s less the teardown; models evaluated only at the end count their whole training; "
     "\"not reached\", or how many seeds reached it. "
     "**train img/s**: training images processed over all passes per training second. "
+    "**train GFLOP/s**: 3 x the model's analytic forward FLOPs per image (a forward pass and a backward pass of about "
+    "twice its cost) x those images / train s; \"-\" for models without an analytic FLOP count (trees, SVM). "
+    "**% of peak** = training GFLOP/s (3 x forward FLOPs x images / train s) over the host's measured float32 "
+    "GEMM peak (bf16 jobs: bfloat16 matmul peak), at the job's thread count, per record then mean ± std over "
+    "seeds; the line above each table names the peaks and when they were measured (with the runs, or later on "
+    "the same hardware fingerprint from the results' machines folder); \"-\": no FLOP count, or no peak "
+    "measured for that hardware and thread count (`python -m bench machine`). "
     "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
     "**corrupted %**: mean accuracy over the 15 MNIST-C corruptions (Mu and Gilmer 2019) of a fixed subset of "
     "the test images (the line above each table says how many and the set's digest); one run (or seeds that "
@@ -190,8 +197,24 @@ def frame(rows: list[Row], group: Group):
                   "seeds_disagree_vs_best": r.vs_best.seeds_disagree if r.vs_best else None,
                   "provenances": len(r.provenance)})
         d.update(_robustness_fields(r))
+        d.update(_peak_fields(group, r))
         out.append(d)
     return out
+
+
+def _peak_fields(group: Group, r: Row) -> dict:
+    """The peak the row's "% of peak" divides by, from its newest record (``efficiency``):
+    GFLOP/s, what it is (or why there is none), its source ("record", "later": the machines
+    folder, None) and when it was measured."""
+    names = {"peak_gflops": "row.peak_gflops", "peak_what": "row.peak_what", "peak_source": "row.peak_source",
+             "peak_measured_at": "row.peak_measured_at"}
+    g = group.ok[group.ok["row.key"] == r.key]
+    if g.empty or "row.peak_gflops" not in g.columns:
+        return dict.fromkeys(names)
+    last = g.sort_values(["started_at", "run_id"]).iloc[-1]
+    # pandas holds a missing value of a float column as NaN: JSON and CSV get None
+    return {k: None if isinstance(last[col], float) and last[col] != last[col] else last[col]
+            for k, col in names.items()}
 
 
 def _robustness_fields(r: Row) -> dict:

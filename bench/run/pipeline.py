@@ -54,9 +54,11 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
     sizes = prep.sizes()
     log(f"data: {sizes['n_train']} train / {sizes['n_val']} val / {sizes['n_test']} test ({adapter.view} view)")
 
+    precision = job.get("precision") or "fp32"
+    extra = {"precision": precision} if precision != "fp32" else {}  # adapters of fp32 alone need not take it
     t0 = time.perf_counter()
     adapter.prepare(n_train=len(x_train), seed=job["seed"], device=job["device"], threads=threads,
-                    deterministic=bool(job.get("deterministic")))
+                    deterministic=bool(job.get("deterministic")), **extra)
     prepare_s = time.perf_counter() - t0
     log(f"prepared in {prepare_s:.1f}s (not timed: imports, build, compile)")
 

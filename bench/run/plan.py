@@ -3,12 +3,13 @@ expanded into jobs, each one configuration and seed.
 
 A job is (model, dataset, profile, device, seed) plus resolved hyper-parameters (one point
 of a ``--grid``) and the settings that change what is measured (threads, inference
-protocol, determinism, target). Its identity is ``bench.records.identity``'s, the same one
+protocol, determinism, target, precision). Its identity is ``bench.records.identity``'s, the same one
 every view of the records uses.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from bench import records
@@ -37,6 +38,7 @@ class Job:
     target: float | None = None  # ``--target``: stop at this validation accuracy (None: train it all)
     robustness: bool = True  # measure the MNIST-C corruptions too (``--robustness``); not in the identity
     recipe: str | None = None  # the dataset whose own defaults applied (``dataset_defaults``), else None
+    precision: str = "fp32"  # ``--precision``: fp32, or Keras mixed precision bf16 / fp16 (in the identity)
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
@@ -49,10 +51,12 @@ class Job:
                 "device": self.device, "seed": self.seed, "params": self.params,
                 "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
                 "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
-                "target": self.target, "robustness": self.robustness, "recipe": self.recipe}
+                "target": self.target, "robustness": self.robustness, "recipe": self.recipe,
+                "precision": self.precision}
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
+        name += f" {self.precision}" if self.precision != "fp32" else ""
         return f"{name} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
 
 
@@ -176,7 +180,8 @@ def record_key(rec: dict, without: tuple[str, ...] = ()) -> tuple:
 
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
          digests: dict | None = None, threads: int | None = None, inference: dict | None = None,
-         grid: list[str] | None = None, target: float | None = None, robustness: bool = True) -> list[Job]:
+         grid: list[str] | None = None, target: float | None = None, robustness: bool = True,
+         precisions: tuple[str, ...] = ("fp32",)) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
     model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
     over a long suite spreads over all models instead of reading as one model's seed-to-seed
@@ -184,15 +189,19 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
     point is its own parameter set (own hash, own leaderboard row, own ``--resume`` key).
 
     ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
-    the GPU jobs anyway, marked to be recorded as ``skipped`` with the reason.
+    the GPU jobs anyway, marked to be recorded as ``skipped`` with the reason. Each of
+    ``precisions`` is one more job per point (``bench.run.precision`` refuses those the
+    models, the device or this processor cannot run).
     """
     from bench.adapters import registry
+    from bench.run import precision as precision_rules
 
     if device not in DEVICES:
         raise BenchError(f"unknown device {device!r}; choose from: {', '.join(DEVICES)}")
     if device == "gpu" and not has_gpu:
         raise BenchError("--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all")
     classes = [registry.get(name) for name in model_names]
+    precision_rules.check(precisions, classes, device, has_gpu)
     sweeps = parse_grid(grid or [], [c.name for c in classes])
     params = points(classes, datasets, profile, parse_overrides(overrides, [c.name for c in classes]), sweeps)
     wanted = ("cpu", "gpu") if device == "all" else (device,)
@@ -202,7 +211,7 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
             for cls in classes:
                 recipe = cls.defaults_for(profile, dataset)[1]
                 for point in params[cls.name, dataset]:
-                    for dev in wanted:
+                    for dev, prec in itertools.product(wanted, precisions):
                         if dev not in cls.devices:
                             continue  # e.g. scikit-learn models have no GPU path
                         skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
@@ -210,7 +219,7 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                                        for k in sweeps.get(cls.name, {}))
                         jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
                                         deterministic, (digests or {}).get(dataset), threads, inference, tag,
-                                        target, robustness, recipe))
+                                        target, robustness, recipe, prec))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs

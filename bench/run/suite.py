@@ -4,8 +4,10 @@
     connect(request)          the executor started (a Dask cluster: workers checked)
     jobs    = plan(request)   datasets fetched and verified once, jobs expanded (seed-major,
                               grids as Cartesian products)
-    outcomes = run(request, jobs)   one subprocess per job; Ctrl-C keeps what finished
-    publish(request, outcomes)      the leaderboard of the results folder, and a summary
+    outcomes = run(request, jobs)   this host's peaks (measured once per fingerprint), then one
+                                    subprocess per job; Ctrl-C keeps what finished
+    publish(request, outcomes)      the leaderboard of the results folder, and a summary with
+                                    the suite's overhead (``bench.run.overhead``)
 
 ``execute`` chains them for ``run``, ``baseline update`` and ``check --run``.
 """
@@ -45,6 +47,7 @@ class Request:
     resumable: bool = True  # the command has --resume (``run``; not ``baseline update``, ``check --run``)
     scratch: bool = False  # ``out`` is a temporary folder, removed when the command ends
     robustness: bool = True  # ``--robustness on|off``: the MNIST-C corruptions in every record
+    precisions: tuple[str, ...] = ("fp32",)  # ``--precision`` (repeatable): one job per value
 
     @property
     def runs_dir(self) -> Path:
@@ -106,15 +109,16 @@ def validate(args, names: list[str], datasets: list[str], profile_name: str, dev
                               getattr(args, "scheduler", None),
                               executors.parse_size(getattr(args, "memory_limit", None), "--memory-limit"))
     has_gpu = planner.gpu_available()
-    # bad names, --set, --grid, device: fail now (a cluster's GPUs are counted once connected)
+    precisions = tuple(dict.fromkeys(getattr(args, "precision", None) or ["fp32"]))
+    # bad names, --set, --grid, device, precision: fail now (a cluster's GPUs are counted once connected)
     planner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu or executor.name != "local",
-                grid=grid)
+                 grid=grid, precisions=precisions)
     runner.check_writable(out / "runs", keep=False)  # the run itself creates it
     return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
                    timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
                    save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,
                    threads_given=threads is not None, target=target, resumable=hasattr(args, "resume"),
-                   scratch=scratch, robustness=robust == "on")
+                   scratch=scratch, robustness=robust == "on", precisions=precisions)
 
 
 def connect(req: Request) -> None:
@@ -155,7 +159,8 @@ def plan(req: Request) -> list:
                   f"({cset.source})")
     return planner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
                        req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
-                       inference=req.inference, grid=req.grid, target=req.target, robustness=req.robustness)
+                       inference=req.inference, grid=req.grid, target=req.target, robustness=req.robustness,
+                       precisions=req.precisions)
 
 
 def run(req: Request, jobs: list) -> list:
@@ -164,6 +169,8 @@ def run(req: Request, jobs: list) -> list:
     from bench.report import leaderboard as report
     from bench.run import progress, runner
 
+    if getattr(req.executor, "scheduler", None) is None:  # jobs run on this host: its peaks, before any job
+        print(machine_line(req.threads))
     print(f"{len(jobs)} job(s), {req.threads} thread(s) each, records -> {req.runs_dir}")
     if req.executor is not None and req.executor.name != "local":
         print(req.executor.describe())
@@ -180,6 +187,21 @@ def run(req: Request, jobs: list) -> list:
         raise SystemExit(stop.exit_code) from None
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def machine_line(threads: int) -> str:
+    """This host's peaks at ``threads`` (``bench.measure.peaks``; measured now, once per
+    hardware fingerprint, when not cached) in one line; a failure to measure is said, not raised."""
+    from bench.measure import peaks
+
+    entry = peaks.for_record(threads)
+    if "error" in entry:
+        return f"machine peaks: not measured ({entry['error']})"
+    bf16 = entry.get("tf_bf16_matmul_gflops")
+    return (f"machine peaks ({threads} threads, measured {entry['measured_at'][:10]}): float32 GEMM "
+            f"{entry['numpy_fp32_gemm_gflops']:,.0f} GFLOP/s"
+            + (f", bfloat16 matmul {bf16:,.0f} GFLOP/s" if bf16 else "")
+            + f", memory copy {entry['stream_copy_gbs']:,.1f} GB/s")
 
 
 def stopped_text(stop, req: Request) -> str:
@@ -199,13 +221,19 @@ def again_hint(argv: list[str], resumable: bool) -> str:
     return f"this command has no --resume; run it again (every job anew): python -m bench {again}"
 
 
-def publish(req: Request, outcomes: list) -> None:
+def publish(req: Request, outcomes: list, started: float | None = None) -> None:
     """Rebuild the results folder's leaderboard and print what failed and what diverged
-    (a diverged job is a result, not a failure: it does not make ``run`` exit 1)."""
+    (a diverged job is a result, not a failure: it does not make ``run`` exit 1), and the
+    suite's overhead (``bench.run.overhead``) from ``started`` (``time.perf_counter()``)."""
+    import time
+
     from bench.report import leaderboard as report
+    from bench.run import overhead
 
     if not req.scratch:  # a temporary folder (``check --run``) is removed: no leaderboard for it
         print(f"\nleaderboard: {report.write_leaderboard(req.out)}")
+    if started is not None:
+        print("\n".join(overhead.summary(outcomes, time.perf_counter() - started)))
     bad = [o for o in outcomes if o.status in ("failed", "timeout")]
     diverged = [o for o in outcomes if o.status == "diverged"]
     for o in bad + diverged:
@@ -217,6 +245,9 @@ def publish(req: Request, outcomes: list) -> None:
 def execute(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
             out: Path, resume: bool = False, scratch: bool = False) -> list:
     """validate -> plan -> run -> publish; returns the outcomes (``scratch``: see ``validate``)."""
+    import time
+
+    started = time.perf_counter()
     req = validate(args, names, datasets, profile_name, device, n_seeds, out, resume, scratch)
     try:
         connect(req)
@@ -224,5 +255,5 @@ def execute(args, names: list[str], datasets: list[str], profile_name: str, devi
         outcomes = run(req, jobs)
     finally:
         req.executor.close()
-    publish(req, outcomes)
+    publish(req, outcomes, started)
     return outcomes

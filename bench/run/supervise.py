@@ -68,7 +68,7 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model
         rec = records.problem(run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started, where=where)
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
     spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "runs_dir": str(runs_dir),
-            "save_model": save_model, "where": where, "parent_pid": os.getpid()}
+            "save_model": save_model, "where": where, "parent_pid": os.getpid(), "spawned_at": time.time()}
     t0 = time.monotonic()
     tail: list[str] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:

@@ -6,7 +6,10 @@ the device and thread environment, and starts this module. It trains the job thr
 calibration, inference timing, peak memory, robustness on the MNIST-C corruptions unless the
 job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
 (``bench.use.artifacts``), measures the saved model's cold start in a fresh process, writes
-the model card beside it (``bench.use.card``), and writes exactly one record atomically.
+the model card beside it (``bench.use.card``), and writes exactly one record atomically. The
+record carries the host's measured peaks (``machine``: ``bench.measure.peaks``, cached; the
+suite measures them before its first job, a cluster host on its first job's end) and the
+seconds of every stage outside the timed fit (``timing.stages``, for the suite's overhead).
 Progress goes to stdout, one line at a time. Exit 0 when the record is ``ok`` or
 ``diverged`` (the training loss or the test probabilities became NaN/inf: a result with all
 its measurements, the first non-finite pass in ``rec["diverged"]``, and no saved model,
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench import measure, records
 from bench.core import envinfo
-from bench.measure import InferenceProtocol
+from bench.measure import InferenceProtocol, peaks
 from bench.measure.calibration import calibration
 from bench.measure.memory import PeakMemory
 from bench.measure.profiles import PROFILES
@@ -37,22 +42,55 @@ def log(line: str) -> None:
     print(line, flush=True)
 
 
+class Stages:
+    """Seconds spent in each stage of a job outside its timed fit (``timing.stages``): what
+    the suite's summary shows as the job's overhead, by stage."""
+
+    def __init__(self, spawned_at: float | None = None):
+        started = spawned_at if isinstance(spawned_at, (int, float)) else _process_start()
+        self.seconds: dict[str, float] = {"startup": max(0.0, time.time() - started) if started else 0.0}
+
+    @contextmanager
+    def __call__(self, name: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - t0
+
+
+def _process_start() -> float | None:
+    """When this process started, by the kernel's clock (to about a second: the boot time it
+    counts from is whole seconds), for a worker started without ``spawned_at``; or None."""
+    try:
+        import psutil
+
+        return psutil.Process().create_time()
+    except Exception:  # noqa: BLE001 - an overhead figure, never a reason to fail a job
+        return None
+
+
 def run(spec: dict) -> dict:
     """Train and measure the job in ``spec``; return its ``ok`` (or ``diverged``) record."""
     job = spec["job"]
+    stage = Stages(spec.get("spawned_at"))  # the runner's clock when it started this process
     rec = records.empty(spec["run_id"], job, "ok")
     rec["started_at"] = spec.get("started_at", rec["started_at"])
-    t = pipeline.train(job, job.get("threads"), log)
+    with stage("train"):
+        t = pipeline.train(job, job.get("threads"), log)
+    stage.seconds["data_and_build"] = stage.seconds.pop("train") - t.fit_wall_s
     adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
     rec["data"] = {**prep.sizes(), "digest": splits.digest(), "test_digest": splits.test_digest(),
                    "source": t.dataset.source}
     protocol = InferenceProtocol.from_dict(job["inference"]) if job.get("inference") else \
         PROFILES[job["profile"]].inference
-    _evaluate(rec, t, protocol)
+    with stage("evaluate"):
+        _evaluate(rec, t, protocol)
     mark_diverged(rec, t.training)
 
     flops = adapter.flops_per_image()
-    rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
+    with stage("size"):
+        rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
     rec["timing"] = measure.training_figures(t.fit_wall_s, t.training, len(prep.y_train), flops)
     rec["timing"]["prepare_s"] = t.prepare_s
     if "target" in t.training.info:  # what --target did: stopped early, and when
@@ -61,23 +99,29 @@ def run(spec: dict) -> dict:
         t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"),
         start_s=measure.start_of(rec["timing"]["setup_s"], rec["timing"]["unaccounted_s"]))
     log("measuring inference")
-    with PeakMemory() as peak:
+    with stage("inference"), PeakMemory() as peak:
         rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
     rec["memory"] = {**t.memory, "inference_peak_mb": peak.peak_mb}
     rec["timing"]["inference_protocol"] = protocol.as_dict()
     if job.get("robustness", True) and rec["status"] == "ok":
-        _robustness_or_error(t, rec, protocol)
-    _save_model(spec, rec, t)
-    _cold_start(spec, rec, t)
+        with stage("robustness"):
+            _robustness_or_error(t, rec, protocol)
+    with stage("save"):
+        _save_model(spec, rec, t)
+    with stage("cold_start"):
+        _cold_start(spec, rec, t)
     rec["history"] = t.training.passes
     rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
     if getattr(adapter, "published", None):
         rec["reference"] = dict(adapter.published)
     rec["where"] = spec.get("where") or {}
-    rec["env"] = envinfo.capture()
-    rec["env"]["runtime"] = adapter.runtime_info()
+    with stage("environment"):
+        rec["env"] = envinfo.capture()
+        rec["env"]["runtime"] = adapter.runtime_info()
+        rec["machine"] = peaks.for_record(job.get("threads"))  # cached: measured before the suite's first job
     rec["threads"] = {"requested": job.get("threads"), **adapter.threads_used(),
                       "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
+    rec["timing"]["stages"] = stage.seconds
     rec["finished_at"] = records.now_iso()
     return rec
 

@@ -94,6 +94,7 @@ def reproduce_command(rec: dict) -> str:
                 (bool(job.get("threads")), ["--threads", str(job.get("threads"))]),
                 (bool(job.get("deterministic")), ["--deterministic"]),
                 (job.get("target") is not None, ["--target", _cli_value(job.get("target"))]),
+                ((job.get("precision") or "fp32") != "fp32", ["--precision", str(job.get("precision"))]),
                 (job.get("robustness") is False, ["--robustness", "off"])]
     args = [model, "--dataset", job["dataset"], "--profile", job["profile"],
             *(flag for on, flags in optional if on for flag in flags), *_inference_flags(job)]

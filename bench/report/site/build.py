@@ -18,7 +18,7 @@ from pathlib import Path
 from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
-from bench.report import figures, ranking, ranking_plot, tables
+from bench.report import figures, leaderboard, ranking, ranking_plot, tables
 from bench.report.site import assets, index, model_page
 from bench.report.site.html import GENERATOR
 
@@ -144,8 +144,7 @@ def publish_site(runs_dir: Path, out_dir: Path, tta_target: float = tables.DEFAU
     after any failure, left as it was. Holds ``<parent>/.publish.lock`` meanwhile."""
     runs_dir, out = Path(runs_dir), Path(out_dir)
     check_out(runs_dir, out)
-    df = records.load(runs_dir)
-    df.attrs["tta_target"] = tta_target
+    df = leaderboard.load_frame(runs_dir, tta_target)
     try:
         # the parent's (git-ignored) lock that ``leaderboard.publish`` takes too: one publish at a time there
         with atomic.locked(out.parent / ".publish.lock"):

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench.report import leaderboard, ranking_plot, sections, tables
+from bench.report import efficiency, leaderboard, ranking_plot, sections, tables
 from bench.report.ranking import Ranking
-from bench.report.site import charts, group_tables
+from bench.report.site import charts, efficiency_chart, group_tables
 from bench.report.site.html import (
     bullets,
     cell,
@@ -57,6 +57,9 @@ def _figures(t: Table) -> list[str]:
                  "front. Click a legend entry to hide a model."),
            chart(charts.time_to_accuracy(g, rows), f"{g.slug}-tta",
                  "Validation accuracy against training seconds, each row's first seed."),
+           chart(efficiency_chart.training_gflops(g, rows), f"{g.slug}-gflops",
+                 "Training GFLOP/s of each seed (diamond: mean ± std, with its % of peak) against the host's "
+                 "measured peaks."),
            *(chart(fig, f"{g.slug}-sweep-{i}", "Accuracy against a swept hyper-parameter.")
              for i, fig in enumerate(charts.accuracy_vs_parameter(g, rows)))]
     return [c for c in out if c]
@@ -86,6 +89,8 @@ def _results(t: Table) -> list[str]:
            f"{int(last['data.n_test']):,}.</p>")]
     note = tables.corrupted_note(rows, int(last["data.n_test"]))
     out += [f"<p>{inline(note)}</p>"] if note else []
+    peak = efficiency.peak_note(g.ok)
+    out += [f"<p>{inline(peak)}</p>"] if peak else []
     out += [group_tables.summary(rows, t.pages), _legend(tables.LEGEND)]
     out += [f'<p class="warning">{esc(n)}</p>' for n in tables.provenance_notes(rows)]
     out += _figures(t)

@@ -1,0 +1,47 @@
+"""Which numeric precisions a job may ask for (``--precision``), refused before anything runs.
+
+``fp32`` is every model's. ``bf16`` and ``fp16`` are Keras' mixed-precision policies
+(``mixed_bfloat16`` / ``mixed_float16``: variables in float32, compute in the 16-bit type),
+offered by the adapters that declare them (``Adapter.precisions``). ``fp16`` needs a GPU:
+on a CPU TensorFlow runs float16 through slow emulation, which would measure the emulation.
+``bf16`` on the CPU needs the processor's bfloat16 instructions (AVX-512 BF16 or AMX-BF16,
+read from the hardware fingerprint) for the same reason; on a GPU it is left to TensorFlow
+(Ampere and newer run it natively).
+"""
+
+from __future__ import annotations
+
+from bench.core import hardware
+from bench.core.errors import BenchError
+
+PRECISIONS = ("fp32", "bf16", "fp16")
+KERAS_POLICY = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_has_bf16(flags=None) -> bool:
+    """Whether this processor (or the given ISA ``flags``) has bfloat16 instructions."""
+    flags = set(flags if flags is not None else hardware.cached().get("flags") or ())
+    return any(f in flags for f in BF16_FLAGS)
+
+
+def check(precisions, classes, device: str, has_gpu: bool, flags=None) -> None:
+    """``BenchError`` (one line, naming the value and what is accepted) unless every model
+    in ``classes`` can run every precision in ``precisions`` on ``device`` here."""
+    unknown = [p for p in precisions if p not in PRECISIONS]
+    if unknown:
+        raise BenchError(f"--precision {unknown[0]!r}: choose from {', '.join(PRECISIONS)}")
+    for prec in dict.fromkeys(precisions):
+        if prec == "fp32":
+            continue
+        cannot = [c.name for c in classes if prec not in getattr(c, "precisions", ("fp32",))]
+        if cannot:
+            raise BenchError(f"--precision {prec}: {', '.join(cannot)} run in fp32 only; {prec} is for the "
+                             "Keras models (mlp, cnn-small, cnn-deep, cnn-fast, the ref-* models)")
+        if prec == "fp16" and device != "gpu":
+            raise BenchError("--precision fp16 needs --device gpu: TensorFlow emulates float16 on a CPU")
+        if prec == "bf16" and device in ("cpu", "all") and not cpu_has_bf16(flags):
+            raise BenchError("--precision bf16: this processor has no bfloat16 instructions (AVX-512 BF16 or "
+                             "AMX-BF16), so TensorFlow would emulate it; use fp32, or bf16 with --device gpu")
+        if device == "gpu" and not has_gpu:
+            raise BenchError(f"--precision {prec} --device gpu: no GPU found")

@@ -1,0 +1,93 @@
+"""``--precision``: a real bf16 Keras job on the digits set forms its own configuration and
+row, says so in its label and its reproduce command, and carries the machine's peaks and
+its stage timings; precisions a model or this processor cannot run are refused in one line."""
+
+import json
+
+import pytest
+
+from bench.records import identity
+from bench.run import precision
+from tests.conftest import assert_one_line_error, run_cli
+
+RUN = ("run", "cnn-small", "--dataset", "digits", "--profile", "quick", "--set", "cnn-small.epochs=2",
+       "--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--robustness", "off", "--no-save-models")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """fp32 and bf16 jobs of one command (or, on a processor without bfloat16, the refusal)."""
+    out = tmp_path_factory.mktemp("precision") / "results"
+    proc = run_cli(*RUN, "--precision", "fp32", "--precision", "bf16", "--out", str(out))
+    return out, proc
+
+
+def test_bf16_is_its_own_configuration_with_its_policy_applied(both):
+    out, proc = both
+    if not precision.cpu_has_bf16():
+        assert_one_line_error(proc, "no bfloat16 instructions")
+        assert not (out / "runs").exists()
+        return
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    recs = {r["job"]["precision"]: r for r in (json.loads(p.read_text()) for p in sorted((out / "runs").glob("*.json")))}
+    assert set(recs) == {"fp32", "bf16"}
+    fp32, bf16 = recs["fp32"], recs["bf16"]
+    assert bf16["env"]["runtime"]["dtype_policy"] == "mixed_bfloat16"
+    assert fp32["env"]["runtime"]["dtype_policy"] == "float32"
+    assert identity.differences(identity.of_record(fp32), identity.of_record(bf16)) == ["precision"]
+    assert bf16["metrics"]["accuracy"] > 0.5  # it learned, in bfloat16
+    for rec in (fp32, bf16):
+        assert rec["machine"]["numpy_fp32_gemm_gflops"] > 0
+        stages = rec["timing"]["stages"]
+        assert {"startup", "data_and_build", "evaluate", "inference"} <= set(stages)
+        assert all(v >= 0 for v in stages.values())
+
+
+def test_the_bf16_row_label_and_reproduce_command_name_the_precision(both):
+    out, proc = both
+    if not precision.cpu_has_bf16():  # the refusal: no row, no leaderboard
+        assert proc.returncode == 2 and not (out / "LEADERBOARD.md").exists()
+        return
+    board = (out / "LEADERBOARD.md").read_text()
+    rows = [line for line in board.splitlines() if line.startswith("| cnn-small")]
+    assert any(line.startswith("| cnn-small epochs=2 precision=bf16 ") for line in rows), rows
+    assert any(line.startswith("| cnn-small epochs=2 ") and "precision" not in line for line in rows), rows
+    assert "--precision bf16" in board
+    assert "overhead (wall time besides training):" in proc.stdout
+    assert "total: wall" in proc.stdout
+
+
+def test_models_without_bf16_are_refused_before_anything_runs(tmp_path):
+    proc = run_cli("run", "logreg", "--dataset", "digits", "--precision", "bf16", "--out", str(tmp_path / "r"))
+    assert_one_line_error(proc, "logreg run in fp32 only")
+    proc = run_cli("run", "mlp", "--dataset", "digits", "--precision", "fp16", "--out", str(tmp_path / "r"))
+    assert_one_line_error(proc, "needs --device gpu")
+    proc = run_cli("run", "mlp", "--dataset", "digits", "--precision", "half", "--out", str(tmp_path / "r"))
+    assert_one_line_error(proc, "choose from fp32, bf16, fp16")
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_committed_baseline_still_matches_its_fp32_records_beside_newer_bf16_ones():
+    """Baselines written before ``precision`` existed mean fp32: ``check`` keeps judging the
+    fp32 records against them, not a newer bf16 configuration of the same model."""
+    import copy
+    from pathlib import Path
+
+    from bench import records
+    from bench.gate import check
+
+    root = Path(__file__).resolve().parent.parent
+    baseline = check.read_baseline(root / "results" / "baselines" / "mnist-quick.json")
+    entry = baseline["models"]["cnn-small"]
+    assert entry["identity"]["precision"] == "fp32"
+    recs = [r for r in records.read_all(root / "results" / "runs") if r["run_id"] in set(entry["records"])]
+    assert recs, "the baseline's own records are committed"
+    newer = []
+    for r in recs:
+        b = copy.deepcopy(r)
+        b["job"]["precision"], b["started_at"], b["run_id"] = "bf16", "2099-01-01T00:00:00+00:00", r["run_id"] + "b"
+        newer.append(b)
+    prefer = {m: e["identity"] for m, e in baseline["models"].items()}
+    picked = check.newest(recs + newer, "mnist", "quick", "cpu", prefer)["cnn-small"]
+    assert {r["job"].get("precision", "fp32") for r in picked} == {"fp32"}
+    assert check.newest(recs + newer, "mnist", "quick", "cpu")["cnn-small"][0]["job"]["precision"] == "bf16"
