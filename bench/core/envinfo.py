@@ -63,6 +63,21 @@ def gpus() -> list[dict]:
     return found
 
 
+def gpu_compute_capability() -> float | None:
+    """The first NVIDIA GPU's compute capability (8.0 for an A100), or None where there is no
+    GPU, no driver, or a driver too old to report it (asked apart from ``gpus``, so an old
+    driver that refuses the field cannot hide the GPUs themselves)."""
+    exe = shutil.which("nvidia-smi")
+    if not exe:
+        return None
+    try:
+        out = subprocess.run([exe, "--query-gpu=compute_cap", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=20, check=False)
+        return float(out.stdout.split()[0]) if out.returncode == 0 and out.stdout.split() else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        return None
+
+
 def git_state(cwd: Path | None = None) -> dict:
     """Commit of the code that ran and whether the tree had uncommitted changes."""
     root = cwd or Path(__file__).resolve().parents[2]  # the repository: bench/core/envinfo.py -> ./

@@ -272,8 +272,9 @@ def legend(noise: dict[str, float] | float | None = None) -> str:
     shown = {f"{100 * v:g}%" for v in thresholds.values()}
     said = shown.pop() + " for every figure" if len(shown) == 1 else \
         ", ".join(f"{name} {100 * v:g}%" for name, v in thresholds.items())
-    return ("ratio = median after / median before over seeds, with its 95% interval (Welch t on the logs, "
-            f"two or more seeds a side); slower by: positive = slower; noise threshold: {said}")
+    return ("ratio = median after / median before over seeds; its 95% interval is Welch's t on the logs (the "
+            "ratio of geometric means, two or more seeds a side), so with skewed seeds the two may part; "
+            f"slower by: positive = slower; noise threshold (same commit run twice, x1.4): {said}")
 
 
 def section(changes: list[SpeedChange], fail_pct: float | None = None,

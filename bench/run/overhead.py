@@ -2,8 +2,8 @@
 
 Per job: its wall time as the suite saw it (process start to exit), its ``fit_s`` (THE
 training clock) and the rest, with the stages the worker timed (``timing.stages``: start-up
-and imports, data and model build, evaluation, inference timing, robustness, saving, cold
-start, environment). In total: the suite's wall time from the command's start to the
+and imports, data and model build, the validation passes inside the fit that the training
+clock leaves out, evaluation, inference timing, robustness, saving, cold start, environment). In total: the suite's wall time from the command's start to the
 leaderboard written, the sum of ``fit_s``, and the rest, split into the jobs' own overhead
 and the time outside every job (planning, data checks, the leaderboard).
 """
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 
-STAGE_NAMES = {"startup": "start-up", "data_and_build": "data+build", "evaluate": "evaluate", "size": "size",
+STAGE_NAMES = {"startup": "start-up", "data_and_build": "data+build", "validation": "validation (in fit)",
+               "evaluate": "evaluate", "size": "size",
                "inference": "inference timing", "robustness": "robustness", "save": "save",
                "cold_start": "cold start", "environment": "environment"}
 

@@ -5,8 +5,9 @@
 offered by the adapters that declare them (``Adapter.precisions``). ``fp16`` needs a GPU:
 on a CPU TensorFlow runs float16 through slow emulation, which would measure the emulation.
 ``bf16`` on the CPU needs the processor's bfloat16 instructions (AVX-512 BF16 or AMX-BF16,
-read from the hardware fingerprint) for the same reason; on a GPU it is left to TensorFlow
-(Ampere and newer run it natively).
+read from the hardware fingerprint) for the same reason. On a GPU, bf16 needs compute
+capability 8.0 (Ampere) and fp16 7.0 (Volta's tensor cores) where ``nvidia-smi`` reports it;
+a GPU that does not report it (an old driver, a cluster's remote GPUs) is left to TensorFlow.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bench.core.errors import BenchError
 PRECISIONS = ("fp32", "bf16", "fp16")
 KERAS_POLICY = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+GPU_CAPABILITY = {"bf16": 8.0, "fp16": 7.0}  # the compute capability whose units run it natively
 
 
 def cpu_has_bf16(flags=None) -> bool:
@@ -25,9 +27,11 @@ def cpu_has_bf16(flags=None) -> bool:
     return any(f in flags for f in BF16_FLAGS)
 
 
-def check(precisions, classes, device: str, has_gpu: bool, flags=None) -> None:
+def check(precisions, classes, device: str, has_gpu: bool, flags=None, capability: float | None = None) -> None:
     """``BenchError`` (one line, naming the value and what is accepted) unless every model
-    in ``classes`` can run every precision in ``precisions`` on ``device`` here."""
+    in ``classes`` can run every precision in ``precisions`` on ``device`` here. ``flags``
+    (this CPU's by default) and ``capability`` (this GPU's, ``envinfo.gpu_compute_capability``,
+    by default) stand in for the hardware in tests."""
     unknown = [p for p in precisions if p not in PRECISIONS]
     if unknown:
         raise BenchError(f"--precision {unknown[0]!r}: choose from {', '.join(PRECISIONS)}")
@@ -45,3 +49,17 @@ def check(precisions, classes, device: str, has_gpu: bool, flags=None) -> None:
                              "AMX-BF16), so TensorFlow would emulate it; use fp32, or bf16 with --device gpu")
         if device == "gpu" and not has_gpu:
             raise BenchError(f"--precision {prec} --device gpu: no GPU found")
+        if device in ("gpu", "all") and has_gpu:
+            _check_gpu(prec, capability)
+
+
+def _check_gpu(prec: str, capability: float | None) -> None:
+    """``BenchError`` when this GPU reports a compute capability below ``prec``'s."""
+    if capability is None:
+        from bench.core import envinfo
+
+        capability = envinfo.gpu_compute_capability()
+    if capability is not None and capability < GPU_CAPABILITY[prec]:
+        raise BenchError(f"--precision {prec}: this GPU has compute capability {capability:g}, below the "
+                         f"{GPU_CAPABILITY[prec]:g} that runs {prec} natively; use fp32"
+                         + (" or fp16" if prec == "bf16" and capability >= GPU_CAPABILITY["fp16"] else ""))
