@@ -39,10 +39,13 @@ def test_two_grid_points_are_two_configurations_in_every_view(grid_runs, tmp_pat
     # compare: two rows, not one grid point overwriting the other
     proc = run_cli("compare", str(grid_runs / "runs"), str(grid_runs / "runs"))
     assert proc.returncode == 0, proc.stderr
-    clean, corrupted = proc.stdout.split("### corrupted test sets")
+    clean, rest = proc.stdout.split("### corrupted test sets")
+    corrupted, speed = rest.split("### speed")
     for section in (clean, corrupted):  # clean accuracy, then the MNIST-C mean: two rows each
         rows = [line for line in section.splitlines() if line.startswith("| logreg")]
         assert len(rows) == 2 and any("C=0.01" in r for r in rows), proc.stdout
+    speed_rows = [line for line in speed.splitlines() if line.startswith("| logreg")]  # a row per point and figure
+    assert {"C=0.01" in r for r in speed_rows} == {True, False} and len(speed_rows) % 2 == 0, speed
     # leaderboard: the same two rows
     (group,) = tables.groups(records.load(None, recs))
     assert sorted(r.label for r in tables.row_stats(group)) == ["logreg C=0.01", "logreg C=1"]
