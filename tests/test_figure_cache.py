@@ -42,7 +42,7 @@ def test_a_second_publish_reuses_every_figure_and_a_fresh_draw_gives_the_same_by
     assert first, "the first publish drew figures"
     manifests = sorted((out / "plots" / figure_cache.MANIFESTS).glob("*.json"))
     assert len(manifests) == 2 and manifests[-1].stem == "rankings"  # the table's and the rankings' 
-    listed = {n for m in manifests for n in figure_cache._paths(json.loads(m.read_text())["figures"])}
+    listed = {n for m in manifests for n in figure_cache.paths(json.loads(m.read_text())["figures"])}
     assert listed == {Path(n) for n in first}  # every figure drawn is listed in a manifest
     board = (out / "LEADERBOARD.md").read_text()
     report.publish(runs, out)
@@ -68,7 +68,7 @@ def test_a_changed_table_a_missing_file_or_another_digest_is_drawn_again(publish
     before = _pngs(plots)
     report.publish(runs, out)
     after = _pngs(plots)
-    table = {n for n in figure_cache._paths(data["figures"])}
+    table = {n for n in figure_cache.paths(data["figures"])}
     assert all(after[n][0] != before[n][0] for n in before if Path(n) in table)  # the table's figures drawn again
     assert all(after[n][0] == before[n][0] for n in before if Path(n) not in table)  # the rankings' kept
     extra = max((ROOT / "results" / "runs").glob("*-digits-full-logreg-cpu-s2.json"))

@@ -60,12 +60,13 @@ def _convert(figs, leaf):
     return leaf(figs)
 
 
-def _paths(figs) -> list[Path]:
+def paths(figs) -> list[Path]:
+    """Every path in a figures answer (paths, lists and dicts of them, at any depth; None skipped)."""
     if isinstance(figs, dict):
-        return [p for v in figs.values() for p in _paths(v)]
+        return [p for v in figs.values() for p in paths(v)]
     if isinstance(figs, list):
-        return [p for v in figs for p in _paths(v)]
-    return [Path(figs)]
+        return [p for v in figs for p in paths(v)]
+    return [] if figs is None else [Path(figs)]
 
 
 def manifest_path(plots_dir: Path, slug: str) -> Path:
@@ -83,7 +84,7 @@ def draw(plots_dir: Path, slug: str, key: str, draw_all, complete=lambda: True) 
         saved = json.loads(path.read_text())
         if saved.get("digest") == key:
             figs = _convert(saved["figures"], lambda name: Path(plots_dir) / name)
-            if all(p.is_file() for p in _paths(figs)):
+            if all(p.is_file() for p in paths(figs)):
                 return figs
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass

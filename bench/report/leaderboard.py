@@ -150,7 +150,7 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
             if plots_dir is not None:
                 figs = _draw_figures(group, rows, plots_dir, dataset_loader, corrupted_loader)
                 if drawn is not None:
-                    drawn += _figure_paths(figs)
+                    drawn += figure_cache.paths(figs)
                 out += sections.table_figure_lines(figs, out_dir)
             out += [sections.class_tables(group, rows), ""]
             if plots_dir is not None:
@@ -203,15 +203,6 @@ def _peak_note(group: tables.Group) -> list[str]:
     """The line naming the table's measured peaks (``efficiency.peak_note``) and a blank, or nothing."""
     note = efficiency.peak_note(group.ok)
     return [note, ""] if note else []
-
-
-def _figure_paths(figs: dict) -> list[Path]:
-    """Every path in ``figures.draw``'s answer (paths, lists of paths, dicts of paths)."""
-    out = []
-    for value in figs.values():
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
-        out += [Path(v) for v in items if v is not None]
-    return out
 
 
 def prune_plots(plots_dir: Path, drawn: list[Path]) -> list[Path]:
