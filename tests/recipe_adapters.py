@@ -3,7 +3,7 @@ its own recipe for the embedded digits set, so the per-dataset defaults run end 
 data that trains in seconds. The real recipes (Fashion-MNIST) are in ``models/``."""
 
 from bench.adapters.registry import register
-from models.linear import LogisticRegressionAdapter
+from mnist_bench_models.linear import LogisticRegressionAdapter
 
 
 @register

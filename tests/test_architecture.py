@@ -5,6 +5,7 @@ functions stay within the sizes the developers' guide asks for."""
 from __future__ import annotations
 
 import ast
+import os
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,11 @@ LINT = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-
 
 
 def lint(root: Path) -> subprocess.CompletedProcess:
+    """``lint-imports`` on the copy at ``root``: ``bench`` from it, the built-in families from its
+    ``models/`` (the package ``mnist_bench_models``), both ahead of the editable install's."""
+    path = os.pathsep.join([str(root), str(root / "models")])
     return subprocess.run([LINT, "--no-cache"], cwd=root, capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(root), "PATH": str(Path(sys.executable).parent)})
+                          env={"PYTHONPATH": path, "PATH": str(Path(sys.executable).parent)})
 
 
 def copy_tree(dst: Path) -> Path:
@@ -37,8 +41,8 @@ def test_the_tree_keeps_every_contract(tmp_path):
 @pytest.mark.parametrize("module, line", [
     ("bench/core/errors.py", "from bench.run import runner  # noqa\n"),  # the floor importing the top
     ("bench/records/schema.py", "def _up():\n    from bench.report import stats  # noqa\n"),  # inside a function
-    ("bench/adapters/registry.py", "import models.linear  # noqa\n"),  # the harness importing a plugin
-    ("models/linear.py", "from bench.run import plan  # noqa\n"),  # a plugin reaching above the contract
+    ("bench/adapters/registry.py", "import mnist_bench_models.linear  # noqa\n"),  # the harness importing a plugin
+    ("models/mnist_bench_models/linear.py", "from bench.run import plan  # noqa\n"),  # a plugin reaching too high
     ("bench/run/plan.py", "def _circle():\n    from bench.run import runner  # noqa\n"),  # a circle in run
 ])
 def test_an_upward_import_breaks_a_contract(tmp_path, module, line):

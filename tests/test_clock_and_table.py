@@ -159,17 +159,32 @@ def test_keras_backend_is_pinned_whatever_the_shell_says(tmp_path):
 
 
 def test_new_model_module_needs_only_register():
-    """Every module of the plugin package is imported by the registry, none listed by hand."""
+    """Every module of the built-in package that defines a model is listed in ``MODULES`` (the
+    entry point ``builtin = mnist_bench_models:families`` imports those), and every built-in
+    class is registered through that entry point, with the origin saying so."""
+    import importlib
+    import inspect
     import pkgutil
-    import sys
 
-    import models as pkg
-    from bench.adapters import registry
+    import mnist_bench_models as pkg
+    from bench.adapters.contract import Adapter
 
-    registry.names()
-    on_disk = {f"models.{m.name}" for m in pkgutil.iter_modules(pkg.__path__)}
-    assert on_disk <= set(sys.modules)
-    assert {cls.__module__ for cls in registry.REGISTRY.values()} <= on_disk | {"tests.fault_adapters"}
+    registry.names()  # the entry points first: they, not these imports, register the built-ins
+    defining = set()
+    for info in pkgutil.iter_modules(pkg.__path__):
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        if any(issubclass(c, Adapter) and c.__module__ == module.__name__ and "name" in c.__dict__
+               and not inspect.isabstract(c) for c in vars(module).values() if isinstance(c, type)):
+            defining.add(info.name)
+    assert defining and defining <= set(pkg.MODULES), sorted(defining - set(pkg.MODULES))
+    made = pkg.families()
+    assert {c.__module__.rsplit(".", 1)[1] for c in made} == set(pkg.MODULES)
+    builtin = {n: c for n, c in registry.REGISTRY.items() if c.__module__.startswith(pkg.__name__ + ".")}
+    assert sorted(builtin) == sorted(c.name for c in made)
+    for name, cls in builtin.items():
+        assert cls.origin["kind"] == "builtin", (name, cls.origin)
+        assert cls.origin["entry_point"] == "builtin = mnist_bench_models:families", (name, cls.origin)
+        assert cls.origin["distribution"].startswith("mnist-bench "), (name, cls.origin)
 
 
 def test_job_spec_is_self_describing():

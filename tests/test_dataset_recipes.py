@@ -13,8 +13,8 @@ from bench.adapters import registry
 from bench.core.errors import BenchError
 from bench.report import tables
 from bench.run import plan as planner
-from models.cnn import DeepCNNAdapter, SmallCNNAdapter
-from models.mlp import MLPAdapter
+from mnist_bench_models.cnn import DeepCNNAdapter, SmallCNNAdapter
+from mnist_bench_models.mlp import MLPAdapter
 from tests.conftest import run_cli
 
 RECIPE = {"BENCH_EXTRA_MODELS": "tests.recipe_adapters"}
@@ -105,8 +105,8 @@ def test_records_and_labels_say_which_defaults_applied(recipe_runs, recipe_plugi
     assert all(r["job"]["recipe"] == "digits" and r["job"]["params"]["max_iter"] == 150 for r in recs)
     rows = tables.row_stats(tables.groups(records.load(recipe_runs / "runs"))[0])
     labels = sorted((r.label, r.custom, r.recipe) for r in rows)
-    assert labels == [("logreg-recipe [digits recipe]", False, "digits"),
-                      ("logreg-recipe [digits recipe] C=0.5", True, "digits")]
+    assert labels == [("logreg-recipe [digits recipe] C=0.5 [plugin]", True, "digits"),
+                      ("logreg-recipe [digits recipe] [plugin]", False, "digits")]
 
 
 def test_the_label_follows_the_record_not_todays_recipe(recipe_runs, recipe_plugin, tmp_path):
@@ -120,4 +120,4 @@ def test_the_label_follows_the_record_not_todays_recipe(recipe_runs, recipe_plug
         (runs / p.name).write_text(json.dumps(rec))
     rows = tables.row_stats(tables.groups(records.load(runs))[0])
     assert sorted((r.label, r.custom, r.recipe) for r in rows) == [
-        ("logreg-recipe C=0.05 max_iter=150", True, None), ("logreg-recipe C=0.5 max_iter=150", True, None)]
+        ("logreg-recipe C=0.05 max_iter=150 [plugin]", True, None), ("logreg-recipe C=0.5 max_iter=150 [plugin]", True, None)]

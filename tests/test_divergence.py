@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bench import measure, records
-from bench.adapters.contract import TrainingLog
+from bench.adapters.training_log import TrainingLog
 from bench.gate import check
 from bench.report import rows as tables
 from tests.conftest import assert_one_line_error, run_cli

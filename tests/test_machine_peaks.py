@@ -6,7 +6,6 @@ import json
 import math
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from bench.core.errors import BenchError

@@ -98,7 +98,7 @@ def test_summarise_throughput_from_median():
 
 
 def test_training_figures_count_every_pass_and_take_evaluation_off_the_clock():
-    from bench.adapters.contract import TrainingLog
+    from bench.adapters.training_log import TrainingLog
 
     log = TrainingLog("epoch", images_processed=4 * 600)
     for train_s, eval_s in ((10.0, 1.0), (2.0, 1.0), (4.0, 1.0), (3.0, 1.0)):

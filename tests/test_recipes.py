@@ -8,7 +8,7 @@ import pytest
 
 from bench.adapters import registry
 from bench.prep import preprocess as pp
-from models.keras_base import batches, import_keras, learning_rate_schedule
+from mnist_bench_models.keras_base import batches, import_keras, learning_rate_schedule
 
 
 @pytest.fixture(scope="module")

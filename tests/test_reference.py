@@ -4,7 +4,7 @@ import pytest
 
 from bench import records
 from bench.adapters import registry
-from models.keras_base import import_keras
+from mnist_bench_models.keras_base import import_keras
 from tests.conftest import run_cli
 from tests.helpers import write_csv
 

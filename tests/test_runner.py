@@ -1,6 +1,7 @@
 """The runner and the ``run``/``report``/``list`` commands, end to end in subprocesses."""
 
 import json
+import sys
 import time
 
 import pytest
@@ -54,7 +55,7 @@ def test_crashing_worker_leaves_a_failed_record(tmp_path, monkeypatch):
     """A job whose process dies without writing a record gets one written by the runner."""
     job = plan.Job("logreg", "linear", "digits", "quick", "cpu", 0, {"C": 1.0, "max_iter": 10, "tol": 1e-4},
                      threads=1)
-    monkeypatch.setattr(supervise.sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # the worker's interpreter (bench.core.pychild)
     out = supervise.run_job(job, tmp_path, timeout_s=60, on_line=None)
     assert out.status == "failed" and "exited with code 1 without a record" in out.record["error"]
     assert records.read(out.path)["status"] == "failed"
@@ -72,11 +73,11 @@ def test_job_past_its_timeout_is_killed_and_recorded(tmp_path):
 
 def test_exception_in_adapter_is_a_failed_record_and_exit_1(tmp_path):
     out = tmp_path / "results"
-    proc = run_cli("run", "logreg", "--dataset", "digits", "--profile", "quick", "--set", "logreg.C=-1",
-                   "--out", str(out))
+    proc = run_cli("run", "fault-raise", "--dataset", "digits", "--profile", "quick", "--out", str(out),
+                   env_extra={"BENCH_EXTRA_MODELS": "tests.fault_adapters"})
     assert proc.returncode == 1
     (rec,) = records.read_all(out / "runs")
-    assert rec["status"] == "failed" and "C" in rec["error"]
+    assert rec["status"] == "failed" and "injected failure in fit" in rec["error"]
     assert "failed" in (out / "LEADERBOARD.md").read_text()
 
 

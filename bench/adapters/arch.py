@@ -18,6 +18,17 @@ from dataclasses import dataclass
 Shape = tuple[int, ...]
 
 
+def conv_flops(out_shape: Shape, kernel: tuple[int, ...], in_channels: int, groups: int = 1) -> int:
+    """Forward FLOPs of a convolution: each output value (``out_shape`` = spatial dims then
+    channels) is a dot product over ``kernel`` x ``in_channels / groups`` inputs."""
+    return 2 * math.prod(out_shape) * math.prod(kernel) * (in_channels // groups)
+
+
+def dense_flops(in_shape: Shape, units: int) -> int:
+    """Forward FLOPs of a dense layer applied along the last axis of ``in_shape``."""
+    return 2 * math.prod(in_shape) * units
+
+
 @dataclass(frozen=True)
 class Conv:
     filters: int
@@ -36,8 +47,7 @@ class Conv:
         return self.kernel * self.kernel * s[2] * self.filters + (self.filters if self.use_bias else 0), 0
 
     def flops(self, s: Shape) -> int:
-        h, w, c = self.out_shape(s)
-        return 2 * h * w * c * self.kernel * self.kernel * s[2]
+        return conv_flops(self.out_shape(s), (self.kernel, self.kernel), s[2])
 
     def keras(self, keras):
         return keras.layers.Conv2D(self.filters, self.kernel, padding=self.padding,
@@ -77,7 +87,7 @@ class Dense:
         return s[-1] * self.units + (self.units if self.use_bias else 0), 0
 
     def flops(self, s: Shape) -> int:
-        return 2 * math.prod(s[:-1]) * s[-1] * self.units
+        return dense_flops(s, self.units)
 
     def keras(self, keras):
         return keras.layers.Dense(self.units, activation=self.activation, use_bias=self.use_bias)

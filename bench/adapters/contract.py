@@ -3,16 +3,34 @@
 An adapter wraps one model so the runner can train and measure it like any other. The
 runner owns data, timing, metrics and storage; an adapter only trains and predicts.
 
-Class attributes (read without instantiating, so ``bench list`` stays instant):
+The contract is code: ``fit``, ``predict_proba``, ``n_params`` and ``serialized_size`` are
+abstract (a class missing one cannot be registered: ``check_class`` names the method), and
+the attributes below are checked when the class is registered. Plugin authors check the
+behaviour too: ``python -m bench check-adapter NAME`` (``bench.adapters.conformance``).
+
+Class attributes (read without instantiating, so ``bench list`` stays instant). Required:
     name      registry key, e.g. ``"cnn-small"``
-    family    ``"linear" | "kernel" | "trees" | "neural"``
+    family    a word for the kind of model: ``"linear" | "kernel" | "trees" | "neural"`` for
+              the built-ins; plugins may use their own
     view      which preprocessed view it eats: ``"flat"`` (N, 784) or ``"image"`` (N, 28, 28, 1)
+    defaults  hyper-parameters per profile: ``{"full": {...}, "quick": {...}}`` (see below)
+Optional (declared here with their defaults; the harness reads every one of them):
+    description  one line for ``bench list`` and the model card
+    library   the library the fitted model is saved with, as model cards name it
+              (Hugging Face names: ``"scikit-learn"``, ``"keras"``, ``"xgboost"``, ``"onnx"``...; "" unknown)
+    default_suite  True: the model is one of the default suite (``run --all``)
+    published the figures a published source reports for this recipe (``{"accuracy": 0.992,
+              "params": ..., "recipe": "..."}``), shown beside the measured ones; None: none
+    trains    False for an already-trained model (a file): inference only, the runner never
+              calls ``fit`` and the record's training figures are absent ("-"), never 0
+    origin    set by the registry, not by the author: where the class came from
+              (``{"kind": "builtin" | "entry-point" | "plugin-file" | "env" | "file", ...}``),
+              carried in every job so a worker process (a Dask worker too) finds it again
     devices   devices it can run on: ``("cpu",)`` or ``("cpu", "gpu")``
     precisions  numeric precisions it can train in (``--precision``): ``("fp32",)`` unless it
               declares more (Keras: ``("fp32", "bf16", "fp16")``, its mixed-precision policies)
-    tags      free labels, e.g. ``("reference",)``; the default suite is the untagged models
-    defaults  hyper-parameters per profile: ``{"full": {...}, "quick": {...}}``. Every key a
-              user may override with ``--set MODEL.KEY=VALUE`` must appear here; the type of
+    tags      free labels, e.g. ``("reference",)`` (the models of ``--suite reference``)
+    defaults (required, above): every key a user may override with ``--set MODEL.KEY=VALUE`` must appear here; the type of
               the default is the type a value is converted to.
     dataset_defaults  optional recipes per dataset: ``{"fashion-mnist": {"full": {...}}}``,
               changes on top of ``defaults[profile]`` that apply when the job's dataset is that
@@ -31,12 +49,14 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         XGBoost on CPU already are. ``precision`` (one of ``precisions``; passed only when it
         is not ``"fp32"``, so adapters with fp32 alone need not take it) selects the numeric
         policy before the model is built.
-    fit(x, y, *, x_val, y_val, log) -> TrainingLog                     THE timed region
+    fit(x, y, *, x_val, y_val, log, target) -> TrainingLog             THE timed region
         Train on float32 ``x`` in the adapter's view and int64 labels ``y``; nothing else
-        (the runner's clock is around this call alone). ``x_val/y_val`` may be used for
+        (the runner's clock is around this call alone); it never reads the test set.
+        ``target`` (a validation accuracy or None): stop at the first pass reaching it and
+        say so with ``TrainingLog.stop_at_target``. ``x_val/y_val`` may be used for
         monitoring and model selection (never for the reported test metrics); evaluation
         on them is timed by the adapter and reported apart. ``log(str)`` prints progress.
-        Returns a ``TrainingLog``: the passes made (epochs, boosting rounds, solver stages)
+        Returns a ``TrainingLog`` (required: anything else fails the job): the passes made (epochs, boosting rounds, solver stages)
         with per-pass training seconds that EXCLUDE evaluation, evaluation seconds apart,
         time spent converting data before the first pass, and the number of training images
         processed over all passes (None where "a pass over the data" has no meaning).
@@ -59,7 +79,8 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
     n_params() -> ParamCount
         Trainable / non-trainable / total numbers the fitted model stores, each family's
         honest analogue (linear: coefficients + intercepts; SVM: PCA + support vectors +
-        dual coefficients; trees: split and leaf values; Keras: weights), with a ``detail``.
+        dual coefficients; trees: split and leaf values; Keras: weights), with a ``detail``;
+        ``ParamCount.unknown(why)`` where the model does not expose them (shown "-").
     flops_per_image() -> float | None
         Analytic forward FLOPs for one image (multiply-add = 2), None where undefined.
     serialized_size() -> int
@@ -90,166 +111,63 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
+import abc
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from bench.adapters.training_log import Stopwatch, TrainingLog, quiet, reaches
 from bench.core.errors import BenchError
 
 
+# the contract's names; Stopwatch and reaches live in training_log and are named here too,
+# for adapters written when they were defined in this module
+__all__ = ["ABSTRACT", "VIEWS", "Adapter", "ParamCount", "Stopwatch", "TrainingLog", "check_class", "pickled_size",
+           "quiet", "reaches", "require"]
+
 @dataclass(frozen=True)
 class ParamCount:
-    trainable: int
-    non_trainable: int
+    """The numbers a fitted model stores. ``trainable`` and ``non_trainable`` are None when the
+    model does not expose them (``unknown``): the record then holds None and reports show
+    "-", never 0 and never a guess; ``detail`` says why."""
+
+    trainable: int | None
+    non_trainable: int | None
     detail: str
 
     @property
-    def total(self) -> int:
+    def total(self) -> int | None:
+        if self.trainable is None or self.non_trainable is None:
+            return None
         return self.trainable + self.non_trainable
+
+    @classmethod
+    def unknown(cls, detail: str) -> "ParamCount":
+        """A count the model does not expose; ``detail`` says why (e.g. "not exposed by X")."""
+        return cls(None, None, detail)
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "total": self.total}
 
 
-def quiet(_: str) -> None:
-    """Default ``log``: discard progress lines."""
-
-
-def reaches(accuracy, target) -> bool:
-    """True when ``accuracy`` reached ``target``. Keras reports accuracies as float32, so 1e-7
-    below counts (a validation split of 5,000 images moves in steps of 2e-4); a missing value
-    or target (``None``, or a bool passed by mistake) never reaches."""
-    if accuracy is None or target is None or isinstance(target, bool):
-        return False
-    return float(accuracy) >= float(target) - 1e-7
-
-
-def _non_finite_word(value) -> str:
-    """``"nan"``, ``"inf"`` or ``"-inf"`` for a non-finite real number, else ``""``
-    (bools, strings and other values are never non-finite)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        return ""
-    v = float(value)
-    if v != v:
-        return "nan"
-    return "" if abs(v) != float("inf") else ("inf" if v > 0 else "-inf")
-
-
-@dataclass
-class TrainingLog:
-    """What one ``fit`` did, in the units the framework trains in.
-
-    unit              what one pass is: ``"epoch"``, ``"boosting round"``, ``"stage"`` ...
-    passes            one dict per pass, in order, each with ``train_s`` (training seconds of
-                      that pass, evaluation excluded) and ``eval_s`` (validation evaluation
-                      seconds, 0.0 when none) plus whatever the pass measured (``loss``,
-                      ``val_accuracy`` ...); ``pass`` numbers them from 1
-    setup_s           seconds inside ``fit`` before the first pass (data conversion, the
-                      framework building its input pipeline)
-    teardown_s        seconds inside ``fit`` after the last pass (the framework shutting its
-                      input pipeline down)
-    images_processed  training images processed over all passes (counting repeats), or None
-                      where the training is not a sequence of passes over the data
-    info              other facts worth recording (``converged``, ``iterations`` ...)
-    """
-
-    unit: str
-    passes: list[dict] = field(default_factory=list)
-    setup_s: float = 0.0
-    teardown_s: float = 0.0
-    images_processed: int | None = None
-    info: dict = field(default_factory=dict)
-
-    @property
-    def train_s(self) -> float:
-        return float(sum(p["train_s"] for p in self.passes))
-
-    @property
-    def eval_s(self) -> float:
-        return float(sum(p.get("eval_s", 0.0) for p in self.passes))
-
-    def reached(self, target: float | None) -> bool:
-        """True when ``target`` is set and the last pass's validation accuracy reached it."""
-        return bool(self.passes) and reaches(self.passes[-1].get("val_accuracy"), target)
-
-    def stop_at_target(self, target: float | None, planned: int | None, applies: bool = True) -> None:
-        """Record what ``--target`` did: ``info["target"]`` = value, whether it applied,
-        whether training stopped early, at which pass, of how many planned."""
-        if target is None:
-            return
-        stopped = applies and bool(self.passes) and self.reached(target) and planned is not None \
-            and len(self.passes) < planned
-        self.info["target"] = {"value": target, "applies": applies, "stopped_early": stopped,
-                               "at_pass": len(self.passes) if stopped else None, "planned_passes": planned}
-
-    def add(self, train_s: float, eval_s: float = 0.0, **measured) -> dict:
-        """Append the next pass; returns its row."""
-        row = {"pass": len(self.passes) + 1, "train_s": float(train_s), "eval_s": float(eval_s), **measured}
-        self.passes.append(row)
-        return row
-
-    def first_non_finite(self) -> dict | None:
-        """Where training diverged: ``{"first_pass": k, "unit", "what": "loss nan"}`` for the
-        first pass (numbered from 1) with a NaN or infinite measured value (``loss``,
-        ``val_loss``, ``accuracy`` ... every numeric key but the pass's number and seconds;
-        ``what`` names every such key of that pass), None when every value is finite."""
-        for i, row in enumerate(self.passes, start=1):
-            bad = [f"{k} {_non_finite_word(v)}" for k, v in row.items()
-                   if k not in ("pass", "train_s", "eval_s") and _non_finite_word(v)]
-            if bad:
-                return {"first_pass": int(row.get("pass", i)), "unit": self.unit, "what": ", ".join(bad)}
-        return None
-
-    @classmethod
-    def single(cls, unit: str, seconds: float, images: int | None, **info) -> "TrainingLog":
-        """One pass covering the whole solve, for solvers whose passes cannot be timed."""
-        log = cls(unit, images_processed=images, info=info)
-        log.add(seconds)
-        return log
-
-    @classmethod
-    def coerce(cls, result, fit_s: float) -> "TrainingLog":
-        """A ``TrainingLog`` from what an adapter's ``fit`` returned. Adapters written before
-        this contract (returning a history list or None) count as one untimed-pass fit."""
-        if isinstance(result, cls):
-            return result
-        return cls.single("fit", fit_s, None)
-
-
-class Stopwatch:
-    """``with watch: ...`` adds the block's wall time (perf_counter) to ``watch.seconds``."""
-
-    def __init__(self):
-        self.seconds = 0.0
-
-    def __enter__(self):
-        self._t0 = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc):
-        self.seconds += time.perf_counter() - self._t0
-        return False
-
-    def take(self) -> float:
-        """The seconds so far, then reset to zero."""
-        out, self.seconds = self.seconds, 0.0
-        return out
-
-
-class Adapter:
+class Adapter(abc.ABC):
     """Base class; see the module docstring for the whole contract."""
 
     name: ClassVar[str]
     family: ClassVar[str]
     view: ClassVar[str]
+    defaults: ClassVar[dict[str, dict[str, Any]]]
     devices: ClassVar[tuple[str, ...]] = ("cpu",)
     precisions: ClassVar[tuple[str, ...]] = ("fp32",)
     tags: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
-    defaults: ClassVar[dict[str, dict[str, Any]]]
+    library: ClassVar[str] = ""
+    default_suite: ClassVar[bool] = False
+    published: ClassVar[dict[str, Any] | None] = None
+    trains: ClassVar[bool] = True
+    origin: ClassVar[dict[str, Any]] = {"kind": "builtin"}
     dataset_defaults: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
 
     @classmethod
@@ -282,25 +200,28 @@ class Adapter:
             self.prepare(n_train=n_train)
         return self.prepared
 
+    @abc.abstractmethod
     def fit(self, x: np.ndarray, y: np.ndarray, *, x_val=None, y_val=None,
             log: Callable[[str], None] = quiet, target: float | None = None) -> TrainingLog:
         """The timed region: train, and nothing else. With ``target`` (a validation accuracy,
         MLPerf style), stop after the first pass whose validation accuracy reaches it and say
         so with ``TrainingLog.stop_at_target``; models evaluated only at the end train as
         usual (``stop_at_target`` says the target did not apply)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def predict_proba(self, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-        raise NotImplementedError
+        """(N, 10) float class probabilities, rows summing to 1, for ``x`` in the adapter's view."""
 
+    @abc.abstractmethod
     def n_params(self) -> ParamCount:
-        raise NotImplementedError
+        """The numbers the fitted model stores (see the module docstring)."""
 
     def flops_per_image(self) -> float | None:
         return None
 
+    @abc.abstractmethod
     def serialized_size(self) -> int:
-        raise NotImplementedError
+        """Bytes of the fitted model in its framework's own save format."""
 
     def threads_used(self) -> dict[str, Any]:
         return {}
@@ -331,6 +252,37 @@ class Adapter:
     @classmethod
     def load(cls, path, params: dict[str, Any], threads: int | None = None) -> "Adapter":
         raise NotImplementedError(f"{cls.name} cannot load a saved model")
+
+
+VIEWS = ("flat", "image")
+ABSTRACT = ("fit", "predict_proba", "n_params", "serialized_size")
+
+
+def check_class(cls) -> list[str]:
+    """Every way ``cls`` breaks the declared contract, one short sentence each (empty: none):
+    not an ``Adapter``, an abstract method not implemented, a required attribute missing or
+    of the wrong kind. The registry refuses a class with any."""
+    if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+        return [f"{getattr(cls, '__name__', cls)!r} is not a subclass of bench.adapters.Adapter"]
+    problems = [f"method {m}() not implemented" for m in sorted(getattr(cls, "__abstractmethods__", ()))]
+    for attr, ok, what in (("name", lambda v: isinstance(v, str) and v.strip() and v == v.strip(), "a non-empty name"),
+                           ("family", lambda v: isinstance(v, str) and v, "a non-empty string"),
+                           ("view", lambda v: v in VIEWS, f"one of {', '.join(VIEWS)}"),
+                           ("defaults", _profiles_declared, "a dict with 'full' and 'quick' parameter dicts"),
+                           ("description", lambda v: isinstance(v, str), "a string"),
+                           ("library", lambda v: isinstance(v, str), "a string"),
+                           ("default_suite", lambda v: isinstance(v, bool), "True or False"),
+                           ("published", lambda v: v is None or isinstance(v, dict), "None or a dict"),
+                           ("trains", lambda v: isinstance(v, bool), "True or False")):
+        if not hasattr(cls, attr):
+            problems.append(f"attribute {attr} missing (expected {what})")
+        elif not ok(getattr(cls, attr)):
+            problems.append(f"attribute {attr}={getattr(cls, attr)!r}: expected {what}")
+    return problems
+
+
+def _profiles_declared(defaults) -> bool:
+    return isinstance(defaults, dict) and all(isinstance(defaults.get(p), dict) for p in ("full", "quick"))
 
 
 def require(params: dict[str, Any], key: str, ok, accepted: str) -> None:

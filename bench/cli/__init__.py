@@ -1,5 +1,5 @@
 """``python -m bench``: list, data, run, report, compare, predict, evaluate, card, machine, selfcheck,
-baseline, check.
+baseline, check, check-adapter.
 
 Every user error (``BenchError``) is printed as one line, ``error: ...``, with exit code 2.
 ``run`` exits 1 when any job failed or timed out, 130 when interrupted.
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import sys
 
-from bench.cli import gate, info, train, use, views
+from bench.cli import author, gate, info, train, use, views
 from bench.cli.parser import DEFAULT_RESULTS, build_parser  # noqa: F401 (re-exported)
 from bench.core.errors import BenchError
 
 COMMANDS = {"list": info.cmd_list, "data": info.cmd_data, "run": train.cmd_run, "report": views.cmd_report,
             "compare": views.cmd_compare, "predict": use.cmd_predict, "evaluate": use.cmd_evaluate,
             "card": use.cmd_card, "machine": info.cmd_machine, "selfcheck": info.cmd_selfcheck, "baseline": gate.cmd_baseline,
-            "check": gate.cmd_check}
+            "check": gate.cmd_check, "check-adapter": author.cmd_check_adapter}
 
 
 def flush_every_line() -> None:
@@ -37,10 +37,21 @@ def flush_every_line() -> None:
         reconfigure(line_buffering=True)
 
 
+def load_plugins(files: list[str]) -> None:
+    """Register the models of each ``--plugin`` file, before the command resolves any name
+    (``BenchError``, one line, for a file that cannot be loaded)."""
+    if files:
+        from bench.adapters import registry
+
+        for path in files:
+            registry.load_file(path)
+
+
 def main(argv: list[str] | None = None) -> int:
     flush_every_line()
     try:
         args = build_parser().parse_args(argv)
+        load_plugins(getattr(args, "plugin", None) or [])
         return COMMANDS[args.command](args)
     except BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -19,7 +19,7 @@ def cmd_baseline(args) -> int:
     k = positive_float(args.k, "--k")
     if args.runs is not None and (args.all or args.models):
         raise BenchError("--runs builds the baseline from every model in the records; name no models with it")
-    names = _model_names(args) if (args.all or args.models) else list(registry.DEFAULT_SUITE)
+    names = _model_names(args) if (args.all or args.models) else registry.default_suite()
     # named models refresh their own entries; the file's other models are kept
     only = [registry.get(n).name for n in names] if args.models else None
     path = args.baseline or check.baseline_path(args.out, args.dataset, args.profile)

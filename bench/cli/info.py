@@ -20,11 +20,20 @@ def cmd_list(args) -> int:
     rows = []
     for name in registry.names():
         cls = registry.get(name)
-        count = cls.static_param_count(cls.defaults["full"])
+        try:
+            count = cls.static_param_count(cls.defaults["full"])
+        except Exception as exc:  # noqa: BLE001 - a plugin's broken count must not break the listing
+            print(f"warning: model {name!r}: static_param_count raised {type(exc).__name__}: {exc}", file=sys.stderr)
+            count = None
         rows.append([name, cls.family, cls.view, ",".join(cls.devices), ",".join(cls.precisions),
                      f"{count:,}" if count is not None else "data-dependent",
                      ",".join(sorted(cls.dataset_defaults)) or "-", cls.description])
     print(tabulate(rows, headers=["model", "family", "view", "devices", "precisions", "params", "recipes", "description"]))
+    for name, why in registry.broken().items():  # the others work: one warning per broken plugin
+        print(f"warning: model {name!r} unavailable: {why}", file=sys.stderr)
+    if not registry.default_suite():
+        print("warning: no built-in model family is registered: the mnist-bench distribution's entry points are "
+              "missing (install it: pip install -e . in a clone, or pip install mnist-bench)", file=sys.stderr)
     print()
     print("datasets: " + ", ".join(data.known_names()))
     return 0

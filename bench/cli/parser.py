@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_machine(sub)
     _add_selfcheck(sub)
     _add_report(sub)
+    _add_check_adapter(sub)
+    for command in sub.choices.values():  # every command may name models: each takes --plugin
+        command.add_argument("--plugin", action="append", default=[], metavar="FILE.py",
+                             help="a Python file registering models of your own (repeatable): @register on an "
+                                  "Adapter subclass, or sklearn_model / keras_model from bench.adapters")
     return p
 
 
@@ -55,6 +60,10 @@ def _add_run(sub) -> None:
     run = sub.add_parser("run", help="train and measure models; one record per job")
     run.add_argument("models", nargs="*", help="model names (see `list`)")
     run.add_argument("--all", action="store_true", help="the six default families")
+    run.add_argument("--with", dest="with_models", action="append", default=[], metavar="NAME|FILE",
+                     help="one more model for the run (repeatable), beside the names, --all or --suite: a model "
+                          "name, or an already-trained file (.keras, .onnx, .skops, XGBoost .ubj/.json), "
+                          "evaluated only, never trained here")
     run.add_argument("--suite", default=None, help="a named suite: default (= --all) or reference")
     run.add_argument("--dataset", action="append", help="dataset (repeatable; default mnist)")
     run.add_argument("--profile", default="full", help="full or quick (default full)")
@@ -80,6 +89,24 @@ def _add_run(sub) -> None:
                      help="resident memory bound per job, e.g. 4GiB (over it: killed, failed record); with dask "
                           "the default is each worker's own memory limit")
     _add_job_options(run)
+    _add_file_options(run)
+
+
+def _add_file_options(p) -> None:
+    """How an already-trained file (``--with FILE``, ``evaluate FILE``) takes the images."""
+    p.add_argument("--input-scale", default=None, metavar="1|255",
+                   help="trained files: the pixel scale the model was trained on, 1 ([0, 1], the harness's own, "
+                        "default) or 255 ([0, 255])")
+    p.add_argument("--input-layout", default=None, metavar="auto|flat|nhwc|nchw",
+                   help="trained files: how the model takes an image, (N, 784) flat, (N, 28, 28, 1) nhwc or "
+                        "(N, 1, 28, 28) nchw (default auto: read from the model's input shape)")
+
+
+def file_options(args) -> dict:
+    """The input convention of trained files from ``--input-scale`` / ``--input-layout``
+    (absent ones left to ``bench.adapters.trained``'s defaults)."""
+    given = {"input_scale": getattr(args, "input_scale", None), "input_layout": getattr(args, "input_layout", None)}
+    return {k: v for k, v in given.items() if v is not None}
 
 
 def _add_baseline(sub) -> None:
@@ -142,11 +169,17 @@ def _add_predict(sub) -> None:
 
 def _add_evaluate(sub) -> None:
     """The ``evaluate`` command: reload a saved model and recompute its test metrics."""
-    ev = sub.add_parser("evaluate", help="reload a saved model and recompute its test metrics")
-    ev.add_argument("model", help="a run id, a record or artifact path, or 'best'")
-    ev.add_argument("--dataset", default=None, help="default: the dataset it was trained on")
+    ev = sub.add_parser("evaluate", help="reload a saved model and recompute its test metrics, or measure an "
+                                         "already-trained model file (a full record, without training)")
+    ev.add_argument("model", help="a run id, a record or artifact path, 'best', or a trained model file (.keras, "
+                                  ".onnx, .skops, XGBoost .ubj/.json) to measure like a job: a record in --out")
+    ev.add_argument("--dataset", default=None,
+                    help="default: the dataset it was trained on (a trained model file: mnist)")
     ev.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
     ev.add_argument("--json", action="store_true", help="print JSON for scripts")
+    ev.add_argument("--profile", default=None, help="a trained model file: the profile of its job (default quick)")
+    _add_job_options(ev)
+    _add_file_options(ev)
 
 
 def _add_card(sub) -> None:
@@ -192,6 +225,15 @@ def _add_report(sub) -> None:
                         help="validation accuracy of the 'time to X (val)' column, as a fraction (default 0.99)")
     report.add_argument("--readme", nargs="?", type=Path, const=Path("README.md"), default=None,
                         help="also update the leaderboard section of README.md (or PATH) between its markers")
+
+
+def _add_check_adapter(sub) -> None:
+    """The ``check-adapter`` command: the adapter contract's rules, checked on a digits slice."""
+    check = sub.add_parser("check-adapter", help="check that a model's adapter keeps the contract (for plugin "
+                                                 "authors): a few hundred digits images, one line per rule")
+    check.add_argument("model", help="model name (see `list`; with --plugin, one of yours)")
+    check.add_argument("--seed", type=int, default=0, help="seed of the fits (default 0)")
+    check.add_argument("--json", action="store_true", help="print the findings as JSON")
 
 
 def _add_job_options(p) -> None:

@@ -29,12 +29,69 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def _trained_file(ref: str):
+    """The path when ``ref`` is an already-trained model file rather than a harness artifact
+    (a run id, ``model.json``, a run record, an artifact folder), else None."""
+    from pathlib import Path
+
+    from bench import records
+    from bench.adapters.trained import is_model_file
+    from bench.use.artifacts import MANIFEST
+
+    path = Path(ref)
+    if not is_model_file(ref) or path.name == MANIFEST or path.is_dir():
+        return None
+    if path.suffix.lower() == ".json":  # a run record is a harness file; other JSON, an XGBoost model
+        if not path.is_file():
+            return None
+        try:
+            records.read(path)
+            return None
+        except records.RecordError:
+            pass
+    return path
+
+
+def _evaluate_file(args, path) -> int:
+    """``evaluate FILE``: one job (the dataset, default mnist; profile quick unless given) of the
+    file's inference-only adapter through the normal runner, a full record in ``--out``;
+    prints the accuracy line (JSON with ``--json``, the suite's progress going to stderr)."""
+    import contextlib
+
+    from bench.adapters import registry
+    from bench.cli.parser import file_options
+    from bench.run.suite import execute
+
+    name = registry.add_file(path, file_options(args))
+    dataset = args.dataset or "mnist"
+    quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
+    with quiet:
+        outcomes = execute(args, [name], [dataset], args.profile or "quick", "cpu", 1, args.out)
+    done = [o for o in outcomes if o.record and o.status == "ok"]
+    if not done:
+        print(f"{name}: not evaluated ({outcomes[0].status if outcomes else 'no job'})", file=sys.stderr)
+        return 1
+    rec, where = done[0].record, done[0].path
+    m = rec["metrics"]
+    if args.json:
+        print(json.dumps({"model": name, "run_id": rec["run_id"], "dataset": dataset, "record": str(where),
+                          "evaluated": rec.get("evaluated"),
+                          "metrics": {k: m[k] for k in ("accuracy", "log_loss", "macro_f1")}}, indent=1))
+    else:
+        print(f"\n{name} (evaluated, not trained here) on {dataset}: test accuracy {m['accuracy']:.2%} "
+              f"({rec['data'].get('n_test')} images); record {where}")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from tabulate import tabulate
 
     from bench.use import artifacts
     from bench.use import predict as use
 
+    trained_file = _trained_file(args.model)
+    if trained_file is not None:
+        return _evaluate_file(args, trained_file)
     folder = artifacts.resolve(args.model, args.out, args.dataset or "mnist")
     result = use.evaluate(folder, args.dataset, args.out)
     if args.json:

@@ -17,8 +17,8 @@ from pathlib import Path
 from bench.core import hardware
 from bench.core.hardware import memory_gib, usable_cores  # noqa: F401 (re-exported)
 
-PACKAGES = ("numpy", "pandas", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras", "xgboost",
-            "threadpoolctl", "mnist-bench")
+PACKAGES = ("numpy", "pandas", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras", "xgboost", "xgboost-cpu",
+            "onnx", "onnxruntime", "skops", "threadpoolctl", "mnist-bench")
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
                "OPENBLAS_L2_SIZE", "TF_ENABLE_ONEDNN_OPTS", "CUDA_VISIBLE_DEVICES")
 
@@ -79,8 +79,12 @@ def gpu_compute_capability() -> float | None:
 
 
 def git_state(cwd: Path | None = None) -> dict:
-    """Commit of the code that ran and whether the tree had uncommitted changes."""
+    """Commit of the code that ran and whether the tree had uncommitted changes; both None
+    for an installed harness (site-packages holds no pyproject.toml), whose version the
+    record names instead: git there would answer for whatever repository holds the venv."""
     root = cwd or Path(__file__).resolve().parents[2]  # the repository: bench/core/envinfo.py -> ./
+    if cwd is None and not (root / "pyproject.toml").is_file():
+        return {"commit": None, "dirty": None}
 
     def git(*args):
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)

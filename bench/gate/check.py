@@ -71,7 +71,7 @@ def newest(recs: list[dict], dataset: str, profile: str, device: str,
 
 
 # identity fields newer than some baselines, with the value every record before them had
-IDENTITY_DEFAULTS = {"precision": "fp32"}
+IDENTITY_DEFAULTS = {"precision": "fp32", "source": None}
 
 
 def configuration(rec: dict) -> dict:

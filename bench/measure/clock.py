@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.adapters.contract import reaches
+from bench.adapters.training_log import reaches
 
 
 def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image: float | None) -> dict:

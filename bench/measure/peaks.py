@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.core import atomic, hardware
+from bench.core import atomic, hardware, pychild
 from bench.core.errors import BenchError
 
 VERSION = 1  # bump when a figure's method changes: older cache entries are measured again
@@ -134,7 +134,7 @@ def measure_here(threads: int | None) -> dict:
 def measure(threads: int | None) -> dict:
     """``measure_here`` in a fresh process (``python -m bench.measure.peaks``), with the
     date, the fingerprint and the thread count; ``BenchError`` when that process fails."""
-    cmd = [sys.executable, "-m", "bench.measure.peaks", str(threads or 0)]
+    cmd = pychild.python_m("bench.measure.peaks", str(threads or 0))
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=False)
     except subprocess.TimeoutExpired:

@@ -20,6 +20,10 @@ Fields (``FIELDS``, in this order):
   depend on them, speed does: views that judge accuracy across machines (``check`` against
   a committed baseline, ``compare``) say so by leaving them out (``WHERE``,
   ``SPEED_ONLY``), never by building a key of their own.
+- ``source``: where a model that is not this distribution's came from, so an edited plugin
+  is a new configuration: ``sha256:<12 hex>`` of a plugin file or a trained model file, the
+  ``distribution version`` of an installed plugin package; None for the built-in families
+  (and for records written before it existed).
 
 A job dimension added later is one more field here (as ``precision`` was), with the
 default that records written before it had.
@@ -62,6 +66,7 @@ class Identity:
     hardware: str
     gpu: str | None
     slots: int = 1
+    source: str | None = None
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """The fields as a tuple (hashable), less the ones named in ``without``."""
@@ -88,6 +93,18 @@ def _number(v):
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
 
 
+def source_of(origin: dict | None) -> str | None:
+    """The identity's ``source`` for an adapter's ``origin`` (see the module docstring)."""
+    origin = origin if isinstance(origin, dict) else {}
+    if origin.get("kind") in ("plugin-file", "file") and origin.get("sha256"):
+        return f"sha256:{str(origin['sha256'])[:12]}"
+    if origin.get("kind") == "entry-point":
+        return origin.get("distribution")
+    if origin.get("kind") == "env":
+        return f"module {origin.get('module')}"
+    return None
+
+
 def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int = 1) -> Identity:
     """The identity of a planned job (``Job.as_dict()``); ``hw`` defaults to this machine,
     ``slots`` to one job at a time (the local executor)."""
@@ -98,7 +115,7 @@ def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int 
                     protocol_hash(job.get("inference")), bool(job.get("deterministic") or False),
                     float(target) if target is not None else None, job.get("precision") or "fp32",
                     hw if hw is not None else hardware.cached()["id"],
-                    gpu if job["device"] == "gpu" else None, slots)
+                    gpu if job["device"] == "gpu" else None, slots, source_of(job.get("origin")))
 
 
 def of_record(rec: dict) -> Identity:

@@ -1,7 +1,9 @@
 """Run records: one JSON file per job in ``<results>/runs/``; schema, store and loading.
 
 A record is written once, atomically, when its job ends (``ok``, ``diverged``, ``failed``,
-``timeout`` or ``skipped``), and never rewritten. ``diverged`` is a result, not a failure: the
+``timeout`` or ``skipped``), and never rewritten. A record of an already-trained file
+(``bench.adapters.trained``) has an ``evaluated`` section (file, sha256, library, input
+convention, outputs) and no training figures (no ``timing.fit_s``, an empty ``history``). ``diverged`` is a result, not a failure: the
 training loss (or the model's probabilities) became NaN/inf, and the record has every section an
 ``ok`` record has, plus ``diverged`` naming the first non-finite pass. Every non-finite number
 is stored as JSON ``null`` (``json_safe``), so no value can make a record unwritable. File names start with a unique run id, so suites
@@ -30,7 +32,7 @@ RESULT_STATUSES = ("ok", "diverged")  # records that carry metrics; only ``ok`` 
 REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", "metrics", "size",
             "timing", "history", "env"}
 JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
-KEEP_WHOLE = {"env", "job.params", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
+KEEP_WHOLE = {"env", "job.params", "job.defaults", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
               "outcomes", "where", "timing.time_to_accuracy", "robustness.corruptions", "calibration.bins"}
 OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
 
@@ -102,6 +104,9 @@ def validate(rec: dict) -> dict:
         missing_m = [k for k in OK_METRICS if k not in rec["metrics"]]
         if missing_m:
             raise RecordError(f"{rec['status']} record lacks metrics {missing_m}")
+    # an already-trained file measured without training: which file (its content) it was
+    if "evaluated" in rec and not (isinstance(rec["evaluated"], dict) and isinstance(rec["evaluated"].get("sha256"), str)):
+        raise RecordError("evaluated is not an object naming the file's sha256")
     return rec
 
 

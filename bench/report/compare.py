@@ -24,7 +24,7 @@ import numpy as np
 from bench import measure
 from bench.records import identity
 from bench.report import speed, stats
-from bench.report.rows import params_text
+from bench.report.labels import params_text
 
 # compare pairs configurations by THE identity, less what changes speed but not accuracy
 # (threads, inference protocol, hardware, GPU, job slots): A and B may come from different machines
@@ -40,7 +40,7 @@ def describe(rec: dict) -> tuple[str, str]:
     """(label, where) of a record's configuration for people: the model with the
     hyper-parameters and target that differ from its defaults, and dataset/profile/device."""
     j = rec["job"]
-    parts = params_text(j["model"], j["params"], j["profile"], j.get("recipe"))
+    parts = params_text(j["model"], j["params"], j["profile"], j.get("recipe"), j.get("defaults"))
     if j.get("target") is not None:
         parts.append(f"target={j['target']:g}")
     if j.get("deterministic"):

@@ -26,6 +26,7 @@ The same records give the same bytes: sorted rows, fixed float formats, no clock
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 from bench import records
@@ -66,6 +67,12 @@ def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]
         sets = [f"--set {r.model}.{f}" for f in flags
                 if "=" in f and not f.startswith(("threads=", "infer-batch=", "min-repeats=", "[", "target=", "precision="))]
         sets += [f"--{f.split('=', 1)[0]} {f.split('=', 1)[1]}" for f in flags if f.startswith(("target=", "precision="))]
+        plugin = last.get("job.origin.path") if last.get("job.origin.kind") == "plugin-file" else None
+        sets += [f"--plugin {shlex.quote(str(plugin))}"] if plugin else []
+        trained_file = last.get("job.origin.path") if last.get("job.origin.kind") == "file" else None
+        sets += [f"--with {shlex.quote(str(trained_file))}"] if trained_file else []
+        sets += [f"--{k.replace('_', '-')} {shlex.quote(str(v))}" for k, v in sorted(_options(last).items())
+                 if trained_file]
         key = (last["row.threads"], last["row.protocol"], bool(last["row.deterministic"]), r.n,
                int(last["row.side_by_side"]))
         settings.setdefault(key, []).append((r.model, sets))
@@ -76,7 +83,7 @@ def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]
             common += f" --executor dask --workers {shared}"
         plain = sorted({m for m, sets in entries if not sets})
         if plain:
-            if plain == sorted(registry.DEFAULT_SUITE):
+            if plain == sorted(registry.default_suite()):
                 which = "--all"
             elif plain == sorted(_suite_or_empty("reference")):
                 which = "--suite reference"
@@ -87,6 +94,12 @@ def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]
             if sets:
                 commands.append(f"python -m bench run {model}{common} {' '.join(sets)}")
     return commands
+
+
+def _options(last) -> dict:
+    """The input convention a trained file was given (``job.origin.options``, flattened)."""
+    prefix = "job.origin.options."
+    return {k[len(prefix):]: v for k, v in last.items() if k.startswith(prefix) and v == v and v is not None}
 
 
 def _suite_or_empty(name: str) -> list[str]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench import measure, records
-from bench.report import beyond, stats
+from bench.report import beyond, labels, stats
 from bench.report.frame import shared_at_most, side_by_side, with_row_keys  # noqa: F401 (re-exported)
 
 GROUP = ["row.table"]
@@ -156,73 +156,6 @@ def _throughput(frame):
     return frame[cols].astype(float).bfill(axis=1).iloc[:, 0]
 
 
-def defaults_of(model: str, profile: str, dataset: str | None = None) -> tuple[dict, str | None]:
-    """The defaults a job of ``model`` on ``dataset`` starts from now, and the recipe that
-    applied (``Adapter.defaults_for``); ``({}, None)`` for a model or profile no longer known."""
-    from bench.adapters import registry
-    from bench.core.errors import BenchError
-
-    try:
-        cls = registry.get(model)
-    except BenchError:
-        return {}, None
-    return cls.defaults_for(profile, dataset) if profile in cls.defaults else ({}, None)
-
-
-def params_text(model: str, params: dict, profile: str, dataset: str | None = None) -> list[str]:
-    """``key=value`` for each hyper-parameter that differs from the model's defaults for
-    ``profile`` on ``dataset`` (its recipe there, where it has one; every parameter, for a
-    model no longer registered)."""
-    defaults = defaults_of(model, profile, dataset)[0]
-    return [f"{k}={params[k]:g}" if isinstance(params[k], float) else f"{k}={params[k]}"
-            for k in sorted(params) if k not in defaults or params[k] != defaults[k]]
-
-
-def _precision(last) -> str:
-    """`` precision=bf16`` for a row of a mixed-precision job (``--precision``); fp32 rows say nothing."""
-    value = last.get("identity.precision")
-    return f" precision={value}" if isinstance(value, str) and value != "fp32" else ""
-
-
-def _label(model: str, params: dict, where: tuple[str, str | None], threads, protocol: str, common_threads,
-           common_protocol, shared: int = 1, common_shared: int = 1, target: float | None = None) -> str:
-    """The model name, ``[<dataset> recipe]`` when the record says that dataset's own defaults
-    applied, plus what differs from those defaults and from the table's usual settings.
-    ``where``: ``(profile, recipe)``, the recipe as the record's ``job.recipe`` has it."""
-    profile, recipe = where
-    parts = params_text(model, params, profile, recipe)
-    if recipe:
-        parts.insert(0, f"[{recipe} recipe]")
-    if threads != common_threads:
-        parts.append(f"threads={threads}")
-    if target is not None:
-        parts.append(f"target={target:g}")
-    if shared != common_shared:
-        parts.append(f"[{shared} job slots/host]" if shared > 1 else "[one job at a time]")
-    if protocol != common_protocol:
-        p = json.loads(protocol) if protocol else {}
-        parts.append(f"infer-batch={p.get('large_batch')}, min-repeats={p.get('large', {}).get('min_repeats')}")
-    return " ".join([model, *parts])
-
-
-def _recipe(last) -> str | None:
-    """The dataset whose own defaults the record says applied (``job.recipe``), else None
-    (the profile's defaults; records from before recipes existed)."""
-    recipe = last.get("job.recipe")
-    return recipe if isinstance(recipe, str) and recipe else None
-
-
-def _unusual(last, usual: dict) -> str:
-    """Label words for identity fields in which a row differs from its table's usual value:
-    other data (``data=<digest>``) or determinism, so two rows never read the same."""
-    words = []
-    if last["identity.data_digest"] != usual["identity.data_digest"]:
-        words.append(f"data={str(last['identity.data_digest'])[:8]}")
-    if last["row.deterministic"] != usual["row.deterministic"]:
-        words.append("deterministic" if last["row.deterministic"] else "nondeterministic")
-    return "".join(f" {w}" for w in words)
-
-
 def _identical(g) -> bool:
     """Every seed's record has the same predictions (outcomes) and the same log-loss."""
     if len(g) < 2:
@@ -239,10 +172,7 @@ def row_stats(group: Group) -> list[Row]:
     if ok.empty:
         return []
     infer = _throughput(ok)
-    common_threads = Counter(ok["row.threads"]).most_common(1)[0][0]
-    common_protocol = Counter(ok["row.protocol"]).most_common(1)[0][0]
-    common_shared = Counter(ok["row.side_by_side"]).most_common(1)[0][0]
-    usual = {col: Counter(ok[col]).most_common(1)[0][0] for col in ("identity.data_digest", "row.deterministic")}
+    usual = labels.usual_settings(ok)
     rows = []
     for key, g in ok.groupby("row.key", sort=True):
         g = g.sort_values("job.seed")
@@ -258,11 +188,7 @@ def row_stats(group: Group) -> list[Row]:
             values[name] = float(np.mean(vals)) if len(vals) else None
             stds[name] = float(np.std(vals, ddof=1)) if len(vals) > 1 else None
         published = g["reference.accuracy"].dropna() if "reference.accuracy" in g.columns else []
-        row = Row(key, last["job.model"], _label(last["job.model"], last["job.params"], (group.profile, _recipe(last)),
-                                                 last["row.threads"], last["row.protocol"], common_threads,
-                                                 common_protocol, last["row.side_by_side"], common_shared,
-                                                 last["row.target"]) + _precision(last) + _unusual(last, usual),
-                  last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
+        row = Row(key, last["job.model"], labels.label_of(last, group.profile, usual), last["job.family"], [int(s) for s in g["job.seed"]], values, stds,
                   provenance=sorted(set(g["row.provenance"])),
                   published=100 * float(published.iloc[-1]) if len(published) else None)
         outcomes = [o for o in g["outcomes"] if isinstance(o, dict)]
@@ -270,8 +196,9 @@ def row_stats(group: Group) -> list[Row]:
         if len(outcomes) == len(g) and len(digests) == 1:
             row.correct = {int(s): measure.correct_mask(o) for s, o in zip(g["job.seed"], outcomes)}
             row.test_digest = digests.pop()
-        row.recipe = _recipe(last)
-        row.custom = bool(params_text(row.model, last["job.params"], group.profile, row.recipe))
+        row.recipe = labels.recipe_of(last)
+        row.custom = bool(labels.params_text(row.model, last["job.params"], group.profile, row.recipe,
+                                             last.get("job.defaults")))
         _time_to_target(row, g, group.tta_target)
         row.seed_independent = _identical(g)
         if row.seed_independent:  # the same predictions every time: no spread to show
@@ -287,6 +214,9 @@ def row_stats(group: Group) -> list[Row]:
 
 def _time_to_target(row: Row, g, target: float) -> None:
     """Mean training seconds to ``target`` validation accuracy, when every seed reached it."""
+    if "job.origin.kind" in g.columns and (g["job.origin.kind"] == "file").all():  # evaluated, not trained here
+        row.tta_target, row.tta_reached, row.values["tta_s"], row.stds["tta_s"] = target, (0, 0), None, None
+        return
     hits = []
     for _, rec in g.iterrows():
         hit = measure.first_reaching(measure.record_curve(rec), target)

@@ -128,7 +128,7 @@ def table_rows(rows: list[Row], bold: bool = True) -> list[dict]:
                 header = tta_header(r.tta_target)
                 if v is None:
                     k, n = r.tta_reached
-                    row[header] = "not reached" if k == 0 else f"{k}/{n} seeds reached"
+                    row[header] = "-" if n == 0 else "not reached" if k == 0 else f"{k}/{n} seeds reached"
                     continue
             is_best = bold and len(rows) > 1 and key in best and v is not None and format(v, fmt) == format(best[key], fmt)
             if key == "accuracy":

@@ -39,6 +39,9 @@ class Job:
     robustness: bool = True  # measure the MNIST-C corruptions too (``--robustness``); not in the identity
     recipe: str | None = None  # the dataset whose own defaults applied (``dataset_defaults``), else None
     precision: str = "fp32"  # ``--precision``: fp32, or Keras mixed precision bf16 / fp16 (in the identity)
+    origin: dict | None = None  # where the adapter came from (``Adapter.origin``): a worker registers it again
+    library: str = ""  # the library the model is saved with (``Adapter.library``), for model cards
+    defaults: dict | None = None  # the adapter's defaults for this job: labels read them where it is not installed
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
@@ -52,7 +55,8 @@ class Job:
                 "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
                 "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
                 "target": self.target, "robustness": self.robustness, "recipe": self.recipe,
-                "precision": self.precision}
+                "precision": self.precision, "origin": self.origin, "library": self.library,
+                "defaults": self.defaults}
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
@@ -154,6 +158,8 @@ def points(classes, datasets, profile: str, by_model: dict, sweeps: dict) -> dic
                     cls.check_params(point)
                 except ValueError as e:
                     raise BenchError(f"{cls.name}: {e}") from None
+                except Exception as e:  # noqa: BLE001 - a plugin's check_params that breaks is the plugin's
+                    raise BenchError(f"{cls.name}: check_params raised {type(e).__name__}: {e}") from None
     return out
 
 
@@ -219,7 +225,8 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                                        for k in sweeps.get(cls.name, {}))
                         jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
                                         deterministic, (digests or {}).get(dataset), threads, inference, tag,
-                                        target, robustness, recipe, prec))
+                                        target, robustness, recipe, prec, dict(cls.origin), cls.library,
+                                        cls.defaults_for(profile, dataset)[0]))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs

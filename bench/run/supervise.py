@@ -20,13 +20,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import records
+from bench.core import pychild
 from bench.run.plan import Job
 
 
@@ -77,7 +77,7 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model
     proc = None
     try:
         env = {**child_env(job.device, job.threads), "BENCH_EXECUTOR": where["executor"]}
-        proc = subprocess.Popen([sys.executable, "-m", "bench.run.worker", spec_path], stdout=subprocess.PIPE,
+        proc = subprocess.Popen(pychild.python_m("bench.run.worker", spec_path), stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
         ended = _pump(proc, t0 + timeout_s, tail, t0, on_line, memory_limit, should_stop)
@@ -274,7 +274,8 @@ def summary_line(out: Outcome) -> str:
     rec = out.record or {}
     if out.status == "ok":
         m, t = rec["metrics"], rec["timing"]
-        return f"ok: accuracy {m['accuracy']:.2%}, fit {t['fit_s']:.1f}s, job {out.seconds:.0f}s"
+        fit = f"fit {t['fit_s']:.1f}s" if t.get("fit_s") is not None else "evaluated, not trained here"
+        return f"ok: accuracy {m['accuracy']:.2%}, {fit}, job {out.seconds:.0f}s"
     if out.status == "diverged":  # a result (exit 0), shown apart from the ok rows
         return f"diverged: accuracy {rec['metrics']['accuracy']:.2%}, job {out.seconds:.0f}s; {rec.get('error')}"
     return f"{out.status}: {rec.get('error')}"

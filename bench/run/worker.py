@@ -6,7 +6,10 @@ the device and thread environment, and starts this module. It trains the job thr
 calibration, inference timing, peak memory, robustness on the MNIST-C corruptions unless the
 job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
 (``bench.use.artifacts``), measures the saved model's cold start in a fresh process, writes
-the model card beside it (``bench.use.card``), and writes exactly one record atomically. The
+the model card beside it (``bench.use.card``), and writes exactly one record atomically. An
+already-trained file (``Adapter.trains`` False) is loaded, not trained: its record has every
+measurement but the training figures (no ``timing.fit_s``, no history: "-" in every table)
+and an ``evaluated`` section naming the file, its sha256 and library. The
 record carries the host's measured peaks (``machine``: ``bench.measure.peaks``, cached; the
 suite measures them before its first job, a cluster host on its first job's end) and the
 seconds of every stage outside the timed fit (``timing.stages``, for the suite's overhead).
@@ -78,8 +81,10 @@ def run(spec: dict) -> dict:
     rec["started_at"] = spec.get("started_at", rec["started_at"])
     with stage("train"):
         t = pipeline.train(job, job.get("threads"), log)
-    stage.seconds["data_and_build"] = stage.seconds.pop("train") - t.fit_wall_s
-    stage.seconds["validation"] = t.training.eval_s  # inside the timed fit, but not on the training clock
+    trained_here = t.training is not None  # False: an already-trained file, evaluated only
+    stage.seconds["data_and_build"] = stage.seconds.pop("train") - (t.fit_wall_s or 0.0)
+    if trained_here:
+        stage.seconds["validation"] = t.training.eval_s  # inside the timed fit, but not on the training clock
     adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
     rec["data"] = {**prep.sizes(), "digest": splits.digest(), "test_digest": splits.test_digest(),
                    "source": t.dataset.source}
@@ -92,13 +97,7 @@ def run(spec: dict) -> dict:
     flops = adapter.flops_per_image()
     with stage("size"):
         rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
-    rec["timing"] = measure.training_figures(t.fit_wall_s, t.training, len(prep.y_train), flops)
-    rec["timing"]["prepare_s"] = t.prepare_s
-    if "target" in t.training.info:  # what --target did: stopped early, and when
-        rec["timing"]["target"] = t.training.info["target"]
-    rec["timing"]["time_to_accuracy"] = measure.time_to_accuracy(
-        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"),
-        start_s=measure.start_of(rec["timing"]["setup_s"], rec["timing"]["unaccounted_s"]))
+    rec["timing"] = _training_figures(t, rec, flops) if trained_here else {}
     log("measuring inference")
     with stage("inference"), PeakMemory() as peak:
         rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
@@ -111,8 +110,10 @@ def run(spec: dict) -> dict:
         _save_model(spec, rec, t)
     with stage("cold_start"):
         _cold_start(spec, rec, t)
-    rec["history"] = t.training.passes
-    rec["extra"] = {**t.training.info, "uses_seed": type(adapter).uses_seed(job["params"])}
+    rec["history"] = t.training.passes if trained_here else []
+    rec["extra"] = {**(t.training.info if trained_here else {}), "uses_seed": type(adapter).uses_seed(job["params"])}
+    if not trained_here:
+        rec["evaluated"] = evaluated_section(adapter, t.prepare_s)
     if getattr(adapter, "published", None):
         rec["reference"] = dict(adapter.published)
     rec["where"] = spec.get("where") or {}
@@ -125,6 +126,28 @@ def run(spec: dict) -> dict:
     rec["timing"]["stages"] = stage.seconds
     rec["finished_at"] = records.now_iso()
     return rec
+
+
+def _training_figures(t, rec: dict, flops) -> dict:
+    """The record's training figures (``timing``) from the clock's readings of a trained job."""
+    timing = measure.training_figures(t.fit_wall_s, t.training, len(t.prep.y_train), flops)
+    timing["prepare_s"] = t.prepare_s
+    if "target" in t.training.info:  # what --target did: stopped early, and when
+        timing["target"] = t.training.info["target"]
+    timing["time_to_accuracy"] = measure.time_to_accuracy(
+        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"),
+        start_s=measure.start_of(timing["setup_s"], timing["unaccounted_s"]))
+    return timing
+
+
+def evaluated_section(adapter, load_s: float) -> dict:
+    """``rec["evaluated"]`` of an already-trained file measured here, not trained here: the
+    file, its sha256 and library, the input convention it was fed in, what its outputs were
+    (probabilities, or logits a softmax turned into probabilities) and the seconds loading
+    it took in the job (untimed, like ``prepare``). Its training figures are absent."""
+    cls, info = type(adapter), adapter.runtime_info()
+    return {"file": cls.origin.get("path"), "name": cls.name, "sha256": cls.origin.get("sha256"),
+            "library": cls.library, "input": info.get("input"), "outputs": info.get("outputs"), "load_s": load_s}
 
 
 def _evaluate(rec: dict, t, protocol) -> None:
@@ -198,12 +221,14 @@ def mark_diverged(rec: dict, training) -> None:
     are not (``first_pass`` None then). ``rec["diverged"]`` says where and what, and how
     many test images got no prediction (counted wrong, ``measure.predictions``);
     ``rec["error"]`` says it in one line for tables and the summary."""
-    note = training.first_non_finite()
+    note = training.first_non_finite() if training is not None else None  # None: not trained here
     no_prediction = int(rec["metrics"].get("no_prediction", 0))
     if note is None and not no_prediction:
         return
-    note = note or {"first_pass": None, "unit": training.unit, "what": "test probabilities nan/inf"}
-    note.update(passes_run=len(training.passes), no_prediction=no_prediction, model_saved=False)
+    note = note or {"first_pass": None, "unit": training.unit if training is not None else "prediction",
+                    "what": "test probabilities nan/inf"}
+    note.update(passes_run=len(training.passes) if training is not None else 0, no_prediction=no_prediction,
+                model_saved=False)
     where = f"{note['unit']} {note['first_pass']}" if note["first_pass"] else "prediction"
     rec["status"], rec["diverged"] = "diverged", note
     rec["error"] = (f"training diverged at {where}: {note['what']}; {no_prediction} of {rec['data']['n_test']} "

@@ -50,7 +50,8 @@ def save(adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x
         path = Path(adapter.save(tmp))
         manifest = {
             "schema": SCHEMA, "run_id": run_id, "model": job["model"], "family": job["family"],
-            "params": job["params"], "threads": job.get("threads"), "view": adapter.view, "dataset": job["dataset"],
+            "params": job["params"], "origin": job.get("origin"), "library": job.get("library"),
+            "threads": job.get("threads"), "view": adapter.view, "dataset": job["dataset"],
             "data_digest": data.get("digest"), "test_digest": data.get("test_digest"),
             "file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
             "probe": {"images": int(len(probe_x)),
@@ -122,6 +123,11 @@ def load(folder: Path, threads: int | None = None):
     if sha256_file(path) != m["sha256"]:
         raise BenchError(f"{path}: sha256 differs from {MANIFEST} (tampered with, truncated or replaced); "
                          "refusing to load it")
+    origin = m.get("origin") or {}
+    if origin.get("kind") == "file":  # an already-trained file: the artifact's own copy of it registers it
+        registry.add_file(path, origin.get("options"), expect_sha256=origin.get("sha256"))
+    else:
+        registry.restore(origin)  # a plugin file's model: that file registers it here too
     cls = registry.get(m["model"])
     try:
         adapter = cls.load(path, m["params"], threads=threads or m.get("threads"))

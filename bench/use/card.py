@@ -15,7 +15,6 @@ the leaderboard's (``bench.report.stats.wilson``).
 from __future__ import annotations
 
 import math
-import shlex
 import sys
 from pathlib import Path
 
@@ -23,12 +22,13 @@ from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
 from bench.use import artifacts
+from bench.use.reproduce import cli_value, reproduce_command
 
 CARD = "README.md"
 TASK = "image-classification"
 LIBRARY = {"linear": "scikit-learn", "kernel": "scikit-learn", "trees": "xgboost", "neural": "keras"}
-LIBRARY_VERSIONS = {"scikit-learn": ("scikit-learn",), "xgboost": ("xgboost",),
-                    "keras": ("keras", "tensorflow", "tensorflow-cpu")}
+LIBRARY_VERSIONS = {"scikit-learn": ("scikit-learn",), "xgboost": ("xgboost", "xgboost-cpu"),
+                    "keras": ("keras", "tensorflow", "tensorflow-cpu"), "onnx": ("onnx", "onnxruntime")}
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
 PRETTY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "scikit-learn digits"}
 WORST = 3  # classes and corruptions named under Limitations
@@ -80,25 +80,11 @@ def write_all(results_dir: Path) -> list[Path]:
     return written
 
 
-def reproduce_command(rec: dict) -> str:
-    """The ``python -m bench run ...`` line that trains this job's configuration again:
-    every hyper-parameter that differs from the adapter's defaults as ``--set``, and the
-    seed as ``--seeds seed+1`` (seeds run 0..N-1, this one last)."""
-    job, model, cls = rec["job"], rec["job"]["model"], _adapter(rec["job"]["model"])
-    defaults = cls.defaults_for(job["profile"], job["dataset"])[0] if cls and job["profile"] in cls.defaults else {}
-    sets = [f"{model}.{k}={_cli_value(v)}" for k, v in sorted(job.get("params", {}).items())
-            if k not in defaults or defaults[k] != v or type(defaults[k]) is not type(v)]
-    optional = [(job.get("device", "cpu") != "cpu", ["--device", str(job.get("device"))]),
-                (bool(job.get("seed")), ["--seeds", str(int(job.get("seed") or 0) + 1)]),
-                *((True, ["--set", s]) for s in sets),
-                (bool(job.get("threads")), ["--threads", str(job.get("threads"))]),
-                (bool(job.get("deterministic")), ["--deterministic"]),
-                (job.get("target") is not None, ["--target", _cli_value(job.get("target"))]),
-                ((job.get("precision") or "fp32") != "fp32", ["--precision", str(job.get("precision"))]),
-                (job.get("robustness") is False, ["--robustness", "off"])]
-    args = [model, "--dataset", job["dataset"], "--profile", job["profile"],
-            *(flag for on, flags in optional if on for flag in flags), *_inference_flags(job)]
-    return "python -m bench run " + " ".join(shlex.quote(a) for a in args)
+def library_of(job: dict) -> str | None:
+    """The library the model is saved with: what its adapter declared (``Adapter.library``);
+    for a built-in family's record made before adapters declared it, the family's."""
+    kind = (job.get("origin") or {}).get("kind") if isinstance(job.get("origin"), dict) else None
+    return job.get("library") or (LIBRARY.get(job["family"]) if kind in (None, "builtin", "module") else None)
 
 
 def _card_data(rec: dict):
@@ -107,7 +93,7 @@ def _card_data(rec: dict):
 
     job, results, hub = rec["job"], _eval_results(rec), HUB_DATASETS.get(rec["job"]["dataset"])
     return ModelCardData(
-        library_name=LIBRARY.get(job["family"]), pipeline_tag=TASK,
+        library_name=library_of(job), pipeline_tag=TASK,
         tags=[TASK, "mnist-bench", _dataset_tag(job["dataset"])], datasets=[hub] if hub else None,
         metrics=sorted({r.metric_type for r in results}) or None,
         model_name=f"{job['model']}-{_dataset_tag(job['dataset'])}-{rec['run_id']}", eval_results=results or None)
@@ -178,13 +164,18 @@ def _training(rec: dict) -> str:
         rows.append(f"- Training: {fit} s for {timing.get('passes')} x {timing.get('pass_unit', 'pass')}"
                     + (f" (stopped by `--target {target.get('value')}` after pass {target.get('at_pass')} of "
                        f"{target.get('planned_passes')})" if target.get("stopped_early") else ""))
+    ev = rec.get("evaluated") if isinstance(rec.get("evaluated"), dict) else None
+    if ev:
+        rows.append(f"- Not trained here: the already-trained {ev.get('library')} file `{ev.get('name')}` (sha256 "
+                    f"`{str(ev.get('sha256'))[:16]}`), evaluated only; outputs: {ev.get('outputs')}")
     rows.append(f"- Hardware: {_hardware(rec)}")
     if env.get("commit"):
         rows.append(f"- Code: mnist-bench commit `{env['commit'][:12]}`" + " with uncommitted changes" * bool(env.get("dirty")))
     seeds = f"; `--seeds {job['seed'] + 1}` trains seeds 0 to {job['seed']}, this model is the last" * bool(job["seed"])
-    params = "\n".join(f"| `{k}` | {_cli_value(v)} |" for k, v in sorted(job.get("params", {}).items()))
+    params = "\n".join(f"| `{k}` | {cli_value(v)} |" for k, v in sorted(job.get("params", {}).items()))
     return ("## Training\n\n" + "\n".join(rows) + "\n\nHyper-parameters:\n\n| parameter | value |\n|---|---|\n"
-            + params + "\n\nTo train it again (from the repository root" + seeds + "):\n\n```bash\n"
+            + params + f"\n\nTo {'measure' if ev else 'train'} it again (from the repository root" + seeds
+            + "):\n\n```bash\n"
             + reproduce_command(rec) + "\n```")
 
 
@@ -307,31 +298,14 @@ def _adapter(model: str):
         return None
 
 
-def _inference_flags(job: dict) -> list[str]:
-    """``--infer-*`` flags for an inference protocol other than the profile's."""
-    from bench.measure.profiles import PROFILES
-
-    got, base = job.get("inference"), PROFILES.get(job["profile"])
-    want = base.inference.as_dict() if base else None
-    pairs = [("--infer-batch", lambda p: p["large_batch"]), ("--infer-min-repeats", lambda p: p["large"]["min_repeats"]),
-             ("--infer-min-seconds", lambda p: p["large"]["min_seconds"])]
-    return [x for flag, pick in pairs if got and want and pick(got) != pick(want) for x in (flag, _cli_value(pick(got)))]
-
-
-def _cli_value(value) -> str:
-    """``value`` as ``--set`` reads it back (``plan.parse_value``): exact floats, true/false."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, float) else str(value)
-
-
 def _hardware(rec: dict) -> str:
     env = rec.get("env") or {}
     line = (env.get("hardware") or {}).get("title") or f"{env.get('cpu', 'unknown CPU')}, {env.get('cores')} cores"
     if rec["job"].get("device") == "gpu" and env.get("gpus"):
         line += "; GPU " + ", ".join(g.get("name", "?") for g in env["gpus"])
     libs = env.get("libraries") or {}
-    names = ("python", *LIBRARY_VERSIONS.get(LIBRARY.get(rec["job"]["family"], ""), ()))
+    library = library_of(rec["job"]) or ""
+    names = ("python", *LIBRARY_VERSIONS.get(library, ()))
     versions = ", ".join(f"{k} {libs[k]}" for k in names if k in libs)
     return line + (f" ({versions})" if versions else "")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bench.adapters.arch import Dense, Dropout
 from bench.adapters.registry import register
-from models.keras_base import TRAINING_DEFAULTS, KerasAdapter
+from .keras_base import TRAINING_DEFAULTS, KerasAdapter
 
 
 @register
 class MLPAdapter(KerasAdapter):
     name = "mlp"
+    default_suite = True
     view = "flat"
     description = "784-512-512-10 ReLU MLP with dropout 0.2, Adam + cosine decay, batch 256 (Keras)"
     defaults = {

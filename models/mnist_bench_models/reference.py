@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bench.adapters.arch import Activation, Conv, Dense, Dropout, Flatten, MaxPool
 from bench.adapters.registry import register
-from models.keras_base import KerasAdapter
+from .keras_base import KerasAdapter
 
 
 def _recipe(batch_size: int, epochs: int, quick_epochs: int = 2) -> dict:
@@ -26,7 +26,6 @@ def _recipe(batch_size: int, epochs: int, quick_epochs: int = 2) -> dict:
 
 class ReferenceAdapter(KerasAdapter):
     tags = ("reference",)
-    published: dict = {}
 
 
 @register

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.adapters.contract import Adapter, ParamCount, Stopwatch, TrainingLog, require
+from bench.adapters.contract import Adapter, ParamCount, require
+from bench.adapters.training_log import Stopwatch, TrainingLog
 from bench.adapters.registry import register
 from bench.prep import preprocess
 
@@ -15,6 +16,8 @@ from bench.prep import preprocess
 @register
 class XGBoostAdapter(Adapter):
     name = "xgboost"
+    library = "xgboost"
+    default_suite = True
     family = "trees"
     view = "flat"
     devices = ("cpu", "gpu")

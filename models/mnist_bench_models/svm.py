@@ -13,19 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.adapters.contract import (
-    Adapter,
-    ParamCount,
-    Stopwatch,
-    TrainingLog,
-    pickled_size,
-)
+from bench.adapters.contract import Adapter, ParamCount, pickled_size, require
+from bench.adapters.training_log import Stopwatch, TrainingLog
 from bench.adapters.registry import register
 
 
 @register
 class SVMAdapter(Adapter):
     name = "svm"
+    library = "scikit-learn"
+    default_suite = True
     family = "kernel"
     view = "flat"
     description = "PCA projection + RBF SVC, temperature-scaled probabilities (scikit-learn)"
@@ -84,10 +81,18 @@ class SVMAdapter(Adapter):
         return ParamCount(total, 0, f"PCA {pca} + support vectors {sv} + dual coefficients {dual} "
                                     f"+ intercepts {intercepts} + temperature 1")
 
+    @classmethod
+    def check_params(cls, params):
+        positive = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+        require(params, "n_components", lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 784,
+                "an integer from 1 to 784 (pixels per image)")
+        require(params, "C", positive, "a number > 0")
+        require(params, "gamma", positive, "a number > 0 (the RBF kernel's width)")
+
     TRUSTED = ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._TemperatureScaling")
 
     def save(self, folder):
-        from models import skops_io
+        from . import skops_io
 
         return skops_io.dump({"pca": self.pca, "calibrated": self.calibrated}, Path(folder) / "model.skops")
 
@@ -96,7 +101,7 @@ class SVMAdapter(Adapter):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.decomposition import PCA
 
-        from models import skops_io
+        from . import skops_io
 
         parts = skops_io.load(Path(path), expected=cls.TRUSTED)
         skops_io.require_type(path, parts, dict)

@@ -12,12 +12,13 @@ from bench.adapters.arch import (
     MaxPool,
 )
 from bench.adapters.registry import register
-from models.keras_base import TRAINING_DEFAULTS, KerasAdapter
+from .keras_base import TRAINING_DEFAULTS, KerasAdapter
 
 
 @register
 class SmallCNNAdapter(KerasAdapter):
     name = "cnn-small"
+    default_suite = True
     view = "image"
     description = "2 x (conv3x3 + max-pool), dense 128, dropout; Adam, warm-up + cosine decay (Keras)"
     defaults = {
@@ -57,6 +58,7 @@ def _conv_bn(filters: int, padding: str = "same") -> tuple:
 @register
 class DeepCNNAdapter(KerasAdapter):
     name = "cnn-deep"
+    default_suite = True
     view = "image"
     description = ("VGG-style 4 x conv3x3-BN-ReLU in two blocks, dense 256-BN, dropout; random 2-pixel shifts; "
                    "Adam, warm-up + cosine (Keras)")

@@ -7,13 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.adapters.contract import Adapter, ParamCount, TrainingLog, pickled_size
+from bench.adapters.contract import Adapter, ParamCount, pickled_size, require
+from bench.adapters.training_log import TrainingLog
 from bench.adapters.registry import register
 
 
 @register
 class LogisticRegressionAdapter(Adapter):
     name = "logreg"
+    library = "scikit-learn"
+    default_suite = True
     family = "linear"
     view = "flat"
     description = "multinomial logistic regression, L-BFGS (scikit-learn)"
@@ -67,7 +70,7 @@ class LogisticRegressionAdapter(Adapter):
         return 784 * 10 + 10
 
     def save(self, folder):
-        from models import skops_io
+        from . import skops_io
 
         return skops_io.dump(self.model, Path(folder) / "model.skops")
 
@@ -75,12 +78,20 @@ class LogisticRegressionAdapter(Adapter):
     def load(cls, path, params, threads=None):
         from sklearn.linear_model import LogisticRegression
 
-        from models import skops_io
+        from . import skops_io
 
         adapter = cls(params)
         adapter.model = skops_io.load(Path(path), expected=())  # skops trusts LogisticRegression itself
         skops_io.require_type(path, adapter.model, LogisticRegression)
         return adapter
+
+    @classmethod
+    def check_params(cls, params):
+        positive = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+        require(params, "C", positive, "a number > 0 (the inverse of the regularisation strength)")
+        require(params, "max_iter", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+                "an integer >= 1")
+        require(params, "tol", positive, "a number > 0")
 
     @classmethod
     def uses_seed(cls, params):
