@@ -240,6 +240,12 @@ def predict_batches(forward, x, batch_size: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.float64)
 
 
+def weight_counts(model) -> tuple[int, int]:
+    """(trainable, non-trainable) numbers a Keras model stores: its weights' element counts."""
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    return trainable, int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+
+
 def saved_size(model) -> int:
     """Bytes of ``model`` saved as ``.keras``."""
     import tempfile

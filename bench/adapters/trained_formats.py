@@ -214,10 +214,9 @@ def _open_xgboost(path: Path, threads: int | None) -> Runtime:
 
 
 def _count_keras(rt: Runtime) -> ParamCount:
-    model = rt.model[0]
-    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
-    frozen = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
-    return ParamCount(trainable, frozen, "Keras weights (count_params)")
+    from bench.adapters import keras_tools
+
+    return ParamCount(*keras_tools.weight_counts(rt.model[0]), "Keras weights (count_params)")
 
 
 def _count_onnx(rt: Runtime) -> ParamCount:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 
 from bench.adapters import arch, keras_tools
 from bench.adapters.contract import Adapter, ParamCount, require
@@ -141,9 +140,8 @@ class KerasAdapter(Adapter):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def n_params(self):
-        trainable = int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
-        frozen = int(sum(np.prod(w.shape) for w in self.model.non_trainable_weights))
-        return ParamCount(trainable, frozen, f"Keras weights, {arch.describe(self.architecture(self.params))}")
+        return ParamCount(*keras_tools.weight_counts(self.model),
+                          f"Keras weights, {arch.describe(self.architecture(self.params))}")
 
     def threads_used(self):
         return keras_tools.threads_used()

@@ -188,9 +188,8 @@ class KerasModelAdapter(Adapter):
         return scores / scores.sum(axis=1, keepdims=True)
 
     def n_params(self):
-        trainable = int(sum(np.prod(w.shape) for w in self.model.trainable_weights))
-        frozen = int(sum(np.prod(w.shape) for w in self.model.non_trainable_weights))
-        return ParamCount(trainable, frozen, f"Keras weights of {self.model.name} ({len(self.model.layers)} layers)")
+        return ParamCount(*keras_tools.weight_counts(self.model),
+                          f"Keras weights of {self.model.name} ({len(self.model.layers)} layers)")
 
     def flops_per_image(self):
         flops, _ = graph_flops(self.model)
