@@ -53,7 +53,11 @@ def test_every_record_has_calibration_memory_and_cold_start(on_off):
         assert sum(cal["bins"]["count"]) == rec["data"]["n_test"] and 0 <= cal["ece"] <= 1 and 0 <= cal["brier"] <= 2
         mem = rec["memory"]
         assert 0 < mem["before_train_mb"] <= mem["train_peak_mb"] and mem["inference_peak_mb"] > 0
+        # what inference adds, on top of what was resident before it (training's leftovers included)
+        assert 0 <= mem["inference_added_mb"] < mem["before_inference_mb"] <= mem["inference_peak_mb"]
+        assert mem["before_inference_mb"] + mem["inference_added_mb"] == pytest.approx(mem["inference_peak_mb"])
         cold = rec["cold_start"]
+        assert cold["file_cache"] == "warm"
         assert cold["load_s"] == pytest.approx(cold["read_s"] + cold["first_predict_s"])
         assert 0 < cold["load_s"] < cold["process_s"]
 

@@ -10,6 +10,7 @@ import shlex
 import shutil
 
 import pytest
+import scipy.stats
 import yaml
 
 from bench.cli.parser import build_parser
@@ -46,8 +47,8 @@ def metrics_of(meta: dict) -> dict:
     return {(r["dataset"].get("config"), m["type"]): m["value"] for r in entry["results"] for m in r["metrics"]}
 
 
-def wilson_by_hand(k: int, n: int) -> tuple[float, float]:
-    p, z2 = k / n, Z95 ** 2
+def wilson_by_hand(p: float, n: float) -> tuple[float, float]:
+    z2 = Z95 ** 2
     centre, half = (p + z2 / (2 * n)) / (1 + z2 / n), Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
     return centre - half, centre + half
 
@@ -67,9 +68,14 @@ def test_the_job_writes_a_card_whose_front_matter_holds_the_records_figures_exac
     assert got[None, "accuracy"] == rec["metrics"]["accuracy"]  # exact, not rounded
     n = rec["data"]["n_test"]
     k = n - len(rec["outcomes"]["wrong_index"])  # correct test images, counted from the outcomes
-    low, high = wilson_by_hand(k, n)
-    assert got[None, "accuracy_wilson95_low"] == pytest.approx(low, abs=1e-12)
-    assert got[None, "accuracy_wilson95_high"] == pytest.approx(high, abs=1e-12)
+    # digits has no writers: each image its own cluster, so the cluster-robust variance of one
+    # seed's accuracy is p(1-p)/(n-1), its half-width t(n-1) times that, and the interval
+    # Wilson's at the effective n = p(1-p) (z/h)^2 = (n-1) (z/t)^2
+    p, t = k / n, scipy.stats.t.ppf(0.975, n - 1)
+    low, high = wilson_by_hand(p, (n - 1) * (Z95 / t) ** 2)
+    assert got[None, "accuracy_ci95_low"] == pytest.approx(low, abs=1e-12)
+    assert got[None, "accuracy_ci95_high"] == pytest.approx(high, abs=1e-12)
+    assert f"unit: image, {n:,} images" in text
     assert got[None, "ece"] == rec["calibration"]["ece"] and got[None, "brier"] == rec["calibration"]["brier"]
     assert got["mnist-c", "accuracy"] == rec["robustness"]["mean_accuracy"]
     assert set(meta["metrics"]) == {t for _, t in got}
@@ -146,7 +152,7 @@ def test_a_record_without_robustness_or_calibration_gets_a_card_without_them(tra
     bare["robustness"] = {"error": "OSError: read-only data folder"}
     text = card.card_text(bare)
     got = metrics_of(front_matter(text))
-    assert set(got) == {(None, "accuracy"), (None, "accuracy_wilson95_low"), (None, "accuracy_wilson95_high")}
+    assert set(got) == {(None, "accuracy"), (None, "accuracy_ci95_low"), (None, "accuracy_ci95_high")}
     assert "MNIST-C" not in text and "ECE" not in text and "Calibration" not in text
     no_missing_words(text)
     del bare["robustness"]
@@ -160,7 +166,7 @@ def test_non_finite_accuracy_is_left_out_and_a_diverged_record_gets_no_card(trai
     nan["metrics"]["accuracy"] = float("nan")
     text = card.card_text(nan)
     got = metrics_of(front_matter(text))
-    assert not {t for _, t in got} & {"accuracy_wilson95_low", "accuracy_wilson95_high"}
+    assert not {t for _, t in got} & {"accuracy_ci95_low", "accuracy_ci95_high"}
     assert (None, "accuracy") not in got and "Test accuracy" not in text.split("## Model")[0]
     no_missing_words(text)
     diverged = copy.deepcopy(rec)  # as the worker writes it: no model saved, accuracy null

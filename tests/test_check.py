@@ -19,11 +19,16 @@ def fixture_recs():
 
 
 def test_baseline_mean_and_tolerance_from_seed_spread(fixture_recs):
-    b = check.build_baseline(fixture_recs, "digits", "quick", floor=0.005, k=3)
+    from scipy import stats as sps
+
+    b = check.build_baseline(fixture_recs, "digits", "quick", floor=0.005, alpha=0.01)
     cnn = b["models"]["cnn-small"]
     accs = [r["metrics"]["accuracy"] for r in fixture_recs if r["job"]["model"] == "cnn-small"]
     assert cnn["n"] == 2 and cnn["accuracy"] == pytest.approx(sum(accs) / 2)
-    assert cnn["tolerance"] == pytest.approx(max(0.005, 3 * cnn["accuracy_std"]))
+    # a 99% prediction interval for one new seed, by hand: t(0.995, 1) x std x sqrt(1 + 1/2)
+    assert cnn["accuracy_std"] == pytest.approx(abs(accs[0] - accs[1]) / 2 ** 0.5)
+    assert cnn["tolerance"] == pytest.approx(max(0.005, sps.t.ppf(0.995, 1) * cnn["accuracy_std"] * 1.5 ** 0.5))
+    assert b["schema"] == 2 and b["alpha"] == 0.01 and b["false_failure_rate"] == 0.005
     assert b["models"]["logreg"]["tolerance"] == 0.005  # identical seeds: the floor
     assert sorted(cnn["records"]) == sorted(r["run_id"] for r in fixture_recs if r["job"]["model"] == "cnn-small")
 
@@ -42,7 +47,7 @@ def _shifted(recs, model, delta):
 
 
 def test_verdicts(fixture_recs):
-    b = check.build_baseline(fixture_recs, "digits", "quick", floor=0.005, k=3)
+    b = check.build_baseline(fixture_recs, "digits", "quick", floor=0.005, alpha=0.01)
     assert {v.model: v.verdict for v in check.compare(b, fixture_recs)} == {"cnn-small": "ok", "logreg": "ok"}
     worse = check.compare(b, _shifted(fixture_recs, "logreg", -0.006))
     assert [(v.model, v.verdict, v.fails) for v in worse if v.model == "logreg"] == [("logreg", "regressed", True)]

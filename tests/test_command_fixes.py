@@ -107,7 +107,9 @@ def test_baseline_update_of_one_model_refreshes_it_and_keeps_the_others(tmp_path
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     b = json.loads(path.read_text())
     assert sorted(b["models"]) == ["cnn-small", "logreg"]
-    assert b["models"]["cnn-small"] == ENTRY  # kept as it was, not rebuilt from the records
+    # kept, not rebuilt from the records: the schema-1 file's entry under the new tolerance rule
+    # (no spread: the floor)
+    assert b["models"]["cnn-small"] == {**ENTRY, "tolerance": 0.005} and b["schema"] == 2
     logreg_ids = [r["run_id"] for r in records.read_all(out / "runs") if r["job"]["model"] == "logreg"]
     assert b["models"]["logreg"]["records"] == logreg_ids and b["models"]["logreg"]["n"] == 1
     assert "cnn-small" in proc.stdout and "kept from the existing baseline" in proc.stdout
@@ -125,9 +127,9 @@ def test_baseline_merge_refuses_other_data_and_a_corrupt_file_stops_before_train
     (out / "baselines" / "digits-quick.json").write_text("{not json")
     assert_one_line_error(run_cli("baseline", "update", "logreg", *QUICK, "--out", str(out)), "corrupt baseline")
     assert not (out / "runs").exists()
-    _handmade_baseline(out / "baselines" / "digits-quick.json", {"svm": ENTRY})  # floor 0.005, k 3
-    assert_one_line_error(run_cli("baseline", "update", "logreg", *QUICK, "--k", "2", "--out", str(out)),
-                          "cannot keep the other models", "k differ")
+    _handmade_baseline(out / "baselines" / "digits-quick.json", {"svm": ENTRY})  # floor 0.005, read as alpha 0.01
+    assert_one_line_error(run_cli("baseline", "update", "logreg", *QUICK, "--alpha", "0.05", "--out", str(out)),
+                          "cannot keep the other models", "alpha differ")
     assert not (out / "runs").exists()
 
 

@@ -47,6 +47,7 @@ def test_peak_gflops_picks_the_peak_of_the_jobs_device_and_precision():
                "gpu": {"name": "/physical_device:GPU:0", "float32_matmul_gflops": 50_000.0,
                        "float16_matmul_gflops": 400_000.0}}
     assert peaks.peak_gflops(machine, "cpu", "fp32") == (280.0, "float32 GEMM (NumPy BLAS)")
+    assert peaks.peak_gflops(machine, "cpu", "fp32", "keras") == (209.0, "float32 matmul (TensorFlow)")
     assert peaks.peak_gflops(machine, "cpu", "bf16") == (1286.0, "bfloat16 matmul (TensorFlow)")
     assert peaks.peak_gflops(machine, "gpu", "fp16")[0] == 400_000.0
     assert peaks.peak_gflops(machine, "gpu", "bf16")[0] is None  # not measured on that GPU

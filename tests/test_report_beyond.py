@@ -15,9 +15,10 @@ from scipy import stats as st
 
 from bench import records
 from bench.measure import memory
-from bench.report import beyond, figures, sections, tables
+from bench.report import beyond, figures, sections, tables, uncertainty
 from bench.report import leaderboard as report
 from tests.test_report import FIXTURES, expected_px, png_size
+from tests.test_uncertainty import ols_cluster_se, wilson_by_hand
 
 NAMES = beyond.MNIST_C
 DIGEST = "ab" * 32
@@ -40,12 +41,33 @@ def bins(filled: dict[int, tuple[int, float, float]]) -> dict:
             "accuracy": [filled[b][2] if b in filled else None for b in range(15)]}
 
 
+def wrong(base: float) -> list[int]:
+    """Each corruption's wrong base images: the first 300 * (1 - accuracy) of the 300."""
+    return [round(300 * (1 - round(base + 0.01 * i, 4))) for i in range(15)]
+
+
+def masks_of(base: float) -> np.ndarray:
+    """(15 corruptions, 300 base images): right except the first ``wrong`` of each row."""
+    return np.arange(300)[None, :] >= np.array(wrong(base))[:, None]
+
+
+def by_hand(masks: np.ndarray) -> tuple[float, float]:
+    """One seed's corrupted interval in percent, worked out independently: statsmodels'
+    cluster-robust SE (clusters: base images), t(299) and the Wilson score shape."""
+    p = masks.mean()
+    se = ols_cluster_se(masks.ravel(), np.tile(np.arange(300), 15))
+    h = st.t.ppf(0.975, 299) * se
+    low, high = wilson_by_hand(p, p * (1 - p) * (st.norm.ppf(0.975) / h) ** 2)
+    return 100 * low, 100 * high
+
+
 def robustness(base: float, low: float, high: float, clean: float) -> dict:
     acc = [round(base + 0.01 * i, 4) for i in range(15)]
     return {"suite": "mnist-c", "digest": DIGEST, "n_per_corruption": 300, "n_corruptions": 15, "seed": 0,
             "corruptions": {n: {"accuracy": a, "low": a - 0.02, "high": a + 0.02,
-                                "outcomes": {"test_digest": f"x:{n}", "n": 300, "wrong_index": [],
-                                             "wrong_predicted": []}} for n, a in zip(NAMES, acc)},
+                                "outcomes": {"test_digest": f"x:{n}", "n": 300, "wrong_index": list(range(k)),
+                                             "wrong_predicted": [0] * k}}
+                            for n, a, k in zip(NAMES, acc, wrong(base))},
             "mean_accuracy": float(np.mean(acc)), "mean_low": low, "mean_high": high, "clean_accuracy": clean}
 
 
@@ -104,23 +126,48 @@ def test_flatten_keeps_the_two_dicts_whole():
     assert isinstance(df["calibration.bins"].dropna().iloc[0], dict)
 
 
-def test_corrupted_column_t_interval_over_differing_seeds(built):
+def test_corrupted_column_interval_over_differing_seeds(built):
     _, rows, cells = built
-    s0, s1 = np.mean([0.60 + 0.01 * i for i in range(15)]), np.mean([0.66 + 0.01 * i for i in range(15)])
-    assert (100 * s0, 100 * s1) == pytest.approx((67.0, 73.0))
-    mean, sd = 70.0, float(np.sqrt(((67 - 70) ** 2 + (73 - 70) ** 2) / 1))
-    half = st.t.ppf(0.975, 1) * sd / np.sqrt(2)
-    assert cells[CNN]["corrupted % (95% CI)"] == f"{mean:.2f} ± {sd:.2f} ({mean - half:.2f}–{min(mean + half, 100):.2f})"
+    s0, s1 = masks_of(0.60), masks_of(0.66)
+    assert (100 * s0.mean(), 100 * s1.mean()) == pytest.approx((67.0, 73.0))
+    sd = float(np.sqrt(((67 - 70) ** 2 + (73 - 70) ** 2) / 1))
+    ci = uncertainty.accuracy_interval({0: s0, 1: s1})  # the seeds' outcomes, base images the unit
+    assert cells[CNN]["corrupted % (95% CI)"] == f"70.00 ± {sd:.2f} ({100 * ci.low:.2f}–{100 * ci.high:.2f})"
     cnn = next(r for r in rows if r.model == "cnn-small")
-    assert cnn.robustness.interval == "t" and cnn.robustness.low == pytest.approx(mean - half)
+    assert cnn.robustness.interval == "base image" and cnn.robustness.ci.n_seeds == 2
+    # two seeds 6 points apart: wider than either seed's interval alone, and over both seeds' means
+    assert cnn.robustness.low < min(by_hand(s0)[0], 67) and cnn.robustness.high > max(by_hand(s1)[1], 73)
 
 
-def test_corrupted_column_identical_seeds_keep_the_records_own_interval(built):
+def test_corrupted_column_identical_seeds_is_one_seeds_interval(built):
     _, rows, cells = built
-    # logreg: 80..94 % -> mean 87; the same predictions every seed: no std, the bootstrap interval
-    assert cells["logreg"]["corrupted % (95% CI)"] == "87.00 (84.00–89.00)"
-    assert next(r for r in rows if r.model == "logreg").robustness.interval == "bootstrap"
+    # logreg: 80..94 % -> mean 87; the same predictions every seed: no std, one seed's interval
+    low, high = by_hand(masks_of(0.80))
+    assert cells["logreg"]["corrupted % (95% CI)"] == f"87.00 ({low:.2f}–{high:.2f})"
+    assert next(r for r in rows if r.model == "logreg").robustness.interval == "base image"
     assert cells["xgboost max_bin=64 n_estimators=5"]["corrupted % (95% CI)"] == "-"
+
+
+def test_corrupted_outcomes_that_contradict_the_accuracy_are_not_used():
+    recs = build()
+    for rec in recs:
+        for c in (rec.get("robustness") or {}).get("corruptions", {}).values():
+            c["outcomes"]["wrong_index"], c["outcomes"]["wrong_predicted"] = [], []  # "all right", yet 60-94 %
+    _, rows, _ = table(recs)
+    rb = next(r for r in rows if r.model == "logreg").robustness
+    assert "no per-image outcomes" in rb.ci.method and rb.low < 87 < rb.high
+
+
+def test_base_images_writers_only_for_mnist():
+    from bench.data import corrupted, writers
+    from bench.data.sampling import stratified_subset
+
+    labels = writers.mnist_test().label
+    full = corrupted.base_indices(labels, corrupted.N_BASE)
+    assert np.array_equal(beyond.base_indices(writers.MNIST_TEST_DIGEST, 2000), full)
+    sub = beyond.base_indices(writers.MNIST_TEST_DIGEST, 500)
+    assert np.array_equal(sub, full[stratified_subset(labels[full], 500, seed=0)]) and len(sub) == 500
+    assert beyond.base_indices("ab" * 32, 300) is None and beyond.base_indices(writers.MNIST_TEST_DIGEST, 2001) is None
 
 
 def test_ece_memory_and_load_columns(built):
@@ -143,21 +190,27 @@ def test_best_is_the_lowest_for_ece_memory_and_load():
     md = tables.markdown(tables.row_stats(group))
     logreg = next(line for line in md.splitlines() if line.startswith("| logreg "))
     assert "| **1.20** " in logreg and "| **512 ± 0** " in logreg and "| **0.60 ± 0.14** " in logreg
-    assert "| **87.00** (84.00–89.00) " in logreg
+    low, high = by_hand(masks_of(0.80))
+    assert f"| **87.00** ({low:.2f}–{high:.2f}) " in logreg
 
 
 def test_old_records_show_dashes_and_no_new_section():
     md = report.render(records.load(FIXTURES / "runs"), Path("."), None)
-    row = next(line for line in md.splitlines() if line.startswith("| logreg "))
-    cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[5] == "-" and cells.count("-") == 5  # corrupted, ECE, % of peak (no peak measured), train peak, load
+    lines = md.splitlines()
+    header = next(line for line in lines if line.startswith("| model "))
+    row = next(line for line in lines if line.startswith("| logreg "))
+    cells = dict(zip((h.strip() for h in header.strip("|").split("|")), (c.strip() for c in row.strip("|").split("|"))))
+    # corrupted, ECE, no FLOP count for L-BFGS, % of peak, train peak, load; p99: 523 and 463 batch-1 calls, not 1,000
+    assert {h for h, c in cells.items() if c == "-"} == {"corrupted % (95% CI)", "ECE %", "train GFLOP/s", "% of peak",
+                                                         "train peak MB", "p99 ms", "load s"}
     assert "Corrupted:" not in md and "Robustness (MNIST-C)" not in md and "Calibration:" not in md
 
 
 def test_a_seed_without_robustness_is_left_out_not_zero():
     _, rows, cells = table(build(drop=(("cnn", 1, "robustness"),)))
     cnn = next(r for r in rows if r.model == "cnn-small")
-    assert cells[CNN]["corrupted % (95% CI)"] == "67.00 (62.00–70.00)"  # seed 0 alone, its own interval
+    low, high = by_hand(masks_of(0.60))
+    assert cells[CNN]["corrupted % (95% CI)"] == f"67.00 ({low:.2f}–{high:.2f})"  # seed 0 alone
     assert cnn.robustness.seeds == 1
 
 
@@ -168,14 +221,15 @@ def test_csv_and_json_fields(built, tmp_path):
     d = {r["model"]: r for r in tables.frame(rows, group)}
     cnn = d["cnn-small"]
     assert cnn["corrupted"] == pytest.approx(70.0) and cnn["corrupted_std"] == pytest.approx(np.sqrt(18))
-    assert cnn["corrupted_n"] == 300 and cnn["corrupted_interval"] == "t" and cnn["corrupted_digest"] == DIGEST
+    assert cnn["corrupted_n"] == 300 and cnn["corrupted_interval"] == "base image" and cnn["corrupted_digest"] == DIGEST
     assert cnn["corrupted_clean"] == pytest.approx(81.0)
     assert cnn["corrupted.shot_noise"] == pytest.approx(63.0) and cnn["corrupted.canny_edges"] == pytest.approx(77.0)
     assert cnn["ece"] == pytest.approx(6.0) and cnn["brier"] == pytest.approx(0.32)
     assert cnn["train_peak_mb"] == pytest.approx(1675.2) and cnn["before_train_mb"] == pytest.approx(905.0)
     assert cnn["inference_peak_mb"] == pytest.approx(1005.0) and cnn["load_s"] == pytest.approx(3.4)
     assert d["xgboost"]["corrupted"] is None and d["xgboost"]["corrupted.fog"] is None
-    assert d["logreg"]["corrupted_low"] == pytest.approx(84.0) and d["logreg"]["corrupted_high"] == pytest.approx(89.0)
+    low, high = by_hand(masks_of(0.80))
+    assert d["logreg"]["corrupted_low"] == pytest.approx(low) and d["logreg"]["corrupted_high"] == pytest.approx(high)
     runs = tmp_path / "runs"
     runs.mkdir()
     for rec in build():
@@ -184,11 +238,11 @@ def test_csv_and_json_fields(built, tmp_path):
     assert {"corrupted", "corrupted_low", "corrupted_high", "corrupted_n", "ece", "ece_std", "brier",
             "train_peak_mb", "before_train_mb", "inference_peak_mb", "load_s", *(f"corrupted.{n}" for n in NAMES)} \
         <= set(csv.columns)
-    assert csv.set_index("model").loc["cnn-small", "corrupted_high"] == 100.0  # 70 + t(0.975, 1) * 3 > 100: clipped
+    assert csv.set_index("model").loc["cnn-small", "corrupted_high"] == pytest.approx(d["cnn-small"]["corrupted_high"])
     as_json = {r["model"]: r for r in json.loads(report.publish(runs, tmp_path / "o", fmt="json").read_text())}
     assert as_json["logreg"]["corrupted.zigzag"] == pytest.approx(93.0) and as_json["xgboost"]["ece"] is None
     tex = report.latex_document(records.load(runs))
-    assert "& corrupted \\% (95\\% CI)" in tex and "& 87.00 (84.00--89.00)" in tex and "& 0.60 $\\pm$ 0.14" in tex
+    assert "& corrupted \\% (95\\% CI)" in tex and f"& 87.00 ({low:.2f}--{high:.2f})" in tex and "& 0.60 $\\pm$ 0.14" in tex
 
 
 def test_robustness_table_and_note(built):
@@ -235,7 +289,6 @@ def test_reliability_edge_cases():
                                                                            "accuracy": [0.5] * 10}]})
     assert beyond.reliability(mixed) is None  # 15 bins and 10 bins are never added up
     assert beyond.reliability(pd.DataFrame({"x": [1]})) is None
-    assert beyond.spread([50.0, 50.0], ("own",)) == ("own",)  # ties: no spread to make a t-interval of
     assert beyond.ordered(["zigzag", "new_one", "shot_noise"]) == ["shot_noise", "zigzag", "new_one"]
 
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 import copy
 import itertools
 import json
-import math
 from collections import defaultdict
 
 import numpy as np
 import pytest
-from scipy import stats as st
 
 from bench import records
 from bench.report import tables
@@ -71,16 +69,36 @@ def every_figure(group, rows) -> list[dict]:
     return [f for f in figs if f is not None]
 
 
-def t_interval(values) -> tuple[float, float]:
-    v = np.asarray(values, dtype=float)
-    half = st.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v))
-    return max(v.mean() - half, 0.0), min(v.mean() + half, 100.0)
+def outcome_interval(recs) -> tuple[float, float]:
+    """The accuracy interval of a row's records (percent) from their outcomes, the writers the
+    unit on MNIST's test set (``uncertainty.accuracy_interval``, tested in test_uncertainty)."""
+    from bench.data import writers
+    from bench.measure import correct_mask
+    from bench.report.uncertainty import accuracy_interval
+
+    masks = {r["job"]["seed"]: correct_mask(r["outcomes"]) for r in recs}
+    w = writers.for_test_set(recs[0]["outcomes"]["test_digest"], recs[0]["outcomes"]["n"])
+    ci = accuracy_interval(masks, None if w is None else w.writer)
+    return 100 * ci.low, 100 * ci.high
 
 
-def wilson(k: int, n: int) -> tuple[float, float]:
-    z, p = st.norm.ppf(0.975), k / n
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * (centre - half), 100 * (centre + half)
+def corrupted_interval(recs) -> tuple[float, float]:
+    """The corrupted interval (percent): each seed's (corruptions, base images) outcomes, the
+    base images' MNIST writers the unit (the harness's stratified base sample)."""
+    from bench.data import corrupted, writers
+    from bench.data.sampling import stratified_subset
+    from bench.measure import correct_mask
+    from bench.report.uncertainty import accuracy_interval
+
+    masks = {r["job"]["seed"]: np.stack([correct_mask(c["outcomes"]) for c in r["robustness"]["corruptions"].values()])
+             for r in recs}
+    labels = writers.mnist_test().label
+    base = corrupted.base_indices(labels, corrupted.N_BASE)
+    n = recs[0]["robustness"]["n_per_corruption"]
+    if n < len(base):
+        base = base[stratified_subset(labels[base], n, seed=corrupted.SEED)]
+    ci = accuracy_interval(masks, writers.mnist_test().writer[base])
+    return 100 * ci.low, 100 * ci.high
 
 
 def model_traces(fig, labels) -> dict:
@@ -115,13 +133,12 @@ def test_throughput_points_are_the_records_means_with_their_intervals(full, by_m
         acc = [100 * r["metrics"]["accuracy"] for r in recs]
         ips = np.mean([r["timing"]["inference"]["large"]["images_per_s"] for r in recs])
         assert trace["y"] == [pytest.approx(np.mean(acc), abs=1e-9)] and trace["x"] == [pytest.approx(ips)]
-        n = recs[0]["data"]["n_test"]
-        low, high = t_interval(acc) if len(set(acc)) > 1 else wilson(round(acc[-1] / 100 * n), n)
+        low, high = outcome_interval(recs)
         assert trace["error_y"]["arrayminus"][0] == pytest.approx(np.mean(acc) - low, abs=1e-9)
         assert trace["error_y"]["array"][0] == pytest.approx(high - np.mean(acc), abs=1e-9)
         assert trace["text"][0].startswith(f"{trace['name']}<br>accuracy {np.mean(acc):.2f}% [{low:.2f}, {high:.2f}]")
         assert f"{ips:,.0f} img/s" in trace["text"][0]
-    assert {t["name"] for t in fig["data"][:-1]} >= {"svm", "logreg"}  # one Wilson row (identical seeds) at least
+    assert {t["name"] for t in fig["data"][:-1]} >= {"svm", "logreg"}  # identical seeds included
     assert fig["layout"]["xaxis"]["type"] == "log"
 
 
@@ -237,8 +254,7 @@ def test_clean_and_corrupted_points_with_their_intervals(full, by_model):
         corrupted = [100 * r["robustness"]["mean_accuracy"] for r in recs]
         assert trace["x"] == pytest.approx([np.mean(clean), np.mean(corrupted)])
         assert trace["y"] == [trace["name"]] * 2 and trace["marker"]["symbol"] == ["circle", "square"]
-        low, high = t_interval(corrupted) if len(set(corrupted)) > 1 else (
-            100 * recs[-1]["robustness"]["mean_low"], 100 * recs[-1]["robustness"]["mean_high"])
+        low, high = corrupted_interval(recs)
         assert trace["error_x"]["arrayminus"][1] == pytest.approx(np.mean(corrupted) - low)
         assert trace["error_x"]["array"][1] == pytest.approx(high - np.mean(corrupted))
         assert f"corrupted {np.mean(corrupted):.2f}% [{low:.2f}, {high:.2f}]" in trace["text"][1]

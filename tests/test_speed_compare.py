@@ -114,13 +114,25 @@ def test_one_seed_a_side_has_no_interval_and_the_threshold_alone_decides(templat
     assert c[TRAIN_S.name].verdict == "no change"
 
 
-def test_seeds_that_disagree_span_1_and_give_no_change(template):
+def test_a_ratio_beyond_the_threshold_whose_interval_spans_1_is_inconclusive(template):
+    """Issue 31: seeds that disagree give a ratio beyond the noise threshold with an interval
+    spanning 1: neither a slowdown nor "no change" (which says the figure held)."""
     fits_b, fits_a = [10.0, 10.5, 11.0], [5.0, 12.0, 30.0]
     c = changes_of(side(template, 0, fit_s=fits_b), side(template, 10, fit_s=fits_a))[TRAIN_S.name]
     assert c.ratio == pytest.approx(12.0 / 10.5) and c.ratio > 1 + speed.NOISE["train s"]
     lo, hi = welch_ratio_interval(fits_b, fits_a)
     assert c.interval == pytest.approx((lo, hi)) and lo < 1 < hi
-    assert c.verdict == "no change"
+    assert c.verdict == "inconclusive"
+    # the issue's case: a 1.66x slowdown with interval 0.20-13.35, as a time and as a rate
+    assert speed.verdict(1.66, (0.20, 13.35), True, 0.25) == "inconclusive"
+    assert speed.verdict(1 / 1.66, (1 / 13.35, 1 / 0.20), False, 0.25) == "inconclusive"
+    assert speed.verdict(1 / 1.66, (0.20, 13.35), True, 0.25) == "inconclusive"  # faster side, spanning 1
+    # within the threshold stays "no change" whatever the interval; beyond it, all on one side: a verdict
+    assert speed.verdict(1.05, (0.20, 13.35), True, 0.25) == "no change"
+    assert speed.verdict(1.66, (1.01, 2.5), True, 0.25) == "slower"
+    assert speed.verdict(1.66, (1.0, 2.5), True, 0.25) == "inconclusive"  # reaching 1 exactly: not "all above"
+    text, _ = speed.section([c])
+    assert "1 inconclusive" in text and "| inconclusive" in text
 
 
 def test_missing_none_and_nan_values_are_left_out(template):

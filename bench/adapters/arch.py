@@ -1,5 +1,5 @@
 """Neural architectures as plain data: one description gives the Keras model, the
-parameter count and the forward FLOPs.
+parameter count, the forward FLOPs and the training FLOPs.
 
 An architecture is a tuple of layer specs (``Conv``, ``MaxPool``, ``Dense`` ...). Shapes
 are propagated here in pure Python, so ``bench list`` can show parameter counts without
@@ -8,11 +8,20 @@ checks the analytic counts against Keras' ``count_params``.
 
 FLOPs convention: a multiply-add counts 2; bias adds, activations, pooling and batch-norm
 (folded into the preceding layer at inference) are not counted, as in most papers.
+
+Training FLOPs (``training_flops``), the same convention for one image's forward and backward
+pass: each weight layer (Dense, Conv) does its forward product, the product for its weights'
+gradient (as many FLOPs as the forward one) and, only when some layer before it has trainable
+parameters, the product for its input's gradient (as many again): nothing upstream needs
+the first weight layer's input gradient, and TensorFlow does not compute it. Bias, activation,
+pooling, dropout and batch-norm gradients are element-wise and not counted, like their forward
+work; the optimizer's update (a few operations per parameter per step, not per image) neither.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 Shape = tuple[int, ...]
@@ -156,6 +165,19 @@ def forward_flops(layers, input_shape: Shape) -> int:
     return sum(layer.flops(s) for layer, s, _ in walk(layers, input_shape) if hasattr(layer, "flops"))
 
 
+def training_flops(layers, input_shape: Shape) -> int:
+    """FLOPs of one image's forward and backward pass (see the module docstring): per weight
+    layer 2 x its forward FLOPs, plus its forward FLOPs again when a layer before it has
+    trainable parameters (its input gradient is needed). The MLP 784-512-512-10: 3,209,216."""
+    total, upstream_trainable = 0, False
+    for layer, s, _ in walk(layers, input_shape):
+        if hasattr(layer, "flops"):
+            total += layer.flops(s) * (3 if upstream_trainable else 2)
+        if hasattr(layer, "params") and layer.params(s)[0] > 0:
+            upstream_trainable = True
+    return total
+
+
 def build_keras(layers, input_shape: Shape, keras, output_float32: bool = False):
     """A ``keras.Sequential`` for the architecture; the output layer is given in ``layers``.
     ``output_float32``: the output layer computes in float32 whatever the global policy (under
@@ -183,3 +205,35 @@ def describe(layers) -> str:
         elif isinstance(layer, Dropout):
             parts.append(f"drop{layer.rate:g}")
     return "-".join(parts)
+
+
+_TOKEN = re.compile(r"conv(\d+)x(\d+)(v?)|pool|dense(\d+)|bn|drop(\d*\.?\d+(?:e[+-]?\d+)?)(?=-|$)")
+
+
+def parse(text: str) -> tuple[tuple, Shape]:
+    """The layers and input shape of a ``describe`` summary (as old records hold it in
+    ``size.detail``): convolutions and pools on the image, a flatten before the first dense
+    layer that follows them, max-pools of 2; a summary starting with a dense layer is on the
+    flat view. What ``describe`` leaves out (activations, biases) counts no FLOPs. ``ValueError``
+    when the text is not a summary this module writes."""
+    layers: list = []
+    spatial = False
+    for m in _TOKEN.finditer(text):
+        token = m.group(0)
+        if m.group(1):
+            layers.append(Conv(int(m.group(1)), int(m.group(2)), "valid" if m.group(3) else "same"))
+            spatial = True
+        elif token == "pool":
+            layers.append(MaxPool(2))
+        elif m.group(4):
+            layers += [Flatten()] if spatial else []
+            layers.append(Dense(int(m.group(4))))
+            spatial = False
+        elif token == "bn":
+            layers.append(BatchNorm())
+        else:
+            layers.append(Dropout(float(m.group(5))))
+    if not layers or describe(layers) != text:
+        raise ValueError(f"not an architecture summary: {text!r}")
+    first = next((layer for layer in layers if isinstance(layer, (Conv, Dense))), None)
+    return tuple(layers), INPUT_SHAPES["image" if isinstance(first, Conv) or isinstance(layers[0], MaxPool) else "flat"]

@@ -83,6 +83,9 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
         ``ParamCount.unknown(why)`` where the model does not expose them (shown "-").
     flops_per_image() -> float | None
         Analytic forward FLOPs for one image (multiply-add = 2), None where undefined.
+    train_flops_per_image() -> float | None
+        Analytic FLOPs of training on one image (forward and backward, ``bench.adapters.arch``'s
+        convention); None where they cannot be counted honestly (then no training GFLOP/s).
     serialized_size() -> int
         Bytes of the fitted model in the framework's own save format.
     threads_used() -> dict
@@ -217,6 +220,10 @@ class Adapter(abc.ABC):
         """The numbers the fitted model stores (see the module docstring)."""
 
     def flops_per_image(self) -> float | None:
+        return None
+
+    def train_flops_per_image(self) -> float | None:
+        """FLOPs of one image's forward and backward pass; None: not counted (the default)."""
         return None
 
     @abc.abstractmethod

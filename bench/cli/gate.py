@@ -16,7 +16,9 @@ def cmd_baseline(args) -> int:
     from bench.gate import check
 
     floor = positive_float(args.floor, "--floor")
-    k = positive_float(args.k, "--k")
+    alpha = positive_float(args.alpha, "--alpha")
+    if not 0 < alpha < 1:
+        raise BenchError(f"--alpha is a fraction in (0, 1), e.g. 0.01; got {args.alpha!r}")
     if args.runs is not None and (args.all or args.models):
         raise BenchError("--runs builds the baseline from every model in the records; name no models with it")
     names = _model_names(args) if (args.all or args.models) else registry.default_suite()
@@ -26,16 +28,17 @@ def cmd_baseline(args) -> int:
     old = check.read_baseline(path) if only and Path(path).is_file() else None
     if old is not None:  # a corrupt or incompatible file: refused before training
         check.check_mergeable(old, {"dataset": args.dataset, "profile": args.profile, "device": "cpu",
-                                    "floor": floor, "k": k})
+                                    "floor": floor, "alpha": alpha})
     if args.runs is None:
         execute(args, names, [args.dataset], args.profile, "cpu", positive_int(args.seeds, "--seeds"), args.out)
     recs = records.require(args.runs or args.out / "runs", "--runs")
-    baseline = check.build_baseline(recs, args.dataset, args.profile, "cpu", floor=floor, k=k, only=only)
+    baseline = check.build_baseline(recs, args.dataset, args.profile, "cpu", floor=floor, alpha=alpha, only=only)
     if old is not None:
         baseline = check.merge_baseline(old, baseline)
     check.write_baseline(path, baseline)
     for model, m in sorted(baseline["models"].items()):
         print(_entry_line(model, m, kept=bool(only) and model not in only))
+    print(f"tolerance (for one new seed): {baseline['tolerance_rule']}")
     print(f"baseline: {path}")
     return 0
 
@@ -96,6 +99,7 @@ def _verdicts(args, baseline: dict, baseline_file: Path, runs: Path, only: list[
     verdicts = check.compare(baseline, recs, only, baseline_recs)
     print(f"\n### Accuracy check against `{baseline_file}`\n")
     print(check.table(verdicts))
+    print("\n" + check.legend(baseline, verdicts))
     failing = [v.model for v in verdicts if v.fails]
     print(f"\n{'FAIL: ' + ', '.join(failing) if failing else 'PASS'}: {len(verdicts) - len(failing)} of "
           f"{len(verdicts)} model(s) hold their accuracy")

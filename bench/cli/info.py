@@ -129,14 +129,16 @@ def cmd_machine(args) -> int:
         return 0
     fp = hardware.cached()
     gpu = entry.get("gpu") or {}
-    rows = [("float32 GEMM (NumPy BLAS)", entry.get("numpy_fp32_gemm_gflops"), "GFLOP/s"),
-            ("float32 matmul (TensorFlow)", entry.get("tf_fp32_matmul_gflops"), "GFLOP/s"),
-            ("bfloat16 matmul (TensorFlow)", entry.get("tf_bf16_matmul_gflops"), "GFLOP/s"),
-            *((f"GPU {k.split('_')[0]} matmul", v, "GFLOP/s") for k, v in gpu.items() if k != "name"),
-            ("memory bandwidth (streaming copy)", entry.get("stream_copy_gbs"), "GB/s")]
+    # each peak once, named as the "% of peak" column names it, with the jobs it is the peak of
+    rows = [(f"{peaks.peak_name(field)} [{jobs}]", entry.get(field), "GFLOP/s")
+            for field, jobs in (("numpy_fp32_gemm_gflops", "NumPy, scikit-learn, XGBoost"),
+                                ("tf_fp32_matmul_gflops", "Keras float32"), ("tf_bf16_matmul_gflops", "Keras bf16"))]
+    rows += [(peaks.peak_name(k, entry), v, "GFLOP/s") for k, v in gpu.items() if k in peaks.PEAK_NAMES]
+    rows.append(("memory bandwidth (streaming copy)", entry.get("stream_copy_gbs"), "GB/s"))
     print(f"{fp['title']} · fingerprint {fp['id']} · {threads} thread(s)")
+    width = max(len(name) for name, _, _ in rows)
     for name, value, unit in rows:
-        print(f"  {name:34s} {'-' if value is None else f'{value:,.1f}':>10s} {unit}")
+        print(f"  {name:{width}s} {'-' if value is None else f'{value:,.1f}':>10s} {unit}")
     print(f"measured {entry['measured_at']} ({'now' if fresh else 'cached'}: {peaks.cache_file(fp['id'])})"
           + (f"; also written to {saved}" if saved else ""))
     return 0

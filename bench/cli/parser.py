@@ -124,7 +124,9 @@ def _add_baseline(sub) -> None:
     base.add_argument("--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)")
     base.add_argument("--baseline", type=Path, default=None, help="file to write (default results/baselines/DATASET-PROFILE.json)")
     base.add_argument("--floor", default="0.005", help="smallest tolerance, as a fraction (default 0.005 = 0.5 pp)")
-    base.add_argument("--k", default="3", help="tolerance = max(floor, k x std over seeds) (default 3)")
+    base.add_argument("--alpha", default="0.01",
+                      help="tolerance = max(floor, prediction interval over the seeds at 1 - alpha); an unchanged "
+                           "model fails alpha/2 of the time (default 0.01: 0.5%%)")
     _add_job_options(base)
 
 
@@ -152,7 +154,8 @@ def _add_compare(sub) -> None:
     comp.add_argument("before", type=Path, help="records folder A (before a change)")
     comp.add_argument("after", type=Path, help="records folder B (after it)")
     comp.add_argument("--models", nargs="+", default=None, help="compare only these models")
-    comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse (clean or corrupted accuracy)")
+    comp.add_argument("--fail-on-worse", action="store_true", help="exit 1 when any model is significantly worse (clean or corrupted accuracy, "
+                                                                    "one Holm family over both)")
     comp.add_argument("--fail-on-slower", default=None, metavar="PCT", help=_SPEED_HELP)
 
 

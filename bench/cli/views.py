@@ -67,32 +67,31 @@ def cmd_compare(args) -> int:
     changes, only_before, only_after = compare.compare(before, after)
     if not changes:
         raise BenchError(f"nothing to compare: no model has ok records in both {args.before} and {args.after}")
+    corrupted = compare.compare(before, after, what="corrupted")[0] \
+        if any(isinstance(r.get("robustness"), dict) for r in before + after) else []
+    family = compare.decide(changes, corrupted)  # one Holm family: --fail-on-worse fails on either table
     print(f"### {args.before} → {args.after}\n")
     print(compare.table(changes))
     for label, keys in (("only in A", only_before), ("only in B", only_after)):
         if keys:
             print(f"\n{label}:\n" + "\n".join(f"  {k}" for k in keys))
-    worse = [c.model for c in changes if c.verdict == "worse"]
-    better = [c.model for c in changes if c.verdict == "better"]
-    print(f"\n{len(worse)} worse, {len(better)} better, {len(changes) - len(worse) - len(better)} without a "
-          f"significant change (McNemar mid-p, Holm over {len(changes)} models, 5%)")
-    worse += _corrupted(compare, before, after)
+    holm = f"Holm over the {family} comparison(s) tested" + (", clean and corrupted together" if corrupted else "")
+    worse = _counts(changes, f"without a significant change (McNemar mid-p, {holm}, 5%)")
+    if corrupted:
+        print("\n### corrupted test sets: mean accuracy over the 15 MNIST-C corruptions\n")
+        print(compare.table(corrupted, what="corrupted"))
+        worse += _counts(corrupted, f"without a significant change on the corrupted sets (sign-flip test of the mean gain per base image, seed "
+                                    f"paired with seed, {holm}, 5%)")
     text, slower = speed.section(speed.compare_speed(compare.speed_pairs(before, after)), slower_pct)
     print("\n### speed: train s, train img/s, inference img/s, p50 latency (A → B)\n")
     print(text)
     return 1 if (worse and args.fail_on_worse) or slower else 0
 
 
-def _corrupted(compare, before: list[dict], after: list[dict]) -> list[str]:
-    """Print the same comparison for the mean accuracy over the MNIST-C corruptions when
-    either side has robustness records; the models whose corrupted accuracy got worse."""
-    if not any(isinstance(r.get("robustness"), dict) for r in before + after):
-        return []
-    changes, _, _ = compare.compare(before, after, what="corrupted")
-    print("\n### corrupted test sets: mean accuracy over the 15 MNIST-C corruptions\n")
-    print(compare.table(changes, what="corrupted"))
+def _counts(changes: list, how: str) -> list[str]:
+    """Print how many of ``changes`` got worse, better, neither (``how`` ends the line); the
+    models that got worse."""
     worse = [c.model for c in changes if c.verdict == "worse"]
     better = [c.model for c in changes if c.verdict == "better"]
-    print(f"\n{len(worse)} worse, {len(better)} better on the corrupted sets (sign-flip test of the mean gain "
-          f"per base image, seed paired with seed, Holm over {len(changes)} models, 5%)")
+    print(f"\n{len(worse)} worse, {len(better)} better, {len(changes) - len(worse) - len(better)} {how}")
     return worse

@@ -1,12 +1,16 @@
 """Accuracy regression gate: baselines and the comparison against them.
 
 A baseline (``results/baselines/<dataset>-<profile>.json``) holds, per model, the mean test
-accuracy and macro-F1 over several seeds and a tolerance derived from their spread:
+accuracy and macro-F1 over n seeds, their standard deviation s, and the tolerance for one new
+seed, with the record ids it came from and the environment. The tolerance is a prediction
+interval (``bench.gate.tolerance``): for the mean of the m seeds checked,
 
-    tolerance = max(floor, k x standard deviation over seeds)      (defaults: 0.5 pp, k = 3)
+    tolerance = max(floor, t(1 - alpha/2, n - 1) x s x sqrt(1/m + 1/n))   (0.5 pp, alpha = 1%)
 
-with the record ids it came from and the environment. ``compare`` takes the newest records
-of the same dataset/profile/device and gives each model a verdict:
+so an unchanged model fails alpha/2 = 0.5% of the time; the floor alone for n < 2 or a
+seed-independent model. A schema-1 file (max(floor, 3 s)) is upgraded when read.
+``compare`` takes the newest records of the same dataset/profile/device and gives each model
+a verdict:
 
     ok          |now - baseline| <= tolerance
     regressed   now < baseline - tolerance                       -> exit 1
@@ -16,10 +20,12 @@ of the same dataset/profile/device and gives each model a verdict:
 
 A model whose seeds all gave identical predictions is marked ``seed_independent``: its
 zero spread is not measured stability, so its tolerance is the floor and says so. Where the
-baseline's own records are at hand (``results/runs`` is committed), the table adds the
+baseline's own records are at hand (``results/runs`` is committed) and were measured on the
+same test set (``outcomes.test_digest``) as the checked ones, the table adds the
 paired evidence: test images won and lost against the baseline run of the same seed, and
-McNemar's mid-p (``bench.report.stats.paired``: the largest over seed pairs when they all point the
-same way; 1, with the per-seed counts, when seeds disagree), and ``speed_pairs`` pairs them
+its p (``bench.report.stats.paired``: the per-writer sign-flip test on MNIST's test set, McNemar's
+mid-p elsewhere; the largest over seed pairs when they all point the same way; 1, with the
+per-seed counts, when seeds disagree), and ``speed_pairs`` pairs them
 with the checked records for the speed verdicts (``bench.report.speed``).
 
 Bad input (no baseline, a corrupt one, no records) is a ``BenchError``: exit 2.
@@ -35,13 +41,15 @@ from pathlib import Path
 from bench import measure, records
 from bench.core import atomic
 from bench.core.errors import BenchError
+from bench.data import writers
+from bench.gate import tolerance as tol
 from bench.records import identity
 from bench.report import speed, stats
 from bench.report.compare import describe
 
-SCHEMA = 1
-DEFAULT_FLOOR = 0.005
-DEFAULT_K = 3.0
+SCHEMA = tol.SCHEMA
+DEFAULT_FLOOR = tol.FLOOR
+DEFAULT_ALPHA = tol.ALPHA
 # a baseline judges accuracy on any machine: THE identity less how a job ran (threads,
 # inference protocol, hardware, GPU)
 SCOPE = identity.SPEED_ONLY
@@ -89,9 +97,10 @@ def identical_predictions(rs: list[dict]) -> bool:
 
 
 def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "cpu",
-                   floor: float = DEFAULT_FLOOR, k: float = DEFAULT_K, only: list[str] | None = None) -> dict:
+                   floor: float = DEFAULT_FLOOR, alpha: float = DEFAULT_ALPHA, only: list[str] | None = None) -> dict:
     """A baseline from the newest ``ok`` records of every model (several seeds each), or of
-    the models in ``only`` (each must have records)."""
+    the models in ``only`` (each must have records); each entry's ``tolerance`` is the one for
+    one new seed (``bench.gate.tolerance``)."""
     by_model = newest(recs, dataset, profile, device)
     if only:
         absent = [m for m in only if m not in by_model]
@@ -108,11 +117,12 @@ def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "
         acc = [r["metrics"]["accuracy"] for r in rs]
         f1 = [r["metrics"]["macro_f1"] for r in rs]
         std = statistics.stdev(acc) if len(acc) > 1 else 0.0
+        same = identical_predictions(rs)
         models[model] = {
             "accuracy": statistics.fmean(acc), "macro_f1": statistics.fmean(f1),
             "accuracy_min": min(acc), "accuracy_max": max(acc), "accuracy_std": std, "n": len(acc),
-            "seed_independent": identical_predictions(rs),
-            "tolerance": max(floor, k * std),
+            "seed_independent": same,
+            "tolerance": float(tol.tolerance(std, len(acc), 1, alpha, floor, same)),
             "seeds": [r["job"]["seed"] for r in rs], "records": [r["run_id"] for r in rs],
             "params": rs[-1]["job"]["params"],
             "identity": configuration(rs[-1]),
@@ -124,8 +134,9 @@ def build_baseline(recs: list[dict], dataset: str, profile: str, device: str = "
     return {
         "schema": SCHEMA, "dataset": dataset, "profile": profile, "device": device,
         "created_at": records.now_iso(),
-        "tolerance_rule": f"max({floor:g}, {k:g} x std of accuracy over seeds)",
-        "floor": floor, "k": k, "data_digest": last["data"]["digest"],
+        "tolerance_rule": tol.rule_text(alpha, floor),
+        "floor": floor, "alpha": alpha, "false_failure_rate": tol.false_failure_rate(alpha),
+        "data_digest": last["data"]["digest"],
         "env": {key: env.get(key) for key in ("cpu", "cores", "libraries", "commit", "platform")},
         "models": models,
     }
@@ -135,7 +146,7 @@ def write_baseline(path: Path, baseline: dict) -> None:
     atomic.write_json(path, baseline)
 
 
-MERGE_KEYS = ("dataset", "profile", "device", "data_digest", "floor", "k")
+MERGE_KEYS = ("dataset", "profile", "device", "data_digest", "floor", "alpha")
 
 
 def check_mergeable(old: dict, new: dict) -> None:
@@ -158,19 +169,21 @@ def merge_baseline(old: dict, new: dict) -> dict:
 
 
 def read_baseline(path: Path) -> dict:
-    """Load and sanity-check a baseline; ``BenchError`` (exit 2) when missing or corrupt."""
+    """Load and sanity-check a baseline, a schema-1 file upgraded (``tolerance.upgrade``);
+    ``BenchError`` (exit 2) when missing or corrupt."""
     path = Path(path)
     if not path.is_file():
         raise BenchError(f"no baseline at {path}; create one with `python -m bench baseline update`")
     try:
         b = json.loads(path.read_text())
-        assert b["schema"] == SCHEMA
+        assert b["schema"] in (1, SCHEMA)
         for key in ("dataset", "profile", "device"):
             assert isinstance(b[key], str)
         for model, m in b["models"].items():
             assert 0.0 <= float(m["accuracy"]) <= 1.0 and float(m["tolerance"]) >= 0.0, model
     except (OSError, ValueError, KeyError, TypeError, AssertionError, AttributeError) as exc:
         raise BenchError(f"corrupt baseline {path}: {type(exc).__name__} {exc}".strip()) from None
+    b = tol.upgrade(b)
     for m in b["models"].values():  # identity fields added since the file was written, at their old value
         if isinstance(m.get("identity"), dict):
             m["identity"] = {**IDENTITY_DEFAULTS, **m["identity"]}
@@ -186,6 +199,7 @@ class Verdict:
     verdict: str  # ok | regressed | improved | missing | diverged | data differs
     note: str = ""
     paired: stats.Paired | None = None  # against the baseline's own records, seed with seed
+    seeds: int = 0  # m: how many checked seeds ``now`` is the mean of (the tolerance is for that m)
 
     @property
     def delta(self) -> float | None:
@@ -199,6 +213,23 @@ class Verdict:
 def _masks(rs: list[dict]) -> dict[int, object]:
     return {int(r["job"]["seed"]): measure.correct_mask(r["outcomes"]) for r in rs
             if isinstance(r.get("outcomes"), dict)}
+
+
+def _test_digests(rs: list[dict]) -> set:
+    """The test-set digests of the records' per-image outcomes (None for a record without)."""
+    return {r["outcomes"].get("test_digest") if isinstance(r.get("outcomes"), dict) else None for r in rs}
+
+
+def paired_evidence(base_recs: list[dict], ok: list[dict]) -> stats.Paired | None:
+    """The paired test seed with seed (``stats.paired``, writers the unit on MNIST's test set)
+    between the baseline's own records and the checked ones, only when every record on both sides holds outcomes on one and the same
+    test set (one ``test_digest``); None otherwise (other data is not paired image by image)."""
+    digests = _test_digests(base_recs) | _test_digests(ok)
+    if not base_recs or not ok or len(digests) != 1 or None in digests:
+        return None
+    masks = _masks(ok)
+    w = writers.for_test_set(digests.pop(), len(next(iter(masks.values()))) if masks else None)
+    return stats.paired(_masks(base_recs), masks, None if w is None else w.writer)
 
 
 def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
@@ -226,15 +257,15 @@ def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
             out.append(Verdict(model, b["accuracy"], None, b["tolerance"], verdict, why))
             continue
         now = statistics.fmean(r["metrics"]["accuracy"] for r in ok)
-        base_recs = [by_id[i] for i in b.get("records", []) if i in by_id]
-        paired = stats.paired(_masks(base_recs), _masks(ok)) if base_recs else None
+        tolerance = tol.of_entry(b, len(ok), baseline.get("alpha", DEFAULT_ALPHA), baseline.get("floor", DEFAULT_FLOOR))
         digests = {r["data"].get("digest") for r in ok}
         if baseline.get("data_digest") and digests != {baseline["data_digest"]}:
-            out.append(Verdict(model, b["accuracy"], now, b["tolerance"], "data differs",
-                               "the records were measured on other data than the baseline", paired))
+            out.append(Verdict(model, b["accuracy"], now, tolerance, "data differs",
+                               "the records were measured on other data than the baseline: no paired evidence"))
             continue
+        paired = paired_evidence([by_id[i] for i in b.get("records", []) if i in by_id], ok)
         delta = now - b["accuracy"]
-        verdict = "ok" if abs(delta) <= b["tolerance"] + 1e-12 else ("regressed" if delta < 0 else "improved")
+        verdict = "ok" if abs(delta) <= tolerance + 1e-12 else ("regressed" if delta < 0 else "improved")
         note = "update the baseline: `python -m bench baseline update`" if verdict == "improved" else ""
         if b.get("seed_independent"):
             note = (note + "; " if note else "") + "seed-independent: tolerance is the floor, not a measured spread"
@@ -246,7 +277,7 @@ def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,
                  if k not in ("params_hash", "data_digest") and configuration(ok[-1]).get(k) != v]
         if other:
             note = (note + "; " if note else "") + "configuration differs: " + ", ".join(other)
-        out.append(Verdict(model, b["accuracy"], now, b["tolerance"], verdict, note, paired))
+        out.append(Verdict(model, b["accuracy"], now, tolerance, verdict, note, paired, len(ok)))
     return out
 
 
@@ -271,7 +302,7 @@ def speed_pairs(baseline: dict, recs: list[dict], only: list[str] | None = None,
 
 
 def table(verdicts: list[Verdict]) -> str:
-    """GitHub-Markdown table of the verdicts (percentages)."""
+    """GitHub-Markdown table of the verdicts (percentages); ``legend`` says what the tolerance is."""
     from tabulate import tabulate
 
     def pct(v):
@@ -289,3 +320,12 @@ def table(verdicts: list[Verdict]) -> str:
             for v in verdicts]
     return tabulate(rows, headers=["model", "baseline", "now", "delta", "tolerance", "images won / lost",
                                    "McNemar", "verdict", "note"], tablefmt="github", disable_numparse=True)
+
+
+def legend(baseline: dict, verdicts: list[Verdict]) -> str:
+    """What the tolerance column is: the rule with its false-failure rate, and how many
+    checked seeds (m) each model's ``now`` is the mean of."""
+    ms = sorted({v.seeds for v in verdicts if v.seeds})
+    said = "" if not ms else f"; here m = {', '.join(map(str, ms))}"
+    return (f"tolerance: {tol.rule_text(baseline.get('alpha', DEFAULT_ALPHA), baseline.get('floor', DEFAULT_FLOOR))}"
+            f"{said}. Paired evidence only against the baseline's own records on the same test set.")

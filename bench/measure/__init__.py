@@ -26,6 +26,7 @@ from bench.measure.metrics import (  # noqa: F401
                                  predictions,
                                  test_outcomes,
                                  worst_mistakes,
+                                 writer_metrics,
 )
 from bench.measure.timing import (  # noqa: F401
                                  InferenceProtocol,

@@ -21,6 +21,7 @@ import numpy as np
 from bench.measure.metrics import NO_PREDICTION, predictions
 
 N_BINS = 15
+Z95 = 1.959964  # two-sided 5% normal quantile: the card's over/under-confidence threshold
 
 
 def bin_index(confidence: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
@@ -63,3 +64,27 @@ def calibration(y_true, proba, n_bins: int = N_BINS) -> dict:
                    "confidence": [float(c) if f else None for c, f in zip(mean_conf, filled)],
                    "accuracy": [float(a) if f else None for a, f in zip(mean_acc, filled)]}
     return out
+
+
+def confidence_gap(cal: dict) -> dict | None:
+    """Mean top-label confidence minus accuracy over the binned images of a ``calibration``
+    section, and whether it is beyond noise: ``{"gap", "noise", "threshold", "lean"}``.
+
+    ``noise`` is the gap's standard error for a calibrated model, each image right with
+    probability its bin's mean confidence c_b: sqrt(sum_b n_b c_b (1 - c_b)) / n, an upper
+    bound of the per-image sqrt(sum_i c_i (1 - c_i)) / n since c (1 - c) is concave.
+    ``lean`` is "over-confident" / "under-confident" only when |gap| exceeds ``threshold``
+    = ``Z95`` x noise (a two-sided test at 5% at most of "calibrated on average"), else
+    "no clear over- or under-confidence". None without a binned image."""
+    bins = cal.get("bins") or {}
+    rows = [(n, c, a) for n, c, a in zip(bins.get("count", []), bins.get("confidence", []), bins.get("accuracy", []))
+            if n and isinstance(c, (int, float)) and isinstance(a, (int, float)) and np.isfinite([c, a]).all()]
+    total = sum(n for n, _, _ in rows)
+    if not total:
+        return None
+    gap = sum(n * (c - a) for n, c, a in rows) / total
+    noise = float(np.sqrt(sum(n * c * (1 - c) for n, c, _ in rows))) / total
+    threshold = Z95 * noise
+    lean = ("over-confident" if gap > threshold else "under-confident" if gap < -threshold
+            else "no clear over- or under-confidence")
+    return {"gap": float(gap), "noise": noise, "threshold": threshold, "lean": lean}

@@ -12,7 +12,7 @@ import numpy as np
 from bench.adapters.training_log import reaches
 
 
-def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image: float | None) -> dict:
+def training_figures(fit_wall_s: float, training, n_train: int, train_flops_per_image: float | None) -> dict:
     """The record's training figures from the timed region and the adapter's ``TrainingLog``.
 
     fit_s               the training clock: the timed region (``adapter.fit``) less the
@@ -23,8 +23,9 @@ def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image:
                         family)
     train_images_per_s  training images processed over ALL passes / ``fit_s`` (None where
                         the training is not passes over the data, e.g. the SVM's solve)
-    train_gflops_per_s  3 x forward FLOPs (forward + backward ~ 2 x forward) x the same
-                        images / ``fit_s``: one definition for every model that has FLOPs
+    train_gflops_per_s  training FLOPs per image (forward and backward, counted from the
+                        architecture: ``Adapter.train_flops_per_image``) x the same images /
+                        ``fit_s``; None where they are not counted
     first_pass_s / steady_pass_s  the first pass and the median of the later ones
     """
     passes = [p["train_s"] for p in training.passes]
@@ -46,7 +47,7 @@ def training_figures(fit_wall_s: float, training, n_train: int, flops_per_image:
         "first_pass_s": passes[0] if passes else None,
         "steady_pass_s": float(np.median(passes[1:])) if len(passes) > 1 else None,
         "train_images_per_s": ips,
-        "train_gflops_per_s": 3 * flops_per_image * ips / 1e9 if flops_per_image and ips else None,
+        "train_gflops_per_s": train_flops_per_image * ips / 1e9 if train_flops_per_image and ips else None,
     }
 
 

@@ -7,6 +7,10 @@ region, however short the spike, at no cost while it runs. Where that reset is n
 (another OS, a locked-down kernel), a psutil thread samples the resident size every 5 ms
 instead, which can miss spikes shorter than that; ``method`` says which one measured.
 
+A region's own cost is ``added_mb``: its peak less what was resident when it started
+(memory an earlier stage left behind, such as training's, is not counted; memory that
+stage freed into the allocator and the region reuses is not counted either).
+
 What it does not include: memory of other processes (a Dask worker, a child the framework
 started), GPU memory, memory mapped but never touched, and the page cache.
 """
@@ -22,6 +26,15 @@ CLEAR_REFS = Path("/proc/self/clear_refs")
 MB = 1024 * 1024
 KERNEL = "VmHWM (peak resident memory) of the job's process, reset through /proc/self/clear_refs"
 SAMPLED = "resident memory of the job's process sampled every 5 ms (psutil)"
+
+
+def inference_fields(peak: PeakMemory) -> dict:
+    """The record's ``memory`` fields of the inference timing measured under ``peak``:
+    ``before_inference_mb`` (resident just before it), ``inference_added_mb`` (its peak above
+    that: what inference adds) and ``inference_peak_mb`` (its peak with everything already
+    resident, memory left by training included: the one figure records had before)."""
+    return {"before_inference_mb": peak.before_mb, "inference_added_mb": peak.added_mb,
+            "inference_peak_mb": peak.peak_mb}
 
 
 def _status_mb(field: str) -> float | None:
@@ -52,8 +65,9 @@ def _reset_peak() -> bool:
 
 class PeakMemory:
     """``with PeakMemory() as m: ...`` then ``m.before_mb`` (resident memory when the block
-    started) and ``m.peak_mb`` (the most it held during the block), in MiB; ``m.method``
-    names how the peak was sampled (module docstring)."""
+    started), ``m.peak_mb`` (the most it held during the block, everything already resident
+    included) and ``m.added_mb`` (the peak above ``before_mb``: what the block added), in
+    MiB; ``m.method`` names how the peak was sampled (module docstring)."""
 
     def __init__(self, every_s: float = 0.005):
         self.every_s = every_s
@@ -70,6 +84,10 @@ class PeakMemory:
             self._thread = threading.Thread(target=self._sample, name="peak-memory", daemon=True)
             self._thread.start()
         return self
+
+    @property
+    def added_mb(self) -> float:
+        return max(0.0, self.peak_mb - self.before_mb)
 
     def _sample(self) -> None:
         while not self._stop.wait(self.every_s):

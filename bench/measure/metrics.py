@@ -1,4 +1,5 @@
-"""Classification metrics of one model's test probabilities, and its mistakes as stored.
+"""Classification metrics of one model's test probabilities, and its mistakes as stored;
+for MNIST's test set, its accuracy per writer population and on the undisputed labels.
 
 Pure numpy; no framework imports.
 """
@@ -6,6 +7,8 @@ Pure numpy; no framework imports.
 from __future__ import annotations
 
 import numpy as np
+
+from bench.data import writers
 
 N_CLASSES = 10
 
@@ -98,3 +101,27 @@ def correct_mask(outcomes: dict) -> np.ndarray:
     mask = np.ones(int(outcomes["n"]), dtype=bool)
     mask[np.asarray(outcomes["wrong_index"], dtype=np.int64)] = False
     return mask
+
+
+def writer_metrics(outcomes: dict) -> dict:
+    """What a record's ``outcomes`` say once the MNIST test set's writers and annotators are
+    known (``bench.data.writers``): ``populations``, the accuracy on the Census Bureau
+    employees' digits and on the high-school students' (``census``, ``students``), with each
+    population's ``images`` and ``writers`` counted; ``disputed_mistakes``, the mistakes on
+    the test images whose given label fewer than 3 of 5 annotators confirmed; and
+    ``undisputed_accuracy``, the accuracy on the other images. ``{}`` for any other test set
+    (those keys are then absent from the record)."""
+    digest = outcomes.get("test_digest")
+    w = writers.for_test_set(digest, outcomes.get("n"))
+    if w is None:
+        return {}
+    correct, population = correct_mask(outcomes), w.population
+    names = sorted(set(writers.POPULATIONS.values()))
+    disputed = writers.disputed(digest)
+    undisputed = np.ones(len(correct), dtype=bool)
+    undisputed[disputed] = False
+    return {"populations": {**{p: float(correct[population == p].mean()) for p in names},
+                            "images": {p: int(np.sum(population == p)) for p in names},
+                            "writers": {p: len(np.unique(w.writer[population == p])) for p in names}},
+            "disputed_mistakes": int(np.sum(~correct[disputed])),
+            "undisputed_accuracy": float(correct[undisputed].mean())}

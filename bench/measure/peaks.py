@@ -5,15 +5,17 @@ Measured, never looked up from a datasheet (a VM's share of a processor is not t
 processor), at a job's thread count:
 
 - ``numpy_fp32_gemm_gflops``: float32 matrix multiply through NumPy's BLAS (n = 1024 and
-  2048, the best call of each size's repeats, the best size): the float32 peak the "% of
-  peak" columns divide by (``peak_gflops``);
+  2048, the best call of each size's repeats, the best size): the peak of a NumPy,
+  scikit-learn or XGBoost job ("% of peak" divides by the peak of the library and precision
+  that ran the job: ``peak_gflops``);
 - ``tf_fp32_matmul_gflops`` / ``tf_bf16_matmul_gflops``: ``tf.matmul`` in float32 and
-  bfloat16 on the CPU through TensorFlow (oneDNN), where TensorFlow is installed; the bf16
-  figure is the peak of a ``--precision bf16`` job;
+  bfloat16 on the CPU through TensorFlow (oneDNN), where TensorFlow is installed: the peaks
+  of a Keras job in float32 and of a ``--precision bf16`` job;
 - ``stream_copy_gbs``: memory bandwidth of a streaming copy (256 MiB arrays, far past every
   cache; bytes read + written per second; one thread, as NumPy copies);
 - ``gpu``: the same matmuls in float32, bfloat16 and float16 on the first GPU TensorFlow
-  sees, when it sees one.
+  sees, when it sees one, with its compute capability and whether TensorFlow ran the float32
+  matmul in TF32 (``tf32``: its default on Ampere and later; the peak is then named TF32).
 
 The figures are measured in a fresh process (``python -m bench.measure.peaks``), so
 TensorFlow's thread pools and memory never leak into a job, and cached per hardware
@@ -126,8 +128,12 @@ def measure_here(threads: int | None) -> dict:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         rates = tf_matmul_gflops("/GPU:0", ("float32", "bfloat16", "float16"))
-        name = tf.config.experimental.get_device_details(gpus[0]).get("device_name") or gpus[0].name
-        fig["gpu"] = {"name": name, **{f"{k}_matmul_gflops": v for k, v in rates.items()}}
+        details = tf.config.experimental.get_device_details(gpus[0])
+        cc = list(details.get("compute_capability") or ()) or None
+        # TensorFlow runs float32 matmuls in TF32 on Ampere (8.0) and later unless it is switched off
+        tf32 = bool(cc and tuple(cc) >= (8, 0) and tf.config.experimental.tensor_float_32_execution_enabled())
+        fig["gpu"] = {"name": details.get("device_name") or gpus[0].name, "compute_capability": cc, "tf32": tf32,
+                      **{f"{k}_matmul_gflops": v for k, v in rates.items()}}
     return fig
 
 
@@ -200,25 +206,60 @@ def for_record(threads: int | None) -> dict:
         return {"error": " ".join(str(exc).split())[:300]}
 
 
-PEAK_FIELDS = {("cpu", "fp32"): "numpy_fp32_gemm_gflops", ("cpu", "bf16"): "tf_bf16_matmul_gflops",
-               ("gpu", "fp32"): "float32_matmul_gflops", ("gpu", "bf16"): "bfloat16_matmul_gflops",
-               ("gpu", "fp16"): "float16_matmul_gflops"}
-PEAK_NAMES = {"numpy_fp32_gemm_gflops": "float32 GEMM (NumPy BLAS)", "tf_bf16_matmul_gflops": "bfloat16 matmul (TensorFlow)",
-              "float32_matmul_gflops": "GPU float32 matmul", "bfloat16_matmul_gflops": "GPU bfloat16 matmul",
-              "float16_matmul_gflops": "GPU float16 matmul"}
+TENSORFLOW = ("keras", "tensorflow")  # libraries whose jobs run TensorFlow's kernels
+FAMILY_LIBRARY = {"neural": "keras", "linear": "scikit-learn", "kernel": "scikit-learn", "trees": "xgboost"}
+# (device, precision, kernels) -> figure; "blas": NumPy's BLAS, what NumPy, scikit-learn and XGBoost run on
+PEAK_FIELDS = {("cpu", "fp32", "blas"): "numpy_fp32_gemm_gflops", ("cpu", "fp32", "tensorflow"): "tf_fp32_matmul_gflops",
+               ("cpu", "bf16", "tensorflow"): "tf_bf16_matmul_gflops",
+               ("gpu", "fp32", "tensorflow"): "float32_matmul_gflops", ("gpu", "bf16", "tensorflow"): "bfloat16_matmul_gflops",
+               ("gpu", "fp16", "tensorflow"): "float16_matmul_gflops"}
+PEAK_NAMES = {"numpy_fp32_gemm_gflops": "float32 GEMM (NumPy BLAS)", "tf_fp32_matmul_gflops": "float32 matmul (TensorFlow)",
+              "tf_bf16_matmul_gflops": "bfloat16 matmul (TensorFlow)",
+              "float32_matmul_gflops": "GPU float32 matmul (TensorFlow, TF32 on Ampere and later)",
+              "bfloat16_matmul_gflops": "GPU bfloat16 matmul (TensorFlow)", "float16_matmul_gflops": "GPU float16 matmul (TensorFlow)"}
+GPU_FP32_NAMES = {True: "GPU TF32 matmul (TensorFlow float32)", False: "GPU float32 matmul (TensorFlow, TF32 off)"}
 
 
-def peak_gflops(machine: dict | None, device: str = "cpu", precision: str = "fp32") -> tuple[float | None, str]:
-    """(GFLOP/s, what it is) of the peak a job of ``device`` and ``precision`` is measured
-    against, from a record's ``machine`` figures; (None, reason) where there is none."""
+def library_of(library, family) -> str | None:
+    """The library a job ran: the record's ``job.library``, else (a record made before jobs
+    carried it) its built-in family's; None when neither says."""
+    if isinstance(library, str) and library:
+        return library
+    return FAMILY_LIBRARY.get(family) if isinstance(family, str) else None
+
+
+def kernels(device: str, precision: str, library: str | None) -> str:
+    """Whose matrix products a job runs: "tensorflow" for Keras/TensorFlow, for any precision
+    but fp32 (only Keras has one) and on a GPU (only TensorFlow's are measured there);
+    "blas" (NumPy's BLAS) otherwise: NumPy, scikit-learn, XGBoost, or a library unknown."""
+    return "tensorflow" if library in TENSORFLOW or precision != "fp32" or device == "gpu" else "blas"
+
+
+def peak_name(field: str, figures: dict | None = None) -> str:
+    """What a peak figure is; the GPU float32 matmul says TF32 when ``figures["gpu"]`` records
+    that TensorFlow ran it in TF32 (``tf32``; unrecorded: "TF32 on Ampere and later")."""
+    gpu = figures.get("gpu") if isinstance(figures, dict) else None
+    tf32 = gpu.get("tf32") if isinstance(gpu, dict) else None
+    if field == "float32_matmul_gflops" and isinstance(tf32, bool):
+        return GPU_FP32_NAMES[tf32]
+    return PEAK_NAMES[field]
+
+
+def peak_gflops(machine: dict | None, device: str = "cpu", precision: str = "fp32",
+                library: str | None = None) -> tuple[float | None, str]:
+    """(GFLOP/s, what it is) of the peak a job of ``device``, ``precision`` and ``library``
+    is measured against (``kernels``: TensorFlow's matmul for Keras, NumPy's BLAS GEMM for
+    the rest), from a record's ``machine`` figures; (None, reason) where there is none."""
     if not isinstance(machine, dict) or "error" in machine:
         return None, "no measured peak"
-    field = PEAK_FIELDS.get((device, precision))
+    engine = kernels(device, precision, library)
+    field = PEAK_FIELDS.get((device, precision, engine))
     source = machine.get("gpu") if device == "gpu" else machine
     value = source.get(field) if isinstance(source, dict) and field else None
-    if not isinstance(value, (int, float)) or math.isnan(value) or value <= 0:
-        return None, f"no {device} {precision} peak measured"
-    return float(value), PEAK_NAMES[field]
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or value <= 0:
+        what = "TensorFlow" if engine == "tensorflow" else "NumPy BLAS"
+        return None, f"no {device} {precision} peak measured ({what})"
+    return float(value), peak_name(field, machine)
 
 
 def main(argv: list[str]) -> int:

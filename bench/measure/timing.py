@@ -2,13 +2,18 @@
 
 It follows timm's ``benchmark.py`` and MLPerf: untimed warm-up calls, then timed calls
 until BOTH a minimum count and a minimum duration are reached (capped by a maximum
-duration), reporting the median and spread. Every adapter's ``predict_proba`` returns host
+duration), reporting the median and spread. A latency percentile is reported only from enough
+calls to rest on observed calls beyond it (``TAIL_CALLS``, ``min_calls``: p50 from 20 calls,
+p95 from 200, p99 from 1,000), else ``None`` ("-" in tables); the full profile's batch-1
+minimum count is the 1,000 that p99 needs. Every adapter's ``predict_proba`` returns host
 (NumPy) arrays, so a timed call has finished its device work when it returns: no separate
 synchronize is needed, on a GPU either.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -21,6 +26,38 @@ def percentile(samples, q: float) -> float:
     if len(samples) == 0:
         raise ValueError("percentile of no samples")
     return float(np.percentile(np.asarray(samples, dtype=np.float64), q))
+
+
+# A percentile q is reported only when at least this many calls lie above it, so it is read
+# between observed calls rather than off the slowest one or two (an empirical p99 of 50 calls
+# is little more than their maximum).
+TAIL_CALLS = 10
+LATENCY_PERCENTILES = (50, 95, 99)
+
+
+def min_calls(q: float) -> int:
+    """The fewest calls that support percentile ``q`` (0 < q < 100): ``TAIL_CALLS`` of them
+    beyond it, ceil(TAIL_CALLS / (1 - q/100)): p50 20, p95 200, p99 1,000."""
+    if not 0 < q < 100:
+        raise ValueError(f"percentile must lie strictly between 0 and 100, got {q}")
+    return math.ceil(TAIL_CALLS * 100 / (100 - q) - 1e-6)  # 1e-6: 100 - 99.9 is not exactly 0.1
+
+
+def supported_percentile(samples, q: float) -> float | None:
+    """``percentile(samples, q)`` when there are at least ``min_calls(q)`` samples, else None."""
+    return percentile(samples, q) if len(samples) >= min_calls(q) else None
+
+
+def latency_ms(batch_1: dict | None, q: int) -> float | None:
+    """A record's batch-1 latency percentile ``q`` in ms (``timing.inference.batch_1``), or
+    None when it lacks one or its ``calls`` are fewer than ``min_calls(q)``: records written
+    before the rule kept every percentile, however few calls it rested on."""
+    if not isinstance(batch_1, dict):
+        return None
+    value, calls = batch_1.get(f"latency_ms_p{q}"), batch_1.get("calls")
+    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in (value, calls)):
+        return None
+    return float(value) if calls >= min_calls(q) else None
 
 
 @dataclass(frozen=True)
@@ -57,19 +94,21 @@ def time_calls(call: Callable[[int], object], rule: TimingRule,
 
 
 def summarise(times: list[float], batch: int) -> dict:
-    """Throughput (images/s: median, min, max over calls) and latency percentiles (ms)."""
+    """Throughput (images/s: median, min, max over calls) and the latency percentiles (ms)
+    that the number of calls supports (``min_calls``; None for the others)."""
     t = np.asarray(times, dtype=np.float64)
-    return {
+    out = {
         "batch_size": batch,
         "calls": len(times),
         "images_per_s": float(batch / np.median(t)),
         "images_per_s_min": float(batch / t.max()),
         "images_per_s_max": float(batch / t.min()),
-        "latency_ms_p50": percentile(t, 50) * 1e3,
-        "latency_ms_p95": percentile(t, 95) * 1e3,
-        "latency_ms_p99": percentile(t, 99) * 1e3,
-        "total_s": float(t.sum()),
     }
+    for q in LATENCY_PERCENTILES:
+        value = supported_percentile(t, q)
+        out[f"latency_ms_p{q}"] = None if value is None else value * 1e3
+    out["total_s"] = float(t.sum())
+    return out
 
 
 @dataclass(frozen=True)
@@ -78,7 +117,7 @@ class InferenceProtocol:
 
     large_batch: int = 1000
     large: TimingRule = TimingRule(warmup=1, min_repeats=5, min_seconds=2.0)
-    single: TimingRule = TimingRule(warmup=5, min_repeats=50, min_seconds=2.0)
+    single: TimingRule = TimingRule(warmup=5, min_repeats=min_calls(99), min_seconds=2.0)
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -9,7 +9,9 @@ training loss (or the model's probabilities) became NaN/inf, and the record has 
 is stored as JSON ``null`` (``json_safe``), so no value can make a record unwritable. File names start with a unique run id, so suites
 writing into one folder at once never touch each other's files. ``load`` turns a folder
 into a pandas DataFrame, one row per record with flattened columns
-(``metrics.accuracy``, ``timing.fit_s`` ...); ``read_all`` gives the raw dicts.
+(``metrics.accuracy``, ``timing.fit_s`` ...); ``read_all`` gives the raw dicts. Both pass
+each record through ``upgrade``, which brings the figures of records made by older versions
+to today's definitions (the files stay as they were written).
 """
 
 from __future__ import annotations
@@ -110,6 +112,45 @@ def validate(rec: dict) -> dict:
     return rec
 
 
+KERAS_DETAIL = "Keras weights, "  # the built-in Keras families' ``size.detail``: this, then ``arch.describe``'s summary
+
+
+def upgrade(rec: dict) -> dict:
+    """``rec`` as this version reads it (a new dict where anything changed; ``rec`` itself
+    is never modified): a record made before records carried ``size.train_flops_per_image``
+    (when training GFLOP/s were 3 x forward FLOPs for every model) gets that field and its
+    ``timing.train_gflops_per_s`` recomputed as training images/s x the training FLOPs of the
+    architecture its ``size.detail`` describes (``arch.parse``; only when that architecture's
+    forward FLOPs are the record's ``size.flops_per_image``); where they cannot be counted
+    (L-BFGS, a model described otherwise) both become None."""
+    size, timing = rec.get("size"), rec.get("timing")
+    if not (isinstance(size, dict) and isinstance(timing, dict)) or "train_flops_per_image" in size \
+            or timing.get("train_gflops_per_s") is None:
+        return rec
+    train = _train_flops(size)
+    ips = timing.get("train_images_per_s")
+    gflops = train * ips / 1e9 if train and isinstance(ips, (int, float)) and ips > 0 else None
+    return {**rec, "size": {**size, "train_flops_per_image": train},
+            "timing": {**timing, "train_gflops_per_s": gflops}}
+
+
+def _train_flops(size: dict) -> float | None:
+    """Training FLOPs per image of the built-in Keras architecture ``size["detail"]`` names,
+    checked against its forward FLOPs; None when it names none or they differ."""
+    from bench.adapters import arch
+
+    detail, forward = size.get("detail"), size.get("flops_per_image")
+    if not isinstance(detail, str) or not detail.startswith(KERAS_DETAIL) or not forward:
+        return None
+    try:
+        layers, shape = arch.parse(detail[len(KERAS_DETAIL):])
+        if arch.forward_flops(layers, shape) != forward:
+            return None
+        return float(arch.training_flops(layers, shape))
+    except ValueError:
+        return None
+
+
 def json_safe(value):
     """A copy of ``value`` that strict JSON can hold: every NaN, inf and -inf (Python or
     numpy floats, at any depth of dicts, lists and tuples) becomes ``None``; numpy scalars
@@ -143,7 +184,7 @@ def write(runs_dir: Path, rec: dict) -> Path:
 
 def read(path: Path) -> dict:
     try:
-        return validate(json.loads(Path(path).read_text()))
+        return upgrade(validate(json.loads(Path(path).read_text())))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(str(exc)) from None
 
@@ -205,4 +246,4 @@ def load(runs_dir: str | Path, recs: list[dict] | None = None):
     per record."""
     import pandas as pd
 
-    return pd.DataFrame([flatten(r) for r in (recs if recs is not None else read_all(Path(runs_dir)))])
+    return pd.DataFrame([flatten(upgrade(r)) for r in (recs if recs is not None else read_all(Path(runs_dir)))])

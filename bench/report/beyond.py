@@ -3,9 +3,11 @@ calibration of the predicted probabilities, from the flat columns of the row's r
 (``robustness.*``, ``calibration.*``; ``robustness.corruptions`` and ``calibration.bins``
 stay whole dicts).
 
-- ``robustness``: the corrupted accuracy's 95% interval (Student-t over seeds when their
-  mean corrupted accuracies differ, else the record's own bootstrap over base images), each
-  corruption's accuracy and the clean accuracy on the same base images, means over seeds.
+- ``robustness``: the corrupted accuracy's 95% interval (``uncertainty.accuracy_interval``
+  over the seeds' per-corruption outcomes: expected corrupted accuracy over training seeds
+  and test sampling, the 15 copies of a base image one cluster, and the base images' writers
+  the unit where the test set is MNIST's: ``base_writers``), each corruption's accuracy and
+  the clean accuracy on the same base images (the same interval), means over seeds.
 - ``reliability``: the reliability-diagram bins summed over seeds (counts added, confidence
   and accuracy weighted by the counts).
 
@@ -18,7 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench.report import stats
+from bench import measure
+from bench.data import corrupted, writers
+from bench.data.sampling import stratified_subset
+from bench.report import uncertainty
 
 # MNIST-C's order (Mu and Gilmer 2019); names a record adds beyond these follow, sorted
 MNIST_C = ("shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate", "brightness",
@@ -33,7 +38,7 @@ class Robustness:
 
     low: float | None
     high: float | None
-    interval: str  # "t" (over seeds) | "bootstrap" (one run's, over base images)
+    interval: str  # the interval's unit: "writer" | "base image"
     seeds: int
     n_per_corruption: int
     n_corruptions: int
@@ -42,6 +47,7 @@ class Robustness:
     clean: float | None = None
     clean_low: float | None = None
     clean_high: float | None = None
+    ci: uncertainty.Interval | None = None  # the corrupted interval (fractions; low/high: percent)
 
 
 def column(g, col: str) -> list:
@@ -61,43 +67,72 @@ def ordered(names) -> list[str]:
     return [n for n in MNIST_C if n in names] + sorted(names - set(MNIST_C))
 
 
-def spread(values, fallback: tuple) -> tuple:
-    """(low, high, "t") the Student-t interval of the mean of ``values`` (percent, clipped to
-    [0, 100]) when there are two or more and they differ; else ``fallback``."""
-    v = [float(x) for x in values]
-    if len(v) >= 2 and len(set(v)) > 1:
-        t = stats.seed_interval(v)
-        return max(t["low"], 0.0), min(t["high"], 100.0), "t"
-    return fallback
-
-
-def robustness(g) -> Robustness | None:
+def robustness(g, test_digest: str | None = None, clean_correct: dict | None = None) -> Robustness | None:
     """The corrupted-accuracy facts of one row's records ``g`` (sorted by seed), over the
-    records that have a ``robustness`` section; None when none has."""
+    records that have a ``robustness`` section; None when none has. ``test_digest`` and
+    ``clean_correct`` (seed -> mask over the clean test set): the row's, for the base images'
+    writers and the clean interval; without per-corruption outcomes in every record the
+    interval comes from each seed's mean (``uncertainty.from_accuracies``, conservative)."""
     have = [i for i, v in enumerate(column(g, "robustness.mean_accuracy")) if _number(v) is not None]
     if not have:
         return None
     sub = g.iloc[have]
     last = sub.iloc[-1]
-    mean = [100 * float(v) for v in sub["robustness.mean_accuracy"]]
-    own = [_number(last.get(c)) for c in ("robustness.mean_low", "robustness.mean_high")]
-    low, high, kind = spread(mean, (None if own[0] is None else 100 * own[0],
-                                    None if own[1] is None else 100 * own[1], "bootstrap"))
+    mean = [float(v) for v in sub["robustness.mean_accuracy"]]
     n = int(_number(last.get("robustness.n_per_corruption")) or 0)
     per: dict[str, list[float]] = {}
     for entry in column(sub, "robustness.corruptions"):
         for name, c in (entry or {}).items():
             if isinstance(c, dict) and _number(c.get("accuracy")) is not None:
                 per.setdefault(name, []).append(100 * float(c["accuracy"]))
-    out = Robustness(low, high, kind, len(sub), n, int(_number(last.get("robustness.n_corruptions")) or len(per)),
-                     str(last.get("robustness.digest")),
-                     {name: float(np.mean(per[name])) for name in ordered(per)})
-    clean = [100 * v for v in map(_number, column(sub, "robustness.clean_accuracy")) if v is not None]
+    masks, base = corrupted_masks(sub), base_indices(test_digest, n)
+    groups = None if base is None else writers.mnist_test().writer[base]
+    ci = (uncertainty.accuracy_interval(masks, groups) if masks
+          else uncertainty.from_accuracies(mean, max(n, 1), unit=uncertainty.UNIT_BASE))
+    out = Robustness(100 * ci.low, 100 * ci.high, ci.unit, len(sub), n,
+                     int(_number(last.get("robustness.n_corruptions")) or len(per)), str(last.get("robustness.digest")),
+                     {name: float(np.mean(per[name])) for name in ordered(per)}, ci=ci)
+    clean = [v for v in map(_number, column(sub, "robustness.clean_accuracy")) if v is not None]
     if clean and n > 0:
-        wl, wh = stats.wilson(round(clean[-1] / 100 * n), n)
-        out.clean = float(np.mean(clean))
-        out.clean_low, out.clean_high, _ = spread(clean, (100 * wl, 100 * wh, "wilson"))
+        seeds = [int(s) for s in sub["job.seed"]] if "job.seed" in sub.columns else []
+        if base is not None and clean_correct and all(s in clean_correct for s in seeds):
+            cc = uncertainty.accuracy_interval({s: np.asarray(clean_correct[s])[base] for s in seeds}, groups)
+        else:
+            cc = uncertainty.from_accuracies(clean, n)
+        out.clean, out.clean_low, out.clean_high = 100 * float(np.mean(clean)), 100 * cc.low, 100 * cc.high
     return out
+
+
+def corrupted_masks(sub) -> dict[int, np.ndarray]:
+    """seed -> bool (corruptions, base images) from each record's per-corruption outcomes, in
+    ``ordered`` order; {} unless every record has outcomes for the same corruptions and size,
+    each agreeing with the accuracy the record states for it."""
+    out, shape = {}, None
+    for seed, entry in zip(column(sub, "job.seed"), column(sub, "robustness.corruptions")):
+        if not isinstance(entry, dict) or seed is None:
+            return {}
+        names = ordered(entry)
+        if not names or not all(isinstance(entry[k], dict) and isinstance(entry[k].get("outcomes"), dict) for k in names):
+            return {}
+        m = np.stack([measure.correct_mask(entry[k]["outcomes"]) for k in names])
+        stated = [_number(entry[k].get("accuracy")) for k in names]
+        if shape not in (None, (tuple(names), m.shape)) or not np.allclose(m.mean(axis=1), stated, atol=1e-9):
+            return {}  # outcomes that contradict the record's own accuracies are not used
+        shape, out[int(seed)] = (tuple(names), m.shape), m
+    return out
+
+
+def base_indices(test_digest: str | None, n: int) -> np.ndarray | None:
+    """The MNIST test indices of a corrupted set's ``n`` base images, as the harness builds it
+    (``corrupted.base_indices`` of ``N_BASE``, then its stratified ``subset(n)``); None for any
+    other test set, whose labels the report does not hold."""
+    w = writers.for_test_set(test_digest)
+    if w is None or n < 1:
+        return None
+    base = corrupted.base_indices(w.label, corrupted.N_BASE)
+    if n < len(base):
+        base = base[stratified_subset(w.label[base], n, seed=corrupted.SEED)]
+    return base if len(base) == n else None
 
 
 def reliability(g) -> dict | None:

@@ -4,10 +4,13 @@ In the spirit of ``asv compare``: A and B are records folders (before and after 
 Per configuration present in both (THE identity, ``bench.records.identity``, less the fields
 that change speed but not accuracy: two grid points of a model are two configurations), the
 newest record of each seed is taken on each side; seeds are paired with seeds, and every pair is compared image by image
-on the shared test set (McNemar mid-p, ``bench.report.stats.paired``, an intersection-union test:
+on the shared test set (``bench.report.stats.paired``: on MNIST's test set the per-writer
+sign-flip test, the writer the unit; elsewhere McNemar's mid-p; an intersection-union test:
 better or worse only when every seed pair is significant in that same direction; seeds that
-point opposite ways are no change, and the note says they disagree). p-values are
-Holm-corrected over the models compared. Verdicts: better, worse, no significant change, or
+point opposite ways are no change, and the note says they disagree). The before/after means
+and the change are over the matched seeds only (the ones tested); the note names the seeds
+one side has and the other lacks. p-values are Holm-corrected over the models compared
+(``decide``: the clean and corrupted tables of one ``compare`` are one family). Verdicts: better, worse, no significant change, or
 "not comparable" (no per-example outcomes, different test sets, no common seed).
 ``what="corrupted"`` does the same for the mean accuracy over the MNIST-C corruptions, with
 the base image as the unit (``stats.paired_clustered``). ``speed_pairs`` hands the same pairs
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench import measure
+from bench.data import writers
 from bench.records import identity
 from bench.report import speed, stats
 from bench.report.labels import params_text
@@ -140,30 +144,55 @@ def _value(rec: dict, what: str) -> float:
     return float(rob["mean_accuracy"]) if isinstance(rob, dict) and "mean_accuracy" in rob else float("nan")
 
 
+def left_out(before: dict[int, dict], after: dict[int, dict]) -> str:
+    """The seeds one side has and the other lacks, in words (e.g. ``seeds 1, 2 of before not
+    in after``); empty when both sides hold the same seeds."""
+    parts = []
+    for name, mine, other in (("before", before, after), ("after", after, before)):
+        extra = sorted(set(mine) - set(other))
+        if extra:
+            parts.append(f"seed{'s' * (len(extra) > 1)} {', '.join(map(str, extra))} of {name} not in "
+                         f"{'after' if name == 'before' else 'before'}")
+    return "; ".join(parts)
+
+
+def _writers(digests: set, masks: dict[int, np.ndarray]) -> np.ndarray | None:
+    """Each test image's writer when the one test set is MNIST's (``writers.for_test_set``):
+    the writer is then the unit of the paired test; None (images the unit) otherwise."""
+    w = writers.for_test_set(next(iter(digests)), len(next(iter(masks.values()))))
+    return None if w is None else w.writer
+
+
 def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict], what: str = "accuracy") -> Change:
     """The change in ``what`` (``MEASURES``) and its paired evidence (uncorrected ``p``) for
     one model: McNemar per seed on the clean test images, or the sign-flip test of the mean
-    gain per base image of the corrupted sets (``stats.paired_clustered``)."""
-    mean = lambda rs: float(np.mean([_value(r, what) for r in rs.values()]))
+    gain per base image of the corrupted sets (``stats.paired_clustered``). The means before
+    and after are over the seeds both sides hold (the ones the test pairs; every seed when
+    none is shared), and the note names the seeds left out."""
+    common = set(before) & set(after)
+    mean = lambda rs: float(np.mean([_value(r, what) for s, r in rs.items() if s in common or not common]))
     change = Change(key, mean(before), mean(after))
     change.label, change.where = describe(next(iter(after.values())))
+    change.note = left_out(before, after)
     masks = _masks if what == "accuracy" else _corrupted_masks
     mb, db = masks(before)
     ma, da = masks(after)
+    why = ""
     if len(mb) < len(before) or len(ma) < len(after):
-        change.note = ("records without per-example outcomes (re-run them)" if what == "accuracy" else
-                       "records without robustness (run with --robustness on)")
+        why = ("records without per-example outcomes (re-run them)" if what == "accuracy" else
+               "records without robustness (run with --robustness on)")
     elif db != da or len(db) != 1:
-        change.note = "different test sets" if what == "accuracy" else "different corrupted test sets"
+        why = "different test sets" if what == "accuracy" else "different corrupted test sets"
+    elif not common:
+        why = "no seed in common"
     else:
-        t = (stats.paired if what == "accuracy" else stats.paired_clustered)(mb, ma)
-        if t is None:
-            change.note = "no seed in common"
-        else:
-            change.seeds, change.won, change.lost, change.p = t.seeds, t.won, t.lost, t.p
-            change.paired = t
-            if t.seeds_disagree:
-                change.note = f"seeds disagree: {t.seeds_text()}"
+        t = (stats.paired(mb, ma, _writers(db, mb)) if what == "accuracy"
+             else stats.paired_clustered(mb, ma))
+        change.seeds, change.won, change.lost, change.p = t.seeds, t.won, t.lost, t.p
+        change.paired = t
+        if t.seeds_disagree:
+            why = f"seeds disagree: {t.seeds_text()}"
+    change.note = "; ".join(x for x in (why, change.note) if x)
     return change
 
 
@@ -204,11 +233,19 @@ def compare(before: list[dict], after: list[dict], what: str = "accuracy") \
         changes.append(change)
         del b[kb], a[ka]
     changes.sort(key=lambda c: (c.where, c.label, str(c.key)))
-    tested = [c for c in changes if c.p is not None]
+    decide(changes)
+    return changes, unmatched(b, a), unmatched(a, b)
+
+
+def decide(*tables: list[Change]) -> int:
+    """Holm over every tested change (``p`` not None) of ``tables`` together, as ONE family
+    (``compare``'s clean and corrupted tables: ``--fail-on-worse`` fails on their union), and
+    each tested change's ``p_holm`` and verdict from it; how many were tested."""
+    tested = [c for t in tables for c in t if c.p is not None]
     for c, adjusted in zip(tested, stats.holm([c.p for c in tested])):
         c.p_holm = adjusted
         c.verdict = {1: "better", -1: "worse"}.get(c.paired.decided(adjusted), "no significant change")
-    return changes, unmatched(b, a), unmatched(a, b)
+    return len(tested)
 
 
 def table(changes: list[Change], what: str = "accuracy") -> str:

@@ -2,8 +2,9 @@
 and the line that names a table's peaks.
 
 A record's peak (``resolve``) is, first, the figures it carries (``rec["machine"]``,
-written by ``bench.measure.peaks.for_record``) for its device and precision
-(``peaks.peak_gflops``: float32 GEMM, bf16 jobs the bfloat16 matmul); else, for records made
+written by ``bench.measure.peaks.for_record``) for the device, precision and library that
+ran the job (``peaks.peak_gflops``: Keras float32 jobs TensorFlow's float32 matmul, bf16
+jobs its bfloat16 matmul, NumPy / scikit-learn / XGBoost jobs the BLAS float32 GEMM); else, for records made
 before records carried them (or whose measurement failed), the entry for its hardware
 fingerprint and thread count in ``<results>/machines/<fingerprint>.json`` (``peaks.store``'s
 format), measured later on the same fingerprint: the source says so (``LATER``). Neither:
@@ -95,18 +96,18 @@ def read_entries(folder, fingerprint_id: str, cache: dict | None = None) -> dict
 
 
 def resolve(machine, fingerprint_id: str, threads, device: str = "cpu", precision: str = "fp32",
-            folder=None, cache: dict | None = None) -> Peak:
+            folder=None, cache: dict | None = None, library: str | None = None) -> Peak:
     """The peak of a record with ``machine`` figures (or None, or ``{"error": ...}``) that ran
-    on ``fingerprint_id`` at ``threads`` (None: no budget) on ``device`` in ``precision``: its
-    own figures, else the machines ``folder``'s entry at that thread count (``LATER``), else
-    no peak, ``what`` saying why."""
-    own, why = peaks.peak_gflops(machine, device, precision or "fp32")
+    on ``fingerprint_id`` at ``threads`` (None: no budget) on ``device`` in ``precision`` with
+    ``library`` (``peaks.kernels``): its own figures, else the machines ``folder``'s entry at
+    that thread count (``LATER``), else no peak, ``what`` saying why."""
+    own, why = peaks.peak_gflops(machine, device, precision or "fp32", library)
     if own is not None:
         return Peak(own, why, RECORD, machine.get("measured_at"), machine)
     threads = None if threads is None or _value(threads) is None else int(threads)
     entry = read_entries(folder, fingerprint_id, cache).get(str(threads or 0))
     entry = entry if isinstance(entry, dict) else None
-    later, later_why = peaks.peak_gflops(entry, device, precision or "fp32")
+    later, later_why = peaks.peak_gflops(entry, device, precision or "fp32", library)
     if later is not None:
         return Peak(later, later_why, LATER, entry.get("measured_at"), entry)
     mine = isinstance(machine, dict) and "error" not in machine
@@ -141,8 +142,9 @@ def frame_columns(df, folder=None) -> dict[str, list]:
     out: dict[str, list] = {name: [] for name in (*COLUMNS, PCT_COLUMN)}
     for _, flat in df.iterrows():
         precision = _value(flat.get("identity.precision")) or "fp32"
+        library = peaks.library_of(_value(flat.get("job.library")), _value(flat.get("job.family")))
         peak = resolve(machine_of(flat), flat.get("identity.hardware"), flat.get("identity.threads"),
-                       flat.get("identity.device") or "cpu", precision, folder, cache)
+                       flat.get("identity.device") or "cpu", precision, folder, cache, library)
         for name, field in COLUMNS.items():
             out[name].append(getattr(peak, field))
         out[PCT_COLUMN].append(percent(flat.get(GFLOPS_COLUMN), peak.gflops))
@@ -153,54 +155,65 @@ def _rate(v) -> str:
     return f"{v:,.0f}" if v >= 10 else f"{v:.2f}"
 
 
+# the peaks a table names, in order, with the jobs each one is the peak of
+NAMED = ((("gpu", "fp32", "keras"), "GPU float32 jobs"), (("gpu", "bf16", "keras"), "GPU bf16 jobs"),
+         (("gpu", "fp16", "keras"), "GPU fp16 jobs"), (("cpu", "fp32", "keras"), "Keras float32 jobs"),
+         (("cpu", "bf16", "keras"), "bf16 jobs"), (("cpu", "fp32", None), "NumPy, scikit-learn and XGBoost jobs"))
+
+
 def _figure_parts(figures: dict, device: str) -> list[str]:
-    """The peaks of one figures entry as "name N GFLOP/s" (and the copy bandwidth), those the
-    entry lacks left out; GPU tables lead with the GPU's matmuls."""
-    wanted = (("gpu", "fp32"), ("gpu", "bf16"), ("gpu", "fp16")) if device == "gpu" else ()
-    wanted += (("cpu", "fp32"), ("cpu", "bf16"))
+    """The peaks of one figures entry as "name N GFLOP/s (the jobs it is the peak of)", each
+    once, and the copy bandwidth; those the entry lacks left out, GPU peaks only for GPU tables."""
     parts = []
-    for dev, precision in wanted:
-        value, what = peaks.peak_gflops(figures, dev, precision)
+    for (dev, precision, library), jobs in NAMED:
+        value, what = peaks.peak_gflops(figures, dev, precision, library) if dev == "cpu" or device == "gpu" \
+            else (None, "")
         if value is not None:
-            parts.append(f"{what} {_rate(value)} GFLOP/s")
-    tf32 = _value(figures.get("tf_fp32_matmul_gflops"))
-    if isinstance(tf32, (int, float)) and tf32 > 0:
-        parts.append(f"float32 matmul (TensorFlow) {_rate(tf32)} GFLOP/s")
+            parts.append(f"{what} {_rate(value)} GFLOP/s ({jobs})")
     copy = _value(figures.get("stream_copy_gbs"))
     if isinstance(copy, (int, float)) and copy > 0:
         parts.append(f"memory copy {copy:.1f} GB/s")
     return parts
 
 
-def _when(figures: dict, source: str | None) -> str:
-    day = str(figures.get("measured_at") or "")[:10] or "date unrecorded"
-    if source == LATER:
+def _when(days: list[str], sources: set) -> str:
+    """When one clause's figures were measured (``days``) and how the records got them."""
+    day = " and ".join(days)
+    if sources == {LATER}:
         return f"measured {day}, after these runs, on the same hardware fingerprint (the machines folder beside the records)"
+    if LATER in sources:
+        return (f"measured {day}: the records made since carry them, the earlier ones read them from the machines "
+                "folder beside the records (the same hardware fingerprint)")
     return f"measured {day}, with the runs (the records carry them)"
 
 
 def peak_note(frame) -> str | None:
-    """The line above a table that names the peaks its "% of peak" column divides by: per
-    distinct figures entry (thread count, date, source) its peaks, copy bandwidth and when
-    they were measured; then why records with training GFLOP/s have no peak. None when the
-    frame (a group's ``ok`` records, with ``frame_columns``) has neither."""
+    """The line above a table that names the peaks its "% of peak" column divides by: each
+    distinct set of peaks (at a thread count) once, with the jobs each is the peak of, the copy
+    bandwidth, and when and where from they were measured; then why records with training
+    GFLOP/s have no peak. None when the frame (a group's ``ok`` records, with ``frame_columns``)
+    has neither."""
     if frame is None or len(frame) == 0 or "row.machine" not in frame.columns:
         return None
-    clauses: dict[str, None] = {}
+    clauses: dict[str, tuple[dict, set]] = {}  # peaks and thread count -> (day -> None, sources)
     reasons: dict[str, None] = {}
     for _, r in frame.iterrows():
         figures = r["row.machine"]
         if isinstance(figures, dict):
             parts = _figure_parts(figures, r.get("identity.device") or "cpu")
             threads = _value(figures.get("threads"))
-            at = f" at {int(threads)} threads" if threads else ""
             if parts:
-                clauses[f"{', '.join(parts)}{at}, {_when(figures, r['row.peak_source'])}"] = None
+                days, sources = clauses.setdefault(", ".join(parts) + (f" at {int(threads)} threads" if threads else ""),
+                                                   ({}, set()))
+                days[str(figures.get("measured_at") or "")[:10] or "date unrecorded"] = None
+                sources.add(r["row.peak_source"])
         if _value(r["row.peak_gflops"]) is None and _finite(r.get(GFLOPS_COLUMN)) is not None:
             reasons[str(r["row.peak_what"])] = None
     if not clauses and not reasons:
         return None
-    text = ("Measured peak of this hardware: " + "; ".join(clauses) + ".") if clauses else ""
+    text = ("Measured peak of this hardware: "
+            + "; ".join(f"{peaks_}, {_when(sorted(days), sources)}" for peaks_, (days, sources) in clauses.items())
+            + ".") if clauses else ""
     if reasons:
         text += (" " if text else "") + ('"% of peak" is "-": ' + "; ".join(reasons)
                                          + " (`python -m bench machine --save results/machines` on this hardware "
@@ -209,9 +222,10 @@ def peak_note(frame) -> str | None:
 
 
 def roofs(frame, device: str = "cpu") -> list[tuple[str, float]]:
-    """The horizontal lines of the training-efficiency figure: (name, GFLOP/s) of each peak
-    (float32 and bfloat16; on a GPU also float16) in the figures of the frame's newest record
-    that has any, the name saying when they were measured later; [] without figures."""
+    """The horizontal lines of the training-efficiency figure: (name, GFLOP/s) of each peak of
+    ``device`` (``NAMED``: on a CPU TensorFlow's float32 and bfloat16 matmuls and the BLAS GEMM;
+    on a GPU its float32, bfloat16 and float16 matmuls) in the figures of the frame's newest
+    record that has any, the name saying when they were measured later; [] without figures."""
     if frame is None or len(frame) == 0 or "row.machine" not in frame.columns:
         return []
     newest = frame.sort_values(["started_at", "run_id"]) if "started_at" in frame.columns else frame
@@ -219,10 +233,9 @@ def roofs(frame, device: str = "cpu") -> list[tuple[str, float]]:
     if not have:
         return []
     figures, source = have[-1]
-    precisions = ("fp32", "bf16", "fp16") if device == "gpu" else ("fp32", "bf16")
     out = []
-    for precision in precisions:
-        value, what = peaks.peak_gflops(figures, device, precision)
+    for (dev, precision, library), _ in NAMED:
+        value, what = peaks.peak_gflops(figures, dev, precision, library) if dev == device else (None, "")
         if value is not None:
             out.append((f"{what} peak" + (" (measured later)" if source == LATER else ""), value))
     return out

@@ -108,7 +108,7 @@ def _table_figures(group: tables.Group, rows: list[tables.Row], plots_dir: Path)
     pairwise = tables.pairwise_pvalues(rows)
     if pairwise is not None:
         labels, matrix = pairwise
-        out["pvalues"] = plots.pvalue_heatmap(labels, matrix, f"Paired McNemar mid-p, Holm — {group.dataset} test set",
+        out["pvalues"] = plots.pvalue_heatmap(labels, matrix, f"Paired {tables.pair_test_name(rows)}, Holm — {group.dataset} test set",
                                               plots_dir / f"{group.slug}-pvalues.png")
     return out
 

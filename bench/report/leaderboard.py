@@ -9,6 +9,8 @@ and their statistics come from ``bench.report.rows``, as text from ``bench.repor
 - accuracy against inference throughput (Pareto front), per-class F1, the pairwise p-value
   heatmap;
 - per-class F1 per row, and each row's three most-confused class pairs;
+- on MNIST's test set: accuracy per writer population (census employees, students) with
+  their difference, and the accuracy on the undisputed labels (``bench.report.populations``);
 - per row: training curves, confusion heatmap, misclassified gallery (``bench.report.figures``);
 - where records hold them: accuracy per MNIST-C corruption against the clean accuracy on the
   same images, calibration (ECE, Brier) with the reliability diagram, a gallery of one test
@@ -50,8 +52,9 @@ from bench.report.sections import (  # noqa: F401 (re-exported: callers write re
 
 README_START, README_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
 FORMATS = ("md", "csv", "json", "latex")
-SIGNIFICANCE_NOTE = ("Intervals and tests are over this one test set: seeds measure the noise of training, "
-                     "not of the data a model will meet next.")
+SIGNIFICANCE_NOTE = ("Intervals and tests count training seeds and test sampling, writers the unit where the "
+                     "test set's writers are known: they reach new writers' digits of the same kind, not other "
+                     "data.")
 
 
 def reproduce_commands(group: tables.Group, rows: list[tables.Row]) -> list[str]:
@@ -156,7 +159,7 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
         if rows:
             last = ok.iloc[-1]
             out += [(f"Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
-                     f"{int(last['data.n_test']):,}."), "", *_corrupted_note(rows, last), *_peak_note(group),
+                     f"{int(last['data.n_test']):,}."), "", *_interval_note(rows), *_corrupted_note(rows, last), *_peak_note(group),
                     tables.markdown(rows), ""]
             notes = tables.provenance_notes(rows)
             out += [*notes, ""] if notes else []
@@ -166,6 +169,7 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
                     drawn += figure_cache.paths(figs)
                 out += sections.table_figure_lines(figs, out_dir)
             out += [sections.class_tables(group, rows), ""]
+            out += sections.writers_lines(rows)
             if plots_dir is not None:
                 out += sections.model_figure_lines(rows, figs, out_dir)
             out += sections.beyond_lines(group, rows, figs, out_dir)
@@ -206,6 +210,12 @@ def _draw_figures(group: tables.Group, rows: list[tables.Row], plots_dir: Path, 
                              complete=lambda: not any(missing))
 
 
+def _interval_note(rows: list[tables.Row]) -> list[str]:
+    """The line naming the accuracy interval's unit (``tables.interval_note``) and a blank, or nothing."""
+    note = tables.interval_note(rows)
+    return [note, ""] if note else []
+
+
 def _corrupted_note(rows: list[tables.Row], last) -> list[str]:
     """The line saying what the corrupted column was measured on (and a blank), or nothing."""
     note = tables.corrupted_note(rows, int(last["data.n_test"]))
@@ -242,7 +252,8 @@ def latex_document(df) -> str:
         rows = tables.row_stats(g)
         if rows:
             parts += [tables.latex(rows, f"{g.dataset}, {g.profile} profile, {g.device} ({g.cpu}). "
-                                         "Accuracy with 95\\% interval; vs best: paired McNemar mid-p, Holm."), ""]
+                                         f"Accuracy with its 95\\% CI (unit: {rows[0].interval}); vs best: paired "
+                                         f"{tables.pair_test_name(rows)}, Holm over all pairs."), ""]
     return "\n".join(parts)
 
 

@@ -294,7 +294,7 @@ def training_gflops(labels: list[str], per_seed: list[list[float]], percents: li
     ax.set_ylim(min(values) / 2, max(values) * 2.5)
     ax.set_xlim(-0.6, len(labels) - 0.4)
     ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("training GFLOP/s (3 x forward FLOPs x images / train s; log scale)")
+    ax.set_ylabel("training GFLOP/s (training FLOPs x images / train s; log scale)")
     ax.grid(True, axis="y", which="both", alpha=0.3)
     if not roofs:
         ax.plot([], [], ls="none", label="no measured peak for this hardware")

@@ -7,16 +7,19 @@ are two rows, labelled with the parameters that differ from the adapter's defaul
 keeps the newest record of each seed. Records of one row that come from different commits
 or library versions are flagged, never silently averaged.
 
-Each row carries its accuracy interval (Wilson over the test images for one run, or when
-every seed gave the same predictions; Student-t over seeds otherwise) and, where records
-hold per-example outcomes, the paired McNemar comparison with the table's best row; where
-they hold the robustness, calibration, memory and cold-start sections, those columns too
-(``beyond``: the corrupted accuracy's interval and per-corruption accuracies).
+Each row carries its accuracy interval (``uncertainty.accuracy_interval``: expected accuracy
+on new test data of the same kind, over training seeds and test sampling, the writer the unit
+where the test set's writers are known, the image otherwise) and, where records hold
+per-example outcomes, the paired comparison with the table's best row, decided in the
+all-pairs Holm family of the p-value heatmap (``pair_family``); where they hold the
+robustness, calibration, memory and cold-start sections, those columns too (``beyond``: the
+corrupted accuracy's interval and per-corruption accuracies).
 Pure pandas/numpy/statistics; the formats are ``tables``, the figures ``figures``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,7 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bench import measure, records
-from bench.report import beyond, labels, stats
+from bench.data import writers
+from bench.measure.timing import latency_ms
+from bench.report import beyond, labels, stats, uncertainty
 from bench.report.frame import shared_at_most, side_by_side, with_row_keys  # noqa: F401 (re-exported)
 
 GROUP = ["row.table"]
@@ -48,7 +53,8 @@ COLUMNS = {
     "peak_pct": ("% of peak", True, ".1f", "row.peak_pct", 1),  # per record (``efficiency``), then over seeds
     "before_train_mb": ("before-train MB", False, ",.0f", "memory.before_train_mb", 1),
     "train_peak_mb": ("train peak MB", False, ",.0f", "memory.train_peak_mb", 1),
-    "inference_peak_mb": ("inference peak MB", False, ",.0f", "memory.inference_peak_mb", 1),
+    "inference_peak_mb": ("inference peak MB (incl. training's)", False, ",.0f", "memory.inference_peak_mb", 1),
+    "inference_added_mb": ("inference added MB", False, ",.0f", "memory.inference_added_mb", 1),
     "infer_ips": ("infer img/s", True, ",.0f", None, 1),  # the large-batch column, found per frame
     "p50_ms": ("p50 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p50", 1),
     "p99_ms": ("p99 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p99", 1),
@@ -58,6 +64,7 @@ TABLE_COLUMNS = ("accuracy", "corrupted", "val_accuracy", "macro_f1", "ece", "pa
                  "data_passes", "train_ips", "train_gflops", "peak_pct", "train_peak_mb", "infer_ips", "p50_ms",
                  "p99_ms", "load_s")
 DEFAULT_TTA_TARGET = 0.99
+LATENCY_Q = {"p50_ms": 50, "p99_ms": 99}  # batch-1 percentiles: shown only from the calls each needs
 @dataclass
 class Group:
     dataset: str
@@ -116,14 +123,15 @@ class Row:
     stds: dict
     accuracy_low: float | None = None
     accuracy_high: float | None = None
-    interval: str = ""  # "wilson" | "t"
+    interval: str = ""  # the interval's unit: "writer" | "image"
+    accuracy_ci: uncertainty.Interval | None = None  # fractions; accuracy_low/high are its bounds in %
     seed_independent: bool = False
     provenance: list[str] = field(default_factory=list)
     published: float | None = None
     correct: dict = field(default_factory=dict)  # seed -> bool mask over the test images
     test_digest: str | None = None
     vs_best: stats.Paired | None = None
-    p_vs_best: float | None = None  # Holm-adjusted
+    p_vs_best: float | None = None  # Holm-adjusted in the all-pairs family (``pair_family``)
     tied: bool | None = None  # not significantly worse than the best (the best itself: True)
     tta_reached: tuple[int, int] = (0, 0)  # seeds that reached the target, seeds
     tta_target: float = DEFAULT_TTA_TARGET
@@ -156,6 +164,16 @@ def _throughput(frame):
     return frame[cols].astype(float).bfill(axis=1).iloc[:, 0]
 
 
+def _latency(g, col: str, q: int) -> list[float]:
+    """Every seed's batch-1 latency percentile ``q`` (ms), or [] ("-") unless every record made
+    the calls it needs (``timing.latency_ms``; older records kept it from fewer calls)."""
+    calls_col = "timing.inference.batch_1.calls"
+    if col not in g.columns or calls_col not in g.columns:
+        return []
+    vals = [latency_ms({f"latency_ms_p{q}": v, "calls": c}, q) for v, c in zip(g[col], g[calls_col])]
+    return [] if None in vals else vals
+
+
 def _identical(g) -> bool:
     """Every seed's record has the same predictions (outcomes) and the same log-loss."""
     if len(g) < 2:
@@ -183,6 +201,8 @@ def row_stats(group: Group) -> list[Row]:
                 continue
             if name == "infer_ips":
                 vals = infer.loc[g.index].dropna() * scale
+            elif name in LATENCY_Q:
+                vals = _latency(g, col, LATENCY_Q[name])
             else:
                 vals = g[col].dropna().astype(float) * scale if col in g.columns else []
             values[name] = float(np.mean(vals)) if len(vals) else None
@@ -205,7 +225,7 @@ def row_stats(group: Group) -> list[Row]:
             for name in ("accuracy", "val_accuracy", "macro_f1", "corrupted", "ece", "brier"):
                 row.stds[name] = None
         _accuracy_interval(row, g)
-        row.robustness = beyond.robustness(g)
+        row.robustness = beyond.robustness(g, row.test_digest, row.correct)
         rows.append(row)
     rows.sort(key=lambda r: (-(r.values["accuracy"] or 0), r.label))
     compare_with_best(rows)
@@ -227,50 +247,84 @@ def _time_to_target(row: Row, g, target: float) -> None:
     row.stds["tta_s"] = float(np.std(reached, ddof=1)) if len(reached) > 1 and len(reached) == len(hits) else None
 
 
+def writer_groups(row: Row) -> np.ndarray | None:
+    """Each test image's writer for the row's outcomes (``writers.for_test_set``), else None."""
+    if not row.correct:
+        return None
+    w = writers.for_test_set(row.test_digest, len(next(iter(row.correct.values()))))
+    return None if w is None else w.writer
+
+
 def _accuracy_interval(row: Row, g) -> None:
-    n_test = int(g["data.n_test"].iloc[-1])
-    acc = g["metrics.accuracy"].astype(float).to_numpy()
-    if row.n >= 2 and len(set(acc)) > 1:  # equal accuracies leave only the test-set noise: Wilson
-        t = stats.seed_interval(100 * acc)  # clipped: an accuracy lies in [0, 100] whatever t says
-        row.accuracy_low, row.accuracy_high, row.interval = max(t["low"], 0.0), min(t["high"], 100.0), "t"
+    """``accuracy_ci`` from the row's outcomes (writers the unit where known), or from each
+    seed's accuracy where records hold no outcomes; ``accuracy_low/high`` in percent."""
+    if row.correct:
+        ci = uncertainty.accuracy_interval(row.correct, writer_groups(row))
     else:
-        low, high = stats.wilson(int(round(acc[-1] * n_test)), n_test)
-        row.accuracy_low, row.accuracy_high, row.interval = 100 * low, 100 * high, "wilson"
+        ci = uncertainty.from_accuracies(g["metrics.accuracy"].astype(float).to_numpy(), int(g["data.n_test"].iloc[-1]))
+    row.accuracy_ci, row.interval = ci, ci.unit
+    row.accuracy_low, row.accuracy_high = 100 * ci.low, 100 * ci.high
+
+
+_FAMILIES: dict = {}  # content key -> pair_family's answer: tables, figures and the site ask for the same rows
+
+
+def pair_family(rows: list[Row]) -> tuple[list[Row], dict[tuple[int, int], tuple[stats.Paired, float]]]:
+    """The rows with outcomes on the test set of ``rows[0]`` and, for every pair (i, j), i > j
+    among them, the paired test of row i (B) against row j (A) (``stats.paired``, writers the
+    unit where known: ``writer_groups``) and its Holm-adjusted p over all those pairs: one
+    family for the heatmap and "vs best"."""
+    if not rows or not rows[0].correct:
+        return [], {}
+    usable = [r for r in rows if r.correct and r.test_digest == rows[0].test_digest]
+    key = tuple((r.test_digest, tuple((s, hashlib.sha1(np.packbits(m).tobytes()).hexdigest())
+                                      for s, m in sorted(r.correct.items()))) for r in usable)
+    if key not in _FAMILIES:
+        groups = writer_groups(usable[0])
+        tests = {}
+        for i in range(len(usable)):
+            for j in range(i):
+                t = stats.paired(usable[j].correct, usable[i].correct, groups)  # B: the lower row
+                if t is not None:
+                    tests[(i, j)] = t
+        adjusted = stats.holm([t.p for t in tests.values()])
+        if len(_FAMILIES) > 32:
+            _FAMILIES.clear()
+        _FAMILIES[key] = {pair: (t, p) for (pair, t), p in zip(tests.items(), adjusted)}
+    return usable, _FAMILIES[key]
 
 
 def compare_with_best(rows: list[Row]) -> None:
     """Set ``vs_best``, ``p_vs_best`` and ``tied`` on every row that shares the best row's
-    test set and has per-example outcomes; Holm over the comparisons made. A row is not
-    tied only when every seed pair finds it significantly worse (``stats.Paired``: seeds
-    that disagree in direction are tied)."""
-    if not rows:
+    (``rows[0]``) test set and has per-example outcomes. The p is the pair's Holm-adjusted p
+    in the family of ALL pairs (``pair_family``, as the heatmap shows it): Holm over only the
+    k-1 comparisons with the observed best ignores that the best was chosen from the same
+    data (six equal models, one seed: 10% of tables call a row worse at a stated 5%). A row is
+    not tied only when its pair with the best is significant there with the row behind in
+    every seed pair (``stats.Paired``: seeds that disagree in direction are tied)."""
+    usable, family = pair_family(rows)
+    if not usable:
         return
-    best = rows[0]
-    if not best.correct:
-        return
-    best.tied = True
-    others = [r for r in rows[1:] if r.correct and r.test_digest == best.test_digest]
-    tests = [(r, stats.paired(best.correct, r.correct)) for r in others]
-    tests = [(r, t) for r, t in tests if t is not None]
-    for (r, t), adjusted in zip(tests, stats.holm([t.p for _, t in tests])):
-        r.vs_best, r.p_vs_best = t, adjusted
-        r.tied = t.decided(adjusted) != -1
+    usable[0].tied = True
+    for i, r in enumerate(usable[1:], start=1):
+        if (i, 0) in family:
+            r.vs_best, r.p_vs_best = family[(i, 0)]
+            r.tied = r.vs_best.decided(r.p_vs_best) != -1
+
+
+def pair_test_name(rows: list[Row]) -> str:
+    """What ``pair_family`` tested, for captions: the per-writer sign-flip or McNemar's mid-p."""
+    usable, _ = pair_family(rows)
+    return "per-writer sign-flip p" if usable and writer_groups(usable[0]) is not None else "McNemar mid-p"
 
 
 def pairwise_pvalues(rows: list[Row]) -> tuple[list[str], np.ndarray] | None:
     """Labels and the symmetric matrix of Holm-adjusted paired p-values over every pair of
-    rows with outcomes on the same test set (None with fewer than two such rows)."""
-    usable = [r for r in rows if r.correct and r.test_digest == rows[0].test_digest]
+    rows with outcomes on the same test set (``pair_family``; None with fewer than two)."""
+    usable, family = pair_family(rows)
     if len(usable) < 2:
         return None
-    pairs, ps = [], []
-    for i in range(len(usable)):
-        for j in range(i):
-            t = stats.paired(usable[i].correct, usable[j].correct)
-            if t is not None:
-                pairs.append((i, j))
-                ps.append(t.p)
     m = np.ones((len(usable), len(usable)))
-    for (i, j), p in zip(pairs, stats.holm(ps)):
+    for (i, j), (_, p) in family.items():
         m[i, j] = m[j, i] = p
     return [r.label for r in usable], m

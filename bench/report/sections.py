@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.report import beyond, figures, tables
+from bench.report import beyond, figures, populations, stats, tables
 from bench.report.rows import shared_at_most
 
 ROBUSTNESS_INTRO = ("Robustness (MNIST-C): accuracy % on the corrupted test images, mean over seeds; clean: the same "
@@ -161,7 +161,7 @@ def table_figure_lines(figs: dict, out_dir: Path) -> list[str]:
     """The figures shown right under the summary table: accuracy vs throughput, the p-value
     heatmap, time to accuracy, training GFLOP/s against the peaks and every sweep."""
     out = image(figs, "pareto", "accuracy vs inference throughput", out_dir)
-    out += image(figs, "pvalues", "pairwise McNemar p-values", out_dir)
+    out += image(figs, "pvalues", "pairwise p-values", out_dir)
     out += image(figs, "tta", "validation accuracy against training seconds", out_dir)
     out += image(figs, "gflops", "training GFLOP/s against the measured peaks", out_dir)
     for path in figs.get("sweeps", []):
@@ -257,3 +257,50 @@ def beyond_lines(group: tables.Group, rows: list[tables.Row], figs: dict, out_di
         out += [CALIBRATION_INTRO, "", calibration, ""]
     out += image(figs, "reliability", "reliability diagram", out_dir)
     return out
+
+
+def writers_intro(split: populations.Split, disputed: populations.Labels) -> str:
+    """The line above the writers-and-labels table, its counts from the data."""
+    n, w = split.images, split.writers
+    return (f"Writers and labels (MNIST test set): accuracy % on the {n['census']:,} digits of {w['census']} "
+            f"Census Bureau employees (NIST SD-3) and on the {n['students']:,} of {w['students']} high-school "
+            "students (NIST SD-1), writers from QMNIST's metadata; intervals 95% over writers and seeds (the writer "
+            "is the unit). census - students: their difference in points, a two-sample comparison of writer "
+            "clusters (cluster-robust variance of each mean plus the seed variance, Welch-Satterthwaite t) with "
+            f"its two-sided p. undisputed %: accuracy on the {disputed.undisputed_images:,} test images whose "
+            "label at least 3 of 5 annotators confirmed (Northcutt et al. 2021); the accuracy % beside it stays "
+            f"the headline. wrong of {disputed.disputed} disputed: the model's mistakes on the others, mean over "
+            "seeds. Licences: bench/data/thirdparty/NOTICE.")
+
+
+def _interval_cell(i) -> tuple[str, float]:
+    return f"{100 * i.estimate:.2f} ({100 * i.low:.2f}–{100 * i.high:.2f})", 100 * i.estimate
+
+
+def writers_cells(rows: list[tables.Row]) -> tuple[str, Cells] | None:
+    """Per row with outcomes on MNIST's test set (``populations``): census and students
+    accuracy % with intervals, their difference in points with its interval and p, the
+    accuracy, the undisputed accuracy and the mistakes on the disputed images; with the
+    intro line. None when no row has them (another dataset: each image is its own unit)."""
+    shown = [(r, *populations.of_row(r)) for r in rows]
+    shown = [(r, sp, lb) for r, sp, lb in shown if sp is not None]
+    if not shown:
+        return None
+    body = []
+    for r, sp, lb in shown:
+        d = sp.difference
+        diff = ((f"{100 * d.estimate:+.2f}" + (f" ({100 * d.low:+.2f} to {100 * d.high:+.2f})" if d.low is not None
+                                                else "")), 100 * d.estimate)
+        body.append((r, [(r.label, r.label), _interval_cell(sp.census), _interval_cell(sp.students), diff,
+                         (stats.format_p(d.p), d.p) if d.p is not None else ("-", None),
+                         _pct(r.values["accuracy"]), _pct(100 * lb.undisputed_accuracy),
+                         (f"{lb.mean_mistakes:.3g}", lb.mean_mistakes)]))
+    headers = ["model", "census % (95% CI)", "students % (95% CI)", "census - students, points (95% CI)", "p",
+               "accuracy %", "undisputed %", f"wrong of {shown[0][2].disputed} disputed"]
+    return writers_intro(shown[0][1], shown[0][2]), (headers, body)
+
+
+def writers_lines(rows: list[tables.Row]) -> list[str]:
+    """The writers-and-labels section (intro, table, blank); nothing without MNIST outcomes."""
+    content = writers_cells(rows)
+    return [] if content is None else [content[0], "", markdown_table(*content[1]), ""]

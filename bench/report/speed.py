@@ -13,7 +13,9 @@ side has two or more values). Verdict, where "slow side" means a larger time or 
     slower     the ratio is beyond the noise threshold (``NOISE``) on the slow side, and the
                whole interval lies on the slow side of 1 (or there is no interval)
     faster     the same on the fast side
-    no change  otherwise (within the noise, or an interval spanning 1: seeds disagree)
+    inconclusive  beyond the noise threshold, but the interval reaches 1 (or the other side
+               of it): the seeds do not agree on the direction
+    no change  within the noise threshold
     no speed verdict   the two sides ran on different machines, thread budgets, GPUs or job
                slots, or one side's records mix them, or a side has no value of the figure
 
@@ -62,6 +64,7 @@ METRICS = (
 NOISE = {"train s": 0.25, "train img/s": 0.25, "inference img/s, large batch": 0.20, "p50 latency batch 1 ms": 1.00}
 
 NO_VERDICT = "no speed verdict"
+VERDICTS = ("slower", "faster", "inconclusive", "no change", NO_VERDICT)
 
 
 @dataclass
@@ -83,7 +86,7 @@ class SpeedChange:
     after: list[float]  # and B
     ratio: float | None = None  # median(after) / median(before)
     interval: tuple[float, float] | None = None  # 95% interval of the ratio
-    verdict: str = NO_VERDICT  # slower | faster | no change | no speed verdict
+    verdict: str = NO_VERDICT  # slower | faster | inconclusive | no change | no speed verdict
     note: str = ""
 
     @property
@@ -137,15 +140,16 @@ def ratio_interval(before: list[float], after: list[float], alpha: float = ALPHA
 
 
 def verdict(ratio: float, interval: tuple[float, float] | None, lower_is_better: bool, noise: float) -> str:
-    """slower, faster or no change (module docstring): beyond ``noise`` (a fraction) on one
-    side, with the whole interval (when there is one) on that side of 1."""
+    """slower, faster, inconclusive or no change (module docstring): beyond ``noise`` (a
+    fraction) on one side, with the whole interval (when there is one) on that side of 1;
+    beyond ``noise`` with an interval that does not lie wholly on that side: inconclusive."""
     slow = ratio if lower_is_better else 1 / ratio
     lo, hi = (None, None) if interval is None else \
         (interval if lower_is_better else (1 / interval[1], 1 / interval[0]))
-    if slow > 1 + noise and (lo is None or lo > 1):
-        return "slower"
-    if slow < 1 / (1 + noise) and (hi is None or hi < 1):
-        return "faster"
+    if slow > 1 + noise:
+        return "slower" if lo is None or lo > 1 else "inconclusive"
+    if slow < 1 / (1 + noise):
+        return "faster" if hi is None or hi < 1 else "inconclusive"
     return "no change"
 
 
@@ -283,7 +287,7 @@ def section(changes: list[SpeedChange], fail_pct: float | None = None,
     the figures that fail it), and the failing changes (empty without ``fail_pct``)."""
     if not changes:
         return "no speed figures to compare", []
-    counts = {v: sum(c.verdict == v for c in changes) for v in ("slower", "faster", "no change", NO_VERDICT)}
+    counts = {v: sum(c.verdict == v for c in changes) for v in VERDICTS}
     lines = [table(changes), "", legend(noise), "",
              ", ".join(f"{n} {v}" for v, n in counts.items()) + f" ({len(changes)} figures)"]
     failing = [] if fail_pct is None else slower_than(changes, fail_pct)

@@ -6,17 +6,23 @@ are re-exported from there so that callers write ``tables.groups(df)``.
 
 from __future__ import annotations
 
-from bench.report import beyond, stats
+from collections import Counter
+
+from bench.report import beyond, populations, stats
 from bench.report.rows import (COLUMNS, DEFAULT_TTA_TARGET, GROUP, SEED_KEY, TABLE_COLUMNS, Group, Row,  # noqa: F401
-                               groups, pairwise_pvalues, row_stats, side_by_side, with_row_keys)
+                               groups, pair_test_name, pairwise_pvalues, row_stats, side_by_side, with_row_keys)
 
 LEGEND = (
-    "**accuracy**: test-set accuracy; one run (or seeds that all scored the same): with its 95% Wilson interval "
-    "over the test images; n seeds: mean ± standard deviation over seeds with the 95% Student-t interval of the "
-    "mean. "
+    "**accuracy % (95% CI)**: test-set accuracy (mean over seeds, ± their standard deviation) and a 95% "
+    "confidence interval for the expected accuracy on new test data of the same kind (MNIST: new writers' "
+    "digits), over training seeds and test sampling together (one seed: test sampling only, seeds not varied); "
+    "unit: the writer where the test set's writers are known (MNIST: 297, cluster-robust), else the image. Not "
+    "a prediction interval for the next test set's accuracy. "
     "**val %**: accuracy on the validation split (held out of training; use it, not the test set, to choose). "
-    "**vs best**: McNemar's mid-p test on the test images the best row and this row disagree on, seed paired "
-    "with seed, Holm-corrected over the rows compared; \"tied\" = not significantly worse than the best at 5%. "
+    "**vs best**: this row against the best, seed paired with seed: with writers known, a sign-flip test of the "
+    "mean per-writer difference in digits right (unit: writer), else McNemar's mid-p test on the images the two "
+    "disagree on; +won/-lost counts images; Holm-corrected over every pair of rows (the heatmap's family, which "
+    "allows for the best being chosen from the same data); \"tied\" = not significantly worse than the best at 5%. "
     "It is an intersection-union test: a row is worse only when every seed pair is significant in that same "
     "direction (p: the largest over the seed pairs), seeds that point opposite ways are \"tied (seeds "
     "disagree)\", and the mid-p is 1 when the two rows win as many images from each other. "
@@ -31,18 +37,22 @@ LEGEND = (
     "pass's accuracy is train s less the teardown; models evaluated only at the end count their whole training; "
     "\"not reached\", or how many seeds reached it. "
     "**train img/s**: training images processed over all passes per training second. "
-    "**train GFLOP/s**: 3 x the model's analytic forward FLOPs per image (a forward pass and a backward pass of about "
-    "twice its cost) x those images / train s; \"-\" for models without an analytic FLOP count (trees, SVM). "
-    "**% of peak** = training GFLOP/s (3 x forward FLOPs x images / train s) over the host's measured float32 "
-    "GEMM peak (bf16 jobs: bfloat16 matmul peak), at the job's thread count, per record then mean ± std over "
+    "**train GFLOP/s**: the model's analytic training FLOPs per image (each dense or convolution layer's forward "
+    "product and its weights' gradient, and its input's gradient unless it is the first weight layer, which needs "
+    "none; element-wise work not counted) x those images / train s; \"-\" where they are not counted (trees, SVM, "
+    "and L-BFGS, whose loss evaluations per iteration scikit-learn does not report). "
+    "**% of peak** = training GFLOP/s over the host's measured peak of the library and precision that ran the "
+    "job: TensorFlow's float32 matmul for Keras float32 jobs, its bfloat16 matmul peak for bf16 jobs, NumPy's "
+    "float32 GEMM peak (BLAS) for NumPy, scikit-learn and XGBoost, a GPU's matmul for GPU jobs (TF32 where "
+    "TensorFlow runs float32 in it), at the job's thread count, per record then mean ± std over "
     "seeds; the line above each table names the peaks and when they were measured (with the runs, or later on "
     "the same hardware fingerprint from the results' machines folder); \"-\": no FLOP count, or no peak "
     "measured for that hardware and thread count (`python -m bench machine`). "
-    "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency. "
+    "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency, each only from "
+    "enough calls to have 10 beyond it (p50: 20 calls, p99: 1,000; \"-\" otherwise, in every seed's record). "
     "**corrupted %**: mean accuracy over the 15 MNIST-C corruptions (Mu and Gilmer 2019) of a fixed subset of "
-    "the test images (the line above each table says how many and the set's digest); one run (or seeds that "
-    "all scored the same): with its 95% bootstrap interval over the base images; n seeds: mean ± standard deviation over seeds with the 95% "
-    "Student-t interval of the mean. Per corruption and against the clean accuracy on the same images: the "
+    "the test images (the line above each table says how many and the set's digest), ± std over seeds, with the "
+    "same 95% interval as accuracy: the 15 copies of a base image one cluster, within its writer where known. Per corruption and against the clean accuracy on the same images: the "
     "robustness table below each table. "
     "**ECE %**: top-label expected calibration error, 15 equal-width confidence bins, |accuracy - confidence| "
     "weighted by the bin's share of the test images (Guo et al. 2017); lower is better. The multiclass Brier "
@@ -51,10 +61,13 @@ LEGEND = (
     "**train peak MB**: the most resident memory the job's process held during the timed fit, everything "
     "already resident included (the kernel's VmHWM reset before the fit, or 5 ms psutil sampling where the "
     "reset is refused: the record's memory.method); what it held just before the fit (framework, data, model) "
-    "is before_train_mb in CSV/JSON, with inference_peak_mb. "
-    "**load s**: cold start of the saved model in a fresh process: importing the framework, loading the "
-    "artifact and the first prediction, as `python -m bench predict` pays it, excluding the interpreter's own "
-    "start. "
+    "is before_train_mb in CSV/JSON, with inference_added_mb (the most the inference timing held above what "
+    "was resident just before it: what inference adds) and inference_peak_mb (its peak with everything resident, "
+    "memory left by training included). "
+    "**load s**: cold start of the saved model in a fresh process with a warm file cache (the model file and "
+    "the framework's libraries already in the OS page cache, as right after training; a first start after a "
+    "reboot reads them from disk and takes longer): importing the framework, loading the artifact and the "
+    "first prediction, as `python -m bench predict` pays it, excluding the interpreter's own start. "
     "\"-\": the row's records do not hold the measurement. "
     "Best value per column in bold."
 )
@@ -92,6 +105,21 @@ def corrupted_text(r: Row, bold: bool = False) -> str:
     rb = r.robustness
     ci = f" ({rb.low:.2f}–{rb.high:.2f})" if rb is not None and rb.low is not None and rb.high is not None else ""
     return f"{mean}{spread}{ci}"
+
+
+def interval_note(rows: list[Row]) -> str | None:
+    """The line above a table that names its accuracy interval's unit (None without rows):
+    the unit most rows used, and the rows that used another (no writers, no outcomes)."""
+    cis = [(r.label, r.accuracy_ci) for r in rows if r.accuracy_ci is not None]
+    if not cis:
+        return None
+    unit, n = Counter((ci.unit, ci.n_units) for _, ci in cis).most_common(1)[0][0]
+    data = "new writers' digits" if unit == "writer" else "new test images"
+    text = (f"Accuracy interval: 95% CI for the expected accuracy on {data} of the same kind, over each row's "
+            f"training seeds and test sampling (one seed: test sampling only); unit: {unit} ({n:,} {unit}s).")
+    others = [f"{label} ({ci.unit}, {ci.n_units:,}{'; no per-image outcomes' if 'no per-image' in ci.method else ''})"
+              for label, ci in cis if (ci.unit, ci.n_units) != (unit, n)]
+    return text + (f" Other units: {', '.join(others)}." if others else "")
 
 
 def corrupted_note(rows: list[Row], n_test: int) -> str | None:
@@ -197,6 +225,7 @@ def frame(rows: list[Row], group: Group):
                   "seeds_disagree_vs_best": r.vs_best.seeds_disagree if r.vs_best else None,
                   "provenances": len(r.provenance)})
         d.update(_robustness_fields(r))
+        d.update(population_fields(r))
         d.update(_peak_fields(group, r))
         out.append(d)
     return out
@@ -226,3 +255,23 @@ def _robustness_fields(r: Row) -> dict:
             "corrupted_interval": rb.interval if rb else None, "corrupted_n": rb.n_per_corruption if rb else None,
             "corrupted_digest": rb.digest if rb else None, "corrupted_clean": rb.clean if rb else None,
             **{f"corrupted.{name}": (rb.per_corruption.get(name) if rb else None) for name in names}}
+
+
+def population_fields(r: Row) -> dict:
+    """A row's accuracy per MNIST writer population with intervals, their difference (points)
+    with interval and p, its accuracy on the undisputed labels (percent) and mean mistakes on
+    the disputed ones (``populations``); every value None on another test set."""
+    split, disputed = populations.of_row(r)
+    out = {}
+    for name in ("census", "students"):
+        i = getattr(split, name) if split else None
+        out.update({f"{name}_accuracy": 100 * i.estimate if i else None, f"{name}_low": 100 * i.low if i else None,
+                    f"{name}_high": 100 * i.high if i else None,
+                    f"{name}_writers": split.writers[name] if split else None})
+    d = split.difference if split else None
+    scaled = {k: (None if d is None or getattr(d, k) is None else 100 * getattr(d, k)) for k in ("estimate", "low", "high")}
+    out.update({"census_minus_students": scaled["estimate"], "census_minus_students_low": scaled["low"],
+                "census_minus_students_high": scaled["high"], "census_minus_students_p": d.p if d else None,
+                "undisputed_accuracy": 100 * disputed.undisputed_accuracy if disputed else None,
+                "disputed_mistakes": disputed.mean_mistakes if disputed else None})
+    return out

@@ -197,11 +197,10 @@ def machine_line(threads: int) -> str:
     entry = peaks.for_record(threads)
     if "error" in entry:
         return f"machine peaks: not measured ({entry['error']})"
-    bf16 = entry.get("tf_bf16_matmul_gflops")
-    return (f"machine peaks ({threads} threads, measured {entry['measured_at'][:10]}): float32 GEMM "
-            f"{entry['numpy_fp32_gemm_gflops']:,.0f} GFLOP/s"
-            + (f", bfloat16 matmul {bf16:,.0f} GFLOP/s" if bf16 else "")
-            + f", memory copy {entry['stream_copy_gbs']:,.1f} GB/s")
+    named = [f"{peaks.PEAK_NAMES[k]} {entry[k]:,.0f} GFLOP/s" for k in
+             ("tf_fp32_matmul_gflops", "tf_bf16_matmul_gflops", "numpy_fp32_gemm_gflops") if entry.get(k)]
+    return (f"machine peaks ({threads} threads, measured {entry['measured_at'][:10]}): "
+            + ", ".join(named + [f"memory copy {entry['stream_copy_gbs']:,.1f} GB/s"]))
 
 
 def stopped_text(stop, req: Request) -> str:

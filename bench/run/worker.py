@@ -3,9 +3,10 @@
 The runner writes a job spec (run id, job, runs folder, whether to save the model), sets
 the device and thread environment, and starts this module. It trains the job through
 ``bench.run.pipeline`` (the one timed region), measures the fitted model (test metrics and
-calibration, inference timing, peak memory, robustness on the MNIST-C corruptions unless the
-job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
-(``bench.use.artifacts``), measures the saved model's cold start in a fresh process, writes
+calibration, inference timing and the memory it adds, robustness on the MNIST-C corruptions
+unless the job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
+(``bench.use.artifacts``), measures the saved model's cold start in a fresh process (warm
+file cache: ``bench.use.coldstart``), writes
 the model card beside it (``bench.use.card``), and writes exactly one record atomically. An
 already-trained file (``Adapter.trains`` False) is loaded, not trained: its record has every
 measurement but the training figures (no ``timing.fit_s``, no history: "-" in every table)
@@ -34,7 +35,7 @@ from bench import measure, records
 from bench.core import envinfo
 from bench.measure import InferenceProtocol, peaks
 from bench.measure.calibration import calibration
-from bench.measure.memory import PeakMemory
+from bench.measure.memory import PeakMemory, inference_fields
 from bench.measure.profiles import PROFILES
 from bench.measure.robustness import robustness
 from bench.run import host_jobs, pipeline
@@ -97,11 +98,11 @@ def run(spec: dict) -> dict:
     flops = adapter.flops_per_image()
     with stage("size"):
         rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
-    rec["timing"] = _training_figures(t, rec, flops) if trained_here else {}
+    rec["timing"] = _training_figures(t, rec) if trained_here else {}
     log("measuring inference")
     with stage("inference"), PeakMemory() as peak:
         rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
-    rec["memory"] = {**t.memory, "inference_peak_mb": peak.peak_mb}
+    rec["memory"] = {**t.memory, **inference_fields(peak)}  # what inference adds, and its whole peak
     rec["timing"]["inference_protocol"] = protocol.as_dict()
     if job.get("robustness", True) and rec["status"] == "ok":
         with stage("robustness"):
@@ -128,9 +129,12 @@ def run(spec: dict) -> dict:
     return rec
 
 
-def _training_figures(t, rec: dict, flops) -> dict:
-    """The record's training figures (``timing``) from the clock's readings of a trained job."""
-    timing = measure.training_figures(t.fit_wall_s, t.training, len(t.prep.y_train), flops)
+def _training_figures(t, rec: dict) -> dict:
+    """The record's training figures (``timing``) from the clock's readings of a trained job;
+    adds the adapter's training FLOPs per image (None: not counted) to ``rec["size"]``."""
+    train_flops = t.adapter.train_flops_per_image()
+    rec["size"]["train_flops_per_image"] = train_flops
+    timing = measure.training_figures(t.fit_wall_s, t.training, len(t.prep.y_train), train_flops)
     timing["prepare_s"] = t.prepare_s
     if "target" in t.training.info:  # what --target did: stopped early, and when
         timing["target"] = t.training.info["target"]
@@ -161,6 +165,7 @@ def _evaluate(rec: dict, t, protocol) -> None:
         rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
     rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
     rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
+    rec["metrics"].update(measure.writer_metrics(rec["outcomes"]))  # MNIST only: populations, disputed labels
     rec["calibration"] = calibration(prep.y_test, proba)
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
 
@@ -212,7 +217,7 @@ def _cold_start(spec: dict, rec: dict, t) -> None:
         rec["cold_start"] = {"error": " ".join(str(exc).split())}
         log(f"cold start: {rec['cold_start']['error']}")
         return
-    log(f"cold start: {rec['cold_start']['load_s']:.2f}s (load + first prediction, fresh process)")
+    log(f"cold start: {rec['cold_start']['load_s']:.2f}s (load + first prediction, fresh process, warm file cache)")
 
 
 def mark_diverged(rec: dict, training) -> None:

@@ -4,12 +4,12 @@ The card is built from the model's run record alone (``card_text``, pure and det
 so a card written by the job and one rewritten later by ``python -m bench card`` are the
 same): YAML front matter written with ``huggingface_hub``'s ``ModelCardData`` (library,
 tags, dataset, metrics, and a ``model-index`` of ``EvalResult`` entries: test accuracy and
-its 95% Wilson interval, mean MNIST-C accuracy, ECE, Brier), then what the model is, how it
+its 95% interval, mean MNIST-C accuracy, ECE, Brier), then what the model is, how it
 was trained and how to train it again, how to use it with this harness, and limitations read
 off the measurements. A figure the record lacks (no robustness, a non-finite value) is left
 out, never written as None or NaN. The project declares no license, so the card names none.
-The Wilson interval is not in the record: it comes from its accuracy and test-set size, as
-the leaderboard's (``bench.report.stats.wilson``).
+The interval is not in the record: it comes from its per-image outcomes, as the
+leaderboard's one-seed interval (``bench.report.uncertainty``: writers the unit on MNIST).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from pathlib import Path
 from bench import records
 from bench.core import atomic
 from bench.core.errors import BenchError
-from bench.use import artifacts
+from bench.measure.calibration import confidence_gap
+from bench.measure.timing import latency_ms
+from bench.use import artifacts, coldstart
 from bench.use.reproduce import cli_value, reproduce_command
 
 CARD = "README.md"
@@ -100,15 +102,16 @@ def _card_data(rec: dict):
 
 
 def _eval_results(rec: dict) -> list:
-    """One ``EvalResult`` per finite measured figure: test accuracy and its Wilson bounds,
+    """One ``EvalResult`` per finite measured figure: test accuracy and its interval's bounds,
     ECE and Brier on the test set; mean accuracy on its MNIST-C corruptions."""
     from huggingface_hub import EvalResult
 
     dataset, cal, rob = rec["job"]["dataset"], _section(rec, "calibration"), _section(rec, "robustness")
-    interval, n = _wilson(rec) or (None, None), rec["data"].get("n_test")
+    ci = _interval(rec)
+    low, high, what = (ci.low, ci.high, _units_text(ci)) if ci else (None, None, "")
     figures = [("accuracy", rec["metrics"].get("accuracy"), "Test accuracy"),
-               ("accuracy_wilson95_low", interval[0], f"Test accuracy, 95% Wilson interval lower bound ({n} images)"),
-               ("accuracy_wilson95_high", interval[1], f"Test accuracy, 95% Wilson interval upper bound ({n} images)"),
+               ("accuracy_ci95_low", low, f"Test accuracy, 95% confidence interval lower bound ({what})"),
+               ("accuracy_ci95_high", high, f"Test accuracy, 95% confidence interval upper bound ({what})"),
                ("ece", cal.get("ece"), f"Expected calibration error (top label, {cal.get('n_bins')} equal-width bins)"),
                ("brier", cal.get("brier"), "Brier score (multiclass, 0 best, 2 worst)")]
     where = {"task_type": TASK, "dataset_type": _dataset_type(dataset), "dataset_split": "test"}
@@ -124,13 +127,14 @@ def _eval_results(rec: dict) -> list:
 
 
 def _summary(rec: dict) -> str:
-    job, acc, interval = rec["job"], _fmt(rec["metrics"].get("accuracy"), PCT), _wilson(rec)
+    job, acc, interval = rec["job"], _fmt(rec["metrics"].get("accuracy"), PCT), _interval(rec)
     what = getattr(_adapter(job["model"]), "description", "") or "no description"
     text = (f"# {job['model']} on {_pretty(job['dataset'])} (mnist-bench run {rec['run_id']})\n\n"
             f"`{job['model']}`: {what}. Trained and measured by mnist-bench.")
     if acc and interval:
-        text += (f" Test accuracy {acc} (95% Wilson interval {interval[0]:.2%} to {interval[1]:.2%}, "
-                 f"{rec['data']['n_test']:,} test images).")
+        text += (f" Test accuracy {acc} (95% confidence interval {interval.low:.2%} to {interval.high:.2%} "
+                 f"for its expected accuracy on new {'writers' if interval.unit == 'writer' else 'images'} "
+                 f"of the same kind; {_units_text(interval)}).")
     return text + (f" Test accuracy {acc}." if acc and not interval else "")
 
 
@@ -186,7 +190,7 @@ def _results(rec: dict) -> str:
             ("log-loss", _fmt(m.get("log_loss"), FIX)), ("ECE", _fmt(cal.get("ece"), FIX)),
             ("Brier", _fmt(cal.get("brier"), FIX)), ("mean MNIST-C accuracy", _fmt(rob.get("mean_accuracy"), PCT)),
             ("throughput (images/s)", _fmt((inf.get("large") or {}).get("images_per_s"), "{:,.0f}")),
-            ("batch-1 latency p50 (ms)", _fmt((inf.get("batch_1") or {}).get("latency_ms_p50"), "{:.3f}"))]
+            ("batch-1 latency p50 (ms)", _fmt(latency_ms(inf.get("batch_1"), 50), "{:.3f}"))]
     return "## Results (the test set)\n\n| measure | value |\n|---|---|\n" + \
         "\n".join(f"| {k} | {v} |" for k, v in rows if v is not None)
 
@@ -235,26 +239,30 @@ def _worst_corruptions(rec: dict) -> str | None:
 
 
 def _calibration_note(rec: dict) -> str | None:
-    """ECE, and the sign of mean confidence minus accuracy over the binned images."""
+    """ECE, and mean confidence minus accuracy over the binned images: called over- or
+    under-confident only beyond the test set's noise (``calibration.confidence_gap``)."""
     cal = _section(rec, "calibration")
-    ece, bins = _num(cal.get("ece")), cal.get("bins") or {}
+    ece, gap = _num(cal.get("ece")), confidence_gap(cal)
     if ece is None:
         return None
-    pairs = [(n, c, a) for n, c, a in zip(bins.get("count", []), bins.get("confidence", []), bins.get("accuracy", []))
-             if n and _num(c) is not None and _num(a) is not None]
-    total = sum(n for n, _, _ in pairs)
-    gap = sum(n * (c - a) for n, c, a in pairs) / total if total else 0.0
-    lean = "over-confident" if gap > 0 else "under-confident" if gap < 0 else "neither over- nor under-confident"
-    return (f"- Calibration: ECE {100 * ece:.2f} pp (the bin-weighted gap between top-label confidence and "
-            f"accuracy); overall it is {lean} (mean confidence minus accuracy {100 * gap:+.2f} pp).")
+    text = (f"- Calibration: ECE {100 * ece:.2f} pp (the bin-weighted gap between top-label confidence and "
+            "accuracy)")
+    if gap is None:
+        return text + "."
+    beyond = "beyond" if gap["lean"].endswith("-confident") else "within"
+    lean = f"it is {gap['lean']}" if beyond == "beyond" else gap["lean"]
+    return (f"{text}; overall {lean}: mean confidence minus accuracy {100 * gap['gap']:+.2f} pp, {beyond} the "
+            f"±{100 * gap['threshold']:.2f} pp that test-set noise gives a calibrated model (1.96 standard errors).")
 
 
 def _resources(rec: dict) -> str | None:
     mem, cold = rec.get("memory") or {}, rec.get("cold_start") or {}
+    predicting = _fmt(mem.get("inference_added_mb"), "{:.0f} MB added by predicting (above what was resident)") \
+        or _fmt(mem.get("inference_peak_mb"), "{:.0f} MB predicting (everything resident included, training's too)")
     parts = [text for text in (_fmt(mem.get("train_peak_mb"), "peak resident memory {:.0f} MB training"),
-                               _fmt(mem.get("inference_peak_mb"), "{:.0f} MB predicting")) if text]
+                               predicting) if text]
     if _num(cold.get("load_s")) is not None:
-        parts.append(f"a cold start (fresh process: load and first prediction) of {cold['load_s']:.2f} s"
+        parts.append(f"a cold start ({coldstart.LABEL}: load and first prediction) of {cold['load_s']:.2f} s"
                      + (_fmt(cold.get("process_s"), ", {:.2f} s with the interpreter's start") or ""))
     elif cold.get("error"):
         parts.append(f"the cold start failed when it was measured: {cold['error']}")
@@ -281,11 +289,29 @@ def _section(rec: dict, name: str) -> dict:
     return sec if isinstance(sec, dict) and "error" not in sec else {}
 
 
-def _wilson(rec: dict) -> tuple[float, float] | None:
-    from bench.report import stats
+def _interval(rec: dict):
+    """The leaderboard's interval for this one run (``uncertainty.accuracy_interval``: test
+    sampling, the writer the unit where the test set's writers are known) from its per-image
+    outcomes; from its accuracy and test-set size, images the unit, for a record without
+    them; None without a finite accuracy."""
+    from bench import measure
+    from bench.data import writers
+    from bench.report import uncertainty
 
     acc, n = _num(rec["metrics"].get("accuracy")), rec["data"].get("n_test")
-    return stats.wilson(round(acc * n), n) if acc is not None and isinstance(n, int) and n > 0 else None
+    if acc is None or not isinstance(n, int) or n <= 0:
+        return None
+    outcomes = rec.get("outcomes")
+    if not isinstance(outcomes, dict):
+        return uncertainty.from_accuracies([acc], n)
+    mask = measure.correct_mask(outcomes)
+    w = writers.for_test_set(outcomes.get("test_digest"), len(mask))
+    return uncertainty.accuracy_interval({0: mask}, None if w is None else w.writer)
+
+
+def _units_text(ci) -> str:
+    """``297 writers`` or ``1,797 images``: what the interval resampled."""
+    return f"unit: {ci.unit}, {ci.n_units:,} {ci.unit}s"
 
 
 def _adapter(model: str):

@@ -87,6 +87,9 @@ class KerasAdapter(Adapter):
     def flops_per_image(self):
         return float(arch.forward_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view]))
 
+    def train_flops_per_image(self):
+        return float(arch.training_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view]))
+
     def build(self):
         keras = import_keras()
         mixed = keras.config.dtype_policy().name != "float32"

@@ -62,6 +62,10 @@ class LogisticRegressionAdapter(Adapter):
     def flops_per_image(self):
         return float(2 * self.model.coef_.size)
 
+    # train_flops_per_image stays None (no training GFLOP/s): each L-BFGS iteration makes one or
+    # more loss-and-gradient evaluations (2 x forward each, the line search adds some) and
+    # scikit-learn does not say how many it made
+
     def serialized_size(self):
         return pickled_size(self.model)
 

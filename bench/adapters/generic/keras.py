@@ -11,8 +11,9 @@ built-in Keras families' (``bench.adapters.keras_tools``): graph tracing happens
 ``fit``, each epoch's validation pass is timed apart, ``--target`` stops at an epoch.
 
 Parameters: Keras' own count (trainable / non-trainable weights, ``count_params()``).
-FLOPs: ``graph_flops``, from the layer graph, for the standard layers only; any other
-layer (a custom one, a subclassed model) makes it None ("-"), never a guess.
+FLOPs: ``graph_flops`` and ``graph_train_flops`` (``bench.adapters.generic.keras_flops``), from
+the layer graph, for the standard layers only; any other layer (a custom one, a subclassed
+model) makes them None ("-"), never a guess.
 Saved as ``.keras``; loaded with ``safe_mode=True`` (custom layers must be registered with
 ``keras.saving.register_keras_serializable``, as the plugin defining them does on import).
 """
@@ -35,6 +36,7 @@ from bench.adapters.generic.common import (
     profiles,
     resolve_factory,
 )
+from bench.adapters.generic.keras_flops import graph_flops, graph_train_flops
 from bench.core.errors import BenchError
 
 # the harness's recipe; steps_per_execution 16: see mnist_bench_models.keras_base (one graph
@@ -195,6 +197,10 @@ class KerasModelAdapter(Adapter):
         flops, _ = graph_flops(self.model)
         return None if flops is None else float(flops)
 
+    def train_flops_per_image(self):
+        flops = graph_train_flops(self.model)
+        return None if flops is None else float(flops)
+
     def serialized_size(self):
         return keras_tools.saved_size(self.model)
 
@@ -258,89 +264,3 @@ def _output_layer(model):
     if layer is not None and hasattr(layer, "outputs") and hasattr(layer, "layers"):
         return _output_layer(layer)  # a nested Functional/Sequential model
     return layer
-
-
-# Layers whose forward FLOPs the convention of bench.adapters.arch sets to 0 (only the
-# multiply-adds of convolutions and dense products count; bias adds, activations, pooling,
-# normalization, reshaping, dropout, padding and element-wise merges do not).
-FREE_LAYERS = (
-    "InputLayer", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax",
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-    "BatchNormalization", "LayerNormalization", "GroupNormalization",
-    "Flatten", "Reshape", "Permute", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-    "UpSampling1D", "UpSampling2D", "Rescaling", "Identity",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
-)
-# the same element-wise operations written as ``x + y`` or ``keras.ops.relu(x)`` in a functional model
-FREE_OPS = {"numpy": ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Reshape", "Concatenate"),
-            "nn": ("Relu", "Softmax", "Sigmoid")}
-CONVS = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D")
-
-
-def graph_flops(model) -> tuple[int | None, list[str]]:
-    """Forward FLOPs for one input of a functional or sequential Keras model, from its layer
-    graph (each call of a layer counted, nested models included), and the layers it could
-    not count: ``(flops, [])``, or ``(None, ["name (Class)", ...])`` when any layer is not one
-    of the standard layers above matched by exact class (a subclass may compute anything)."""
-    keras = keras_tools.import_keras()
-    free = {getattr(keras.layers, n) for n in FREE_LAYERS if hasattr(keras.layers, n)} | _free_ops()
-    total, unknown = _walk(keras, model, free)
-    return (None if unknown else total), unknown
-
-
-def _free_ops() -> set:
-    import importlib
-
-    out = set()
-    for module, names in FREE_OPS.items():
-        try:
-            ops = importlib.import_module(f"keras.src.ops.{module}")
-        except ImportError:
-            continue
-        out |= {getattr(ops, n) for n in names if isinstance(getattr(ops, n, None), type)}
-    return out
-
-
-def _walk(keras, model, free: set) -> tuple[int, list[str]]:
-    graph = getattr(model, "_functional", None) if isinstance(model, keras.Sequential) else model
-    by_depth = getattr(graph, "_nodes_by_depth", None)
-    if by_depth is None:  # a subclassed model: its call() is Python we cannot read
-        return 0, [f"{model.name} ({type(model).__name__}: no layer graph)"]
-    total, unknown = 0, []
-    for depth in sorted(by_depth, reverse=True):
-        for node in by_depth[depth]:
-            op = node.operation
-            if getattr(node, "is_input", False) or type(op) in free:
-                continue
-            if isinstance(op, keras.Model):
-                flops, missing = _walk(keras, op, free)
-                total, unknown = total + flops, unknown + missing
-                continue
-            flops = _layer_flops(keras, op, node)
-            if flops is None:
-                unknown.append(f"{op.name} ({type(op).__name__})")
-            else:
-                total += flops
-    return total, unknown
-
-
-def _layer_flops(keras, layer, node) -> int | None:
-    """Forward FLOPs of one call of a standard Dense or convolution layer; None otherwise."""
-    inputs, outputs = node.arguments.keras_tensors, node.outputs
-    if len(inputs) != 1 or len(outputs) != 1:
-        return None
-    in_shape, out_shape = tuple(inputs[0].shape[1:]), tuple(outputs[0].shape[1:])
-    if any(d is None for d in in_shape + out_shape):
-        return None
-    kind = type(layer)
-    if kind is keras.layers.Dense:
-        return arch.dense_flops(in_shape, layer.units)
-    if any(kind is getattr(keras.layers, n, None) for n in CONVS):
-        channels_first = getattr(layer, "data_format", "channels_last") == "channels_first"
-        in_channels = in_shape[0] if channels_first else in_shape[-1]
-        groups = in_channels if kind.__name__.startswith("Depthwise") else getattr(layer, "groups", 1)
-        return arch.conv_flops(out_shape, tuple(layer.kernel_size), in_channels, groups)
-    return None

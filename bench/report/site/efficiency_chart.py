@@ -59,7 +59,7 @@ def training_gflops(group: tables.Group, rows: list[tables.Row]) -> dict | None:
                             "text": "no measured peak for this hardware", "xanchor": "right",
                             "font": {"size": 10, "color": GREY}})
     return _figure(data, _layout(f"Training GFLOP/s against the measured peaks — {_short(group)}", "",
-                                 "training GFLOP/s (3 x forward FLOPs x images / train s; log scale)",
+                                 "training GFLOP/s (training FLOPs x images / train s; log scale)",
                                  xaxis={"type": "category"},
                                  yaxis={"type": "log", "range": [math.log10(min(ys)) - 0.3, math.log10(max(ys)) + 0.3]},
                                  shapes=shapes,

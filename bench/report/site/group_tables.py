@@ -57,6 +57,13 @@ def robustness(rows: list[tables.Row]) -> str | None:
     return None if content is None else cells_table(content, _attrs, markup=True)
 
 
+def writers(rows: list[tables.Row]) -> tuple[str, str] | None:
+    """``sections.writers_cells`` as its intro line and HTML table (census and students
+    accuracy, their difference, the undisputed accuracy); None without MNIST outcomes."""
+    content = sections.writers_cells(rows)
+    return None if content is None else (content[0], cells_table(content[1], _attrs))
+
+
 def calibration(group: tables.Group, rows: list[tables.Row]) -> str | None:
     """``sections.calibration_cells`` as HTML (ECE %, Brier, mean confidence %, confidence
     less accuracy in points from the bins summed over seeds); None when no row has it."""

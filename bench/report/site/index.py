@@ -87,8 +87,8 @@ def _results(t: Table) -> list[str]:
     last = g.ok.iloc[-1]
     out = [(f"<p>Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
            f"{int(last['data.n_test']):,}.</p>")]
-    note = tables.corrupted_note(rows, int(last["data.n_test"]))
-    out += [f"<p>{inline(note)}</p>"] if note else []
+    for note in (tables.interval_note(rows), tables.corrupted_note(rows, int(last["data.n_test"]))):
+        out += [f"<p>{inline(note)}</p>"] if note else []
     peak = efficiency.peak_note(g.ok)
     out += [f"<p>{inline(peak)}</p>"] if peak else []
     out += [group_tables.summary(rows, t.pages), _legend(tables.LEGEND)]
@@ -98,6 +98,8 @@ def _results(t: Table) -> list[str]:
     out += ["<h3>Per class</h3>", f"<p>{esc(sections.F1_INTRO)}</p>", group_tables.class_f1(g, rows), f1,
             f"<p>{esc(sections.CONFUSED_INTRO)}</p>",
             group_tables.confused(g, rows)]
+    writers = group_tables.writers(rows)
+    out += ["<h3>Writers and labels</h3>", f"<p>{esc(writers[0])}</p>", writers[1]] if writers else []
     out += _beyond(t)
     out += ["<h3>Model pages</h3>", "<ul class=\"model-links\">" + "".join(
         f'<li data-family="{esc(r.family)}" data-model="{esc(r.label)}"><a href="{esc(t.pages[r.key])}">'

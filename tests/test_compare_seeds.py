@@ -1,0 +1,146 @@
+"""``compare`` (issue 31): before/after means over the seeds it tests, the seeds left out named,
+and one Holm family over the clean and corrupted tables; on hand-edited copies of the committed
+quick cnn-small records (no training)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import measure, records
+from bench.report import compare
+from tests.conftest import ROOT, run_cli
+
+BASELINE = ROOT / "results" / "baselines" / "mnist-quick.json"
+
+
+@pytest.fixture(scope="module")
+def cnn_small() -> dict[int, dict]:
+    """seed -> the committed quick cnn-small record the baseline rests on (3 seeds)."""
+    ids = set(json.loads(BASELINE.read_text())["models"]["cnn-small"]["records"])
+    recs = [r for r in records.read_all(ROOT / "results" / "runs") if r["run_id"] in ids]
+    assert len(recs) == 3
+    return {int(r["job"]["seed"]): r for r in recs}
+
+
+def worse_by(rec: dict, k: int, tag: str, seed: int | None = None) -> dict:
+    """A copy of ``rec`` (own run id) that gets ``k`` more test images wrong: the first ``k``
+    images the original gets right; accuracy to match. ``seed`` relabels the copy's seed."""
+    out = copy.deepcopy(rec)
+    o = out["outcomes"]
+    right = np.flatnonzero(measure.correct_mask(o))[:k]
+    o["wrong_index"] = sorted([*o["wrong_index"], *map(int, right)])
+    o["wrong_predicted"] = [-1] * len(o["wrong_index"])  # -1: no digit, wrong whatever the label
+    out["metrics"]["accuracy"] = 1 - len(o["wrong_index"]) / o["n"]
+    out["run_id"] = f"{rec['run_id']}{tag}"
+    if seed is not None:
+        out["job"]["seed"] = seed
+    return out
+
+
+def write(folder: Path, recs) -> Path:
+    for r in recs:
+        records.write(folder, r)
+    return folder
+
+
+def row(stdout: str, section: int = 0) -> list[str]:
+    """The cells of the cnn-small row of the ``section``-th accuracy table."""
+    part = stdout.split("### corrupted test sets")[section]
+    line = next(x for x in part.splitlines() if x.startswith("| cnn-small"))
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def test_issue_case_means_over_the_matched_seed_and_names_the_seeds_left_out(cnn_small, tmp_path):
+    """A: 3 seeds; B: seed 0 only, 20 more images wrong than A's seed 0. Before the fix the row
+    read +0.11 pp (A's mean over 3 seeds against B's one) beside WORSE."""
+    a = write(tmp_path / "a", cnn_small.values())
+    b = write(tmp_path / "b", [worse_by(cnn_small[0], 20, "b")])
+    proc = run_cli("compare", str(a), str(b))
+    assert proc.returncode == 0, proc.stderr
+    cells = row(proc.stdout)
+    acc0 = cnn_small[0]["metrics"]["accuracy"]
+    assert cells[2] == f"{100 * acc0:.2f}" and cells[3] == f"{100 * (acc0 - 20 / 10000):.2f}"
+    assert cells[4] == "-0.20" and cells[5] == "+0 / -20" and cells[7] == "0"
+    assert cells[8].startswith("WORSE") and "seeds 1, 2 of before not in after" in cells[8]
+    mean3 = np.mean([r["metrics"]["accuracy"] for r in cnn_small.values()])
+    assert f"{100 * mean3:.2f}" != cells[2]  # the mean over the 3 seeds is not what is shown
+
+
+def test_means_over_common_seeds_with_seeds_left_out_on_both_sides(cnn_small):
+    before = {s: cnn_small[s] for s in (0, 1)}
+    after = {1: worse_by(cnn_small[1], 5, "x"), 2: worse_by(cnn_small[2], 0, "y")}
+    c = compare.paired_change(("k",), before, after)
+    assert c.before == cnn_small[1]["metrics"]["accuracy"]
+    assert c.after == pytest.approx(cnn_small[1]["metrics"]["accuracy"] - 5 / 10000)
+    assert c.seeds == (1,) and (c.won, c.lost) == (0, 5)
+    assert c.note == "seed 0 of before not in after; seed 2 of after not in before"
+    assert compare.left_out({0: {}, 1: {}}, {0: {}, 1: {}}) == ""
+
+
+def test_no_seed_in_common_is_not_comparable_and_shows_every_seed(cnn_small):
+    before = {0: cnn_small[0]}
+    after = {1: cnn_small[1], 2: cnn_small[2]}
+    c = compare.paired_change(("k",), before, after)
+    assert c.p is None and c.verdict == "not comparable" and c.seeds == ()
+    assert c.before == cnn_small[0]["metrics"]["accuracy"]
+    assert c.after == pytest.approx((cnn_small[1]["metrics"]["accuracy"] + cnn_small[2]["metrics"]["accuracy"]) / 2)
+    assert c.note.startswith("no seed in common") and "seeds 1, 2 of after not in before" in c.note
+
+
+def _change(p: float | None, direction: int = -1) -> compare.Change:
+    from bench.report import stats
+
+    c = compare.Change(("k",), 0.9, 0.8)
+    if p is not None:
+        c.p = p
+        c.paired = stats.Paired((0,), 0, 9, p, (), direction, False)
+    return c
+
+
+def test_one_holm_family_over_clean_and_corrupted_counting_only_what_was_tested():
+    # by hand, Holm over {0.03, 0.04}: sorted 0.03 x 2 = 0.06, then max(0.06, 0.04 x 1) = 0.06
+    clean, corrupted = [_change(0.03), _change(None)], [_change(0.04), _change(None)]
+    assert compare.decide(clean) == 1 and clean[0].verdict == "worse"  # alone: 0.03 < 0.05
+    assert compare.decide(clean, corrupted) == 2
+    assert clean[0].p_holm == pytest.approx(0.06) and corrupted[0].p_holm == pytest.approx(0.06)
+    assert clean[0].verdict == corrupted[0].verdict == "no significant change"
+    assert clean[1].verdict == corrupted[1].verdict == "not comparable" and clean[1].p_holm is None
+    # 0.01 and 0.04: 0.02, then max(0.02, 0.04) = 0.04: both hold in the family of two
+    clean, corrupted = [_change(0.04)], [_change(0.01, +1)]
+    compare.decide(clean, corrupted)
+    assert (clean[0].p_holm, corrupted[0].p_holm) == (pytest.approx(0.04), pytest.approx(0.02))
+    assert (clean[0].verdict, corrupted[0].verdict) == ("worse", "better")
+    assert compare.decide([], []) == 0
+
+
+def _fog_worse(rec: dict, k: int, tag: str) -> dict:
+    """A copy of ``rec`` wrong on fog for ``k`` more base images it got right (everything
+    else the same): per base image d = -1 on exactly those ``k``."""
+    out = copy.deepcopy(rec)
+    fog = out["robustness"]["corruptions"]["fog"]["outcomes"]
+    right = np.flatnonzero(measure.correct_mask(fog))[:k]
+    fog["wrong_index"] = sorted([*fog["wrong_index"], *map(int, right)])
+    fog["wrong_predicted"] = [-1] * len(fog["wrong_index"])
+    out["run_id"] = f"{rec['run_id']}{tag}"
+    return out
+
+
+def test_fail_on_worse_uses_one_family_across_the_two_tables(cnn_small, tmp_path):
+    """Seed 0 loses 5 clean images (McNemar mid-p 2^-5 = 0.031) and 6 fog base images (exact
+    sign-flip p 2 / 2^6 = 0.031): each table on its own calls it WORSE at 5% and
+    ``--fail-on-worse`` exited 1 (up to 2 alpha over the union); one Holm family of the two
+    tests gives 0.0625 for both: no significant change, exit 0."""
+    a = write(tmp_path / "a", [cnn_small[0]])
+    b = write(tmp_path / "b", [_fog_worse(worse_by(cnn_small[0], 5, "b"), 6, "")])
+    proc = run_cli("compare", str(a), str(b), "--fail-on-worse")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    clean, corrupted = row(proc.stdout, 0), row(proc.stdout, 1)
+    assert clean[5] == "+0 / -5" and corrupted[5] == "+0 / -6"
+    assert clean[6] == corrupted[6] == "p=0.062"  # 2 x 0.03125, by hand
+    assert "no significant change" in clean[8] and "no significant change" in corrupted[8]
+    assert "Holm over the 2 comparison(s) tested, clean and corrupted together" in proc.stdout
