@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bench import measure, records
+from bench.data import writers
 from bench.report import compare
 from tests.conftest import ROOT, run_cli
 
@@ -20,11 +21,11 @@ BASELINE = ROOT / "results" / "baselines" / "mnist-quick.json"
 
 @pytest.fixture(scope="module")
 def cnn_small() -> dict[int, dict]:
-    """seed -> the committed quick cnn-small record the baseline rests on (3 seeds)."""
+    """seed -> the committed quick cnn-small record the baseline rests on, seeds 0, 1, 2."""
     ids = set(json.loads(BASELINE.read_text())["models"]["cnn-small"]["records"])
     recs = [r for r in records.read_all(ROOT / "results" / "runs") if r["run_id"] in ids]
-    assert len(recs) == 3
-    return {int(r["job"]["seed"]): r for r in recs}
+    assert len(recs) == 5
+    return {int(r["job"]["seed"]): r for r in recs if int(r["job"]["seed"]) < 3}
 
 
 def worse_by(rec: dict, k: int, tag: str, seed: int | None = None) -> dict:
@@ -131,16 +132,19 @@ def _fog_worse(rec: dict, k: int, tag: str) -> dict:
 
 
 def test_fail_on_worse_uses_one_family_across_the_two_tables(cnn_small, tmp_path):
-    """Seed 0 loses 5 clean images (McNemar mid-p 2^-5 = 0.031) and 6 fog base images (exact
-    sign-flip p 2 / 2^6 = 0.031): each table on its own calls it WORSE at 5% and
+    """Seed 0 loses 6 clean images, each of another writer (the per-writer sign-flip p, exact:
+    2 / 2^6 = 0.031), and 6 fog base images (the same over base images): each table on its own
+    calls it WORSE at 5% and
     ``--fail-on-worse`` exited 1 (up to 2 alpha over the union); one Holm family of the two
     tests gives 0.0625 for both: no significant change, exit 0."""
     a = write(tmp_path / "a", [cnn_small[0]])
-    b = write(tmp_path / "b", [_fog_worse(worse_by(cnn_small[0], 5, "b"), 6, "")])
+    lost = np.flatnonzero(measure.correct_mask(cnn_small[0]["outcomes"]))[:6]
+    assert len(set(writers.mnist_test().writer[lost])) == 6  # six writers, one image each
+    b = write(tmp_path / "b", [_fog_worse(worse_by(cnn_small[0], 6, "b"), 6, "")])
     proc = run_cli("compare", str(a), str(b), "--fail-on-worse")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     clean, corrupted = row(proc.stdout, 0), row(proc.stdout, 1)
-    assert clean[5] == "+0 / -5" and corrupted[5] == "+0 / -6"
+    assert clean[5] == "+0 / -6" and corrupted[5] == "+0 / -6"
     assert clean[6] == corrupted[6] == "p=0.062"  # 2 x 0.03125, by hand
     assert "no significant change" in clean[8] and "no significant change" in corrupted[8]
     assert "Holm over the 2 comparison(s) tested, clean and corrupted together" in proc.stdout

@@ -23,10 +23,10 @@ BASELINE = ROOT / "results" / "baselines" / "mnist-quick.json"
 
 @pytest.fixture(scope="module")
 def cnn_small() -> list[dict]:
-    """The committed quick cnn-small records the baseline rests on (3 seeds)."""
+    """The committed quick cnn-small records the baseline rests on (5 seeds)."""
     ids = set(json.loads(BASELINE.read_text())["models"]["cnn-small"]["records"])
     recs = [r for r in records.read_all(ROOT / "results" / "runs") if r["run_id"] in ids]
-    assert len(recs) == 3
+    assert len(recs) == 5
     return sorted(recs, key=lambda r: r["job"]["seed"])
 
 
@@ -69,7 +69,7 @@ def test_other_test_set_is_data_differs_without_pairing_or_traceback(cnn_small, 
     assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stdout + proc.stderr
     cells = _row(proc)
     assert cells[7] == "DATA DIFFERS" and "no paired evidence" in cells[8]
-    assert cells[5] == "-" and cells[6] == "-"  # images won / lost, McNemar
+    assert cells[5] == "-" and cells[6] == "-"  # images won / lost, paired p
     assert "FAIL: cnn-small" in proc.stdout
 
 

@@ -167,6 +167,7 @@ def test_quick_profile_on_mnist_all_six(use_mnist, tmp_path):
     recs = records.read_all(out / "runs")
     assert len(recs) == 6 and all(r["status"] == "ok" for r in recs)
     for r in recs:
-        assert r["data"]["n_train"] == 6000 and r["data"]["n_test"] == 10000
+        assert r["data"]["n_train"] == 6000 and r["data"]["n_test"] == 10000 and r["data"]["n_val"] == 1000
+        assert r["data"]["val_split"] == r["job"]["val_split"] == "writers"  # MNIST: whole writers held out
         assert r["metrics"]["accuracy"] > 0.85, (r["job"]["model"], r["metrics"]["accuracy"])
     print(json.dumps({r["job"]["model"]: round(r["metrics"]["accuracy"], 4) for r in recs}))

@@ -34,13 +34,18 @@ COMMITTED_SITE = ROOT / "results" / "site"
 
 def committed_records(dataset: str, profile: str) -> list[Path]:
     """The committed records of one dataset and profile, by the record's own ``job`` (a file
-    name's ``-mnist-quick-`` also ends ``fashion-mnist-quick``)."""
-    paths = []
+    name's ``-mnist-quick-`` also ends ``fashion-mnist-quick``), measured on the hardware of
+    the newest of them: one table."""
+    from bench.records import identity
+
+    found = []
     for path in sorted(RUNS.glob("*.json")):
-        job = json.loads(path.read_text(encoding="utf-8")).get("job") or {}
+        rec = json.loads(path.read_text(encoding="utf-8"))
+        job = rec.get("job") or {}
         if job.get("dataset") == dataset and job.get("profile") == profile:
-            paths.append(path)
-    return paths
+            found.append((rec["started_at"], identity.of_record(rec).hardware, path))
+    newest = max(found)[1] if found else None
+    return [path for _, hw, path in found if hw == newest]
 
 
 MNIST_QUICK = committed_records("mnist", "quick")

@@ -13,7 +13,9 @@ notice in ``NOTICE``), each checked against its pinned sha256 before it is parse
 
 The metadata applies to a test set only when its digest is MNIST's (``MNIST_TEST_DIGEST``,
 the ``Splits.test_digest`` of the MNIST arrays every source yields): ``for_test_set``
-returns None for any other data, and callers then treat each image as its own unit.
+returns None for any other data, and callers then treat each image as its own unit. The
+training digits' writers (``for_dataset``) apply only to the MNIST dataset's digest
+(``MNIST_DATA_DIGEST``); they give the writer-disjoint validation split.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ import numpy as np
 from bench.core.errors import DataError
 
 MNIST_TEST_DIGEST = "7cd7e3801c5d56d07f5a19f9983c86ce8309b165b29c044612064c9f7f21d35f"
+# ``Splits.digest`` of the whole MNIST dataset (its training arrays included): the training
+# digits' writers apply to it alone (``for_dataset``)
+MNIST_DATA_DIGEST = "c2701db539e88b19ccb28bf689d499e9886f0ff3c966840a1cadac493c4d1de5"
 N_MNIST_TEST = 10_000
 N_MNIST_TRAIN = 60_000
 
@@ -105,6 +110,12 @@ def for_test_set(test_digest: str | None, n: int | None = None) -> Writers | Non
     if test_digest != MNIST_TEST_DIGEST or (n is not None and int(n) != N_MNIST_TEST):
         return None
     return mnist_test()
+
+
+def for_dataset(data_digest: str | None) -> Writers | None:
+    """The writers of a dataset's training digits, in its order, when the dataset is MNIST
+    (``Splits.digest`` equal to ``MNIST_DATA_DIGEST``); None for any other data."""
+    return mnist_train() if data_digest == MNIST_DATA_DIGEST else None
 
 
 @functools.cache

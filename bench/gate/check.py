@@ -79,7 +79,7 @@ def newest(recs: list[dict], dataset: str, profile: str, device: str,
 
 
 # identity fields newer than some baselines, with the value every record before them had
-IDENTITY_DEFAULTS = {"precision": "fp32", "source": None}
+IDENTITY_DEFAULTS = {"precision": "fp32", "source": None, "val_split": "images"}
 
 
 def configuration(rec: dict) -> dict:
@@ -319,7 +319,7 @@ def table(verdicts: list[Verdict]) -> str:
              v.note.replace("|", "\\|")]
             for v in verdicts]
     return tabulate(rows, headers=["model", "baseline", "now", "delta", "tolerance", "images won / lost",
-                                   "McNemar", "verdict", "note"], tablefmt="github", disable_numparse=True)
+                                   "paired p", "verdict", "note"], tablefmt="github", disable_numparse=True)
 
 
 def legend(baseline: dict, verdicts: list[Verdict]) -> str:

@@ -13,7 +13,10 @@ Fields (``FIELDS``, in this order):
 - ``threads`` (the CPU thread budget), ``inference`` (hash of the inference protocol),
   ``deterministic``, ``target`` (``--target``: stop at a validation accuracy),
   ``precision`` (``--precision``: fp32, or Keras' mixed bf16/fp16; fp32 for records
-  written before it existed);
+  written before it existed), ``val_split`` (how validation was carved from the training
+  set: "writers", whole writers held out, where the dataset's writers are known (MNIST), else
+  "images"; "images" for records written before it existed, which sampled MNIST's
+  validation images at random);
 - ``hardware`` (``bench.core.hardware`` fingerprint id), ``gpu`` (the GPU model of a GPU
   job) and ``slots`` (the job slots per host of the executor it ran on: 1 for the local
   executor; a Dask cluster may run several jobs on one host side by side). Accuracy does not
@@ -67,6 +70,7 @@ class Identity:
     gpu: str | None
     slots: int = 1
     source: str | None = None
+    val_split: str = "images"
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """The fields as a tuple (hashable), less the ones named in ``without``."""
@@ -115,7 +119,8 @@ def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int 
                     protocol_hash(job.get("inference")), bool(job.get("deterministic") or False),
                     float(target) if target is not None else None, job.get("precision") or "fp32",
                     hw if hw is not None else hardware.cached()["id"],
-                    gpu if job["device"] == "gpu" else None, slots, source_of(job.get("origin")))
+                    gpu if job["device"] == "gpu" else None, slots, source_of(job.get("origin")),
+                    job.get("val_split") or "images")
 
 
 def of_record(rec: dict) -> Identity:

@@ -1,6 +1,6 @@
 """Row labels: the model's name plus what sets a row apart from its table's usual settings
 (non-default hyper-parameters, the dataset recipe, threads, target, precision, job slots,
-inference protocol, other data or determinism) and where the model came from (``[plugin]``,
+inference protocol, other data, determinism or, where a table holds both, the validation split) and where the model came from (``[plugin]``,
 ``[evaluated]``). ``leaderboard.reproduce_commands`` reads the labels back into flags."""
 
 from __future__ import annotations
@@ -83,13 +83,16 @@ def recipe_of(last) -> str | None:
 
 def _unusual(last, usual: dict) -> str:
     """Label words for identity fields in which a row differs from its table's usual value:
-    other data (``data=<digest>``), determinism, or the version of a model's plugin or file
-    (``[sha256:...]``, when one table holds two), so two rows never read the same."""
+    other data (``data=<digest>``), determinism, the validation split (``[random val]`` /
+    ``[writer val]``: ``bench.prep.preprocess.VAL_SPLITS``), or the version of a model's
+    plugin or file (``[sha256:...]``, when one table holds two), so two rows never read the same."""
     words = []
     if last["identity.data_digest"] != usual["identity.data_digest"]:
         words.append(f"data={str(last['identity.data_digest'])[:8]}")
     if last["row.deterministic"] != usual["row.deterministic"]:
         words.append("deterministic" if last["row.deterministic"] else "nondeterministic")
+    if last.get("identity.val_split", "images") != usual.get("identity.val_split", "images"):
+        words.append("[random val]" if last.get("identity.val_split", "images") == "images" else "[writer val]")
     if last["job.model"] in usual.get("several_sources", ()):  # two versions of one plugin or file
         words.append(f"[{last.get('identity.source')}]")
     return "".join(f" {w}" for w in words)
@@ -97,9 +100,11 @@ def _unusual(last, usual: dict) -> str:
 
 def usual_settings(ok) -> dict:
     """The most common value, over a group's ``ok`` records, of each setting a row's label
-    mentions only when it differs: threads, inference protocol, job slots, data, determinism."""
-    cols = ("row.threads", "row.protocol", "row.side_by_side", "identity.data_digest", "row.deterministic")
-    usual = {col: Counter(ok[col]).most_common(1)[0][0] for col in cols}
+    mentions only when it differs: threads, inference protocol, job slots, data, determinism,
+    validation split."""
+    cols = ("row.threads", "row.protocol", "row.side_by_side", "identity.data_digest", "row.deterministic",
+            "identity.val_split")
+    usual = {col: Counter(ok[col]).most_common(1)[0][0] for col in cols if col in ok.columns}
     if "identity.source" in ok.columns:  # models measured from two versions of their plugin or file
         sources = ok.groupby("job.model")["identity.source"].agg(lambda s: len(set(s)))
         usual["several_sources"] = {m for m, n in sources.items() if n > 1}

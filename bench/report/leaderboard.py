@@ -159,7 +159,7 @@ def render(df, out_dir: Path, plots_dir: Path | None, dataset_loader=figures.loa
         if rows:
             last = ok.iloc[-1]
             out += [(f"Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
-                     f"{int(last['data.n_test']):,}."), "", *_interval_note(rows), *_corrupted_note(rows, last), *_peak_note(group),
+                     f"{int(last['data.n_test']):,}{tables.split_text(last)}."), "", *_interval_note(rows), *_corrupted_note(rows, last), *_peak_note(group),
                     tables.markdown(rows), ""]
             notes = tables.provenance_notes(rows)
             out += [*notes, ""] if notes else []

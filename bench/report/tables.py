@@ -18,7 +18,10 @@ LEGEND = (
     "digits), over training seeds and test sampling together (one seed: test sampling only, seeds not varied); "
     "unit: the writer where the test set's writers are known (MNIST: 297, cluster-robust), else the image. Not "
     "a prediction interval for the next test set's accuracy. "
-    "**val %**: accuracy on the validation split (held out of training; use it, not the test set, to choose). "
+    "**val %**: accuracy on the validation split (held out of training; use it, not the test set, to choose; "
+    "on MNIST whole writers, none of whom wrote training digits, as none of the test writers did; records made "
+    "before that split held out a random sample of images, whose writers also wrote training digits: the line "
+    "above each table says which, and a table holding both marks rows [random val] or [writer val]). "
     "**vs best**: this row against the best, seed paired with seed: with writers known, a sign-flip test of the "
     "mean per-writer difference in digits right (unit: writer), else McNemar's mid-p test on the images the two "
     "disagree on; +won/-lost counts images; Holm-corrected over every pair of rows (the heatmap's family, which "
@@ -105,6 +108,20 @@ def corrupted_text(r: Row, bold: bool = False) -> str:
     rb = r.robustness
     ci = f" ({rb.low:.2f}–{rb.high:.2f})" if rb is not None and rb.low is not None and rb.high is not None else ""
     return f"{mean}{spread}{ci}"
+
+
+def split_text(last) -> str:
+    """The validation split of a table's newest record, for the line of split sizes: whole
+    writers (``val_split`` "writers") or, on a dataset whose writers are known (MNIST), images
+    drawn at random whose writers also wrote training digits; "" elsewhere."""
+    from bench.data import writers
+
+    if last.get("identity.val_split") == "writers":
+        return "; validation: whole writers, none of whom wrote training digits (as in the test set)"
+    if writers.for_dataset(last.get("identity.data_digest")) is not None:
+        return ("; validation: a random sample of the training images, whose writers also wrote training digits "
+                "(records made before the writer-disjoint split)")
+    return ""
 
 
 def interval_note(rows: list[Row]) -> str | None:

@@ -22,7 +22,7 @@ from bench.data import Dataset
 from bench.data import load as load_dataset
 from bench.measure.profiles import PROFILES
 from bench.prep.preprocess import Prepared
-from bench.prep.preprocess import prepare as split_dataset
+from bench.prep.preprocess import prepare_splits
 
 
 @dataclass
@@ -78,13 +78,17 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
 
 
 def _data(job: dict) -> tuple[Dataset, Prepared]:
-    """The job's dataset (checked against the digest it was planned with) and its profile's split."""
+    """The job's dataset (checked against the digest it was planned with) and its profile's
+    split, validation carved as the job's ``val_split`` says (by writers on MNIST)."""
     dataset = load_dataset(job["dataset"])
     s = dataset.splits
     if job.get("data_digest") and s.digest() != job["data_digest"]:  # e.g. another file on a cluster worker
         raise BenchError(f"dataset {job['dataset']} here has content digest {s.digest()[:12]}, the suite planned "
                          f"{job['data_digest'][:12]}: not the same data")
-    return dataset, split_dataset(s.x_train, s.y_train, s.x_test, s.y_test, PROFILES[job["profile"]].split)
+    try:
+        return dataset, prepare_splits(s, PROFILES[job["profile"]].split, job.get("val_split"))
+    except ValueError as e:
+        raise BenchError(f"dataset {job['dataset']}: {e}") from None
 
 
 def _loaded(cls, job: dict, threads: int | None, log) -> Trained:

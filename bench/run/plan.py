@@ -42,6 +42,7 @@ class Job:
     origin: dict | None = None  # where the adapter came from (``Adapter.origin``): a worker registers it again
     library: str = ""  # the library the model is saved with (``Adapter.library``), for model cards
     defaults: dict | None = None  # the adapter's defaults for this job: labels read them where it is not installed
+    val_split: str = "images"  # how validation is carved: by "writers" (MNIST) or "images" (in the identity)
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
@@ -56,7 +57,7 @@ class Job:
                 "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
                 "target": self.target, "robustness": self.robustness, "recipe": self.recipe,
                 "precision": self.precision, "origin": self.origin, "library": self.library,
-                "defaults": self.defaults}
+                "defaults": self.defaults, "val_split": self.val_split}
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
@@ -187,7 +188,7 @@ def record_key(rec: dict, without: tuple[str, ...] = ()) -> tuple:
 def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
          digests: dict | None = None, threads: int | None = None, inference: dict | None = None,
          grid: list[str] | None = None, target: float | None = None, robustness: bool = True,
-         precisions: tuple[str, ...] = ("fp32",)) -> list[Job]:
+         precisions: tuple[str, ...] = ("fp32",), val_splits: dict | None = None) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
     model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
     over a long suite spreads over all models instead of reading as one model's seed-to-seed
@@ -197,7 +198,9 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
     ``device="gpu"`` without a GPU is a ``BenchError`` (fail fast); ``device="all"`` plans
     the GPU jobs anyway, marked to be recorded as ``skipped`` with the reason. Each of
     ``precisions`` is one more job per point (``bench.run.precision`` refuses those the
-    models, the device or this processor cannot run).
+    models, the device or this processor cannot run). ``val_splits``: dataset -> its
+    validation split ("writers" or "images", ``preprocess.val_split_of``; "images" where
+    not given).
     """
     from bench.adapters import registry
     from bench.run import precision as precision_rules
@@ -226,7 +229,8 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                         jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
                                         deterministic, (digests or {}).get(dataset), threads, inference, tag,
                                         target, robustness, recipe, prec, dict(cls.origin), cls.library,
-                                        cls.defaults_for(profile, dataset)[0]))
+                                        cls.defaults_for(profile, dataset)[0],
+                                        (val_splits or {}).get(dataset, "images")))
     if not jobs:
         raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
     return jobs

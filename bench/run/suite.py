@@ -138,18 +138,18 @@ def plan(req: Request) -> list:
     on), refuse splits missing a class, expand the jobs."""
     from bench import data
     from bench.measure.profiles import PROFILES
-    from bench.prep.preprocess import missing_classes, prepare
+    from bench.prep.preprocess import missing_classes, prepare_splits
 
-    digests = {}
+    digests, val_splits = {}, {}
     for name in req.datasets:
         ds = data.load(name)
         s = ds.splits
-        prep = prepare(s.x_train, s.y_train, s.x_test, s.y_test, PROFILES[req.profile].split)
+        prep = prepare_splits(s, PROFILES[req.profile].split)
         for split, y in (("train", prep.y_train), ("validation", prep.y_val)):
             if missing_classes(y):
                 raise BenchError(f"dataset {name} ({req.profile} profile): the {split} split has no images of "
                                  f"class(es) {', '.join(map(str, missing_classes(y)))}; every class 0..9 is needed")
-        digests[name] = s.digest()
+        digests[name], val_splits[name] = s.digest(), prep.val_split
         print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
         if req.robustness:  # built once here, before any job: never inside another job's timed fit
             from bench.data import corrupted
@@ -160,7 +160,7 @@ def plan(req: Request) -> list:
     return planner.plan(req.names, req.datasets, req.profile, req.device, list(range(req.n_seeds)), req.overrides,
                        req.has_gpu, deterministic=req.deterministic, digests=digests, threads=req.threads,
                        inference=req.inference, grid=req.grid, target=req.target, robustness=req.robustness,
-                       precisions=req.precisions)
+                       precisions=req.precisions, val_splits=val_splits)
 
 
 def run(req: Request, jobs: list) -> list:

@@ -87,8 +87,8 @@ def run(spec: dict) -> dict:
     if trained_here:
         stage.seconds["validation"] = t.training.eval_s  # inside the timed fit, but not on the training clock
     adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
-    rec["data"] = {**prep.sizes(), "digest": splits.digest(), "test_digest": splits.test_digest(),
-                   "source": t.dataset.source}
+    rec["data"] = {**prep.sizes(), "val_split": prep.val_split, "digest": splits.digest(),
+                   "test_digest": splits.test_digest(), "source": t.dataset.source}
     protocol = InferenceProtocol.from_dict(job["inference"]) if job.get("inference") else \
         PROFILES[job["profile"]].inference
     with stage("evaluate"):

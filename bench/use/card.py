@@ -34,6 +34,7 @@ LIBRARY_VERSIONS = {"scikit-learn": ("scikit-learn",), "xgboost": ("xgboost", "x
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
 PRETTY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "scikit-learn digits"}
 WORST = 3  # classes and corruptions named under Limitations
+WRITERS_VAL = " (whole writers, none of them in training)"  # a writer-disjoint validation split
 PCT, FIX = "{:.2%}", "{:.4f}"
 
 
@@ -108,7 +109,7 @@ def _eval_results(rec: dict) -> list:
 
     dataset, cal, rob = rec["job"]["dataset"], _section(rec, "calibration"), _section(rec, "robustness")
     ci = _interval(rec)
-    low, high, what = (ci.low, ci.high, _units_text(ci)) if ci else (None, None, "")
+    low, high, what = (ci.low, ci.high, f"unit: {ci.unit}, {ci.n_units:,} {ci.unit}s") if ci else (None, None, "")
     figures = [("accuracy", rec["metrics"].get("accuracy"), "Test accuracy"),
                ("accuracy_ci95_low", low, f"Test accuracy, 95% confidence interval lower bound ({what})"),
                ("accuracy_ci95_high", high, f"Test accuracy, 95% confidence interval upper bound ({what})"),
@@ -134,7 +135,7 @@ def _summary(rec: dict) -> str:
     if acc and interval:
         text += (f" Test accuracy {acc} (95% confidence interval {interval.low:.2%} to {interval.high:.2%} "
                  f"for its expected accuracy on new {'writers' if interval.unit == 'writer' else 'images'} "
-                 f"of the same kind; {_units_text(interval)}).")
+                 f"of the same kind; unit: {interval.unit}, {interval.n_units:,} {interval.unit}s).")
     return text + (f" Test accuracy {acc}." if acc and not interval else "")
 
 
@@ -157,7 +158,7 @@ def _model(rec: dict) -> str:
 def _training(rec: dict) -> str:
     job, data, timing, env = rec["job"], rec["data"], rec.get("timing") or {}, rec.get("env") or {}
     rows = [(f"- Dataset: {_pretty(job['dataset'])} (`{job['dataset']}`): {data.get('n_train', 0):,} training, "
-             f"{data.get('n_val', 0):,} validation, {data.get('n_test', 0):,} test images; source "
+             f"{data.get('n_val', 0):,} validation{WRITERS_VAL * (data.get('val_split') == 'writers')}, {data.get('n_test', 0):,} test images; source "
              f"{data.get('source')}; content digest `{str(data.get('digest'))[:16]}`"),
             (f"- Profile `{job['profile']}`, seed {job['seed']}, device {job['device']}, "
              f"{job.get('threads') or 'all'} CPU threads"),
@@ -308,10 +309,6 @@ def _interval(rec: dict):
     w = writers.for_test_set(outcomes.get("test_digest"), len(mask))
     return uncertainty.accuracy_interval({0: mask}, None if w is None else w.writer)
 
-
-def _units_text(ci) -> str:
-    """``297 writers`` or ``1,797 images``: what the interval resampled."""
-    return f"unit: {ci.unit}, {ci.n_units:,} {ci.unit}s"
 
 
 def _adapter(model: str):

@@ -86,7 +86,7 @@ def _results(t: Table) -> list[str]:
     g, rows = t.group, t.rows
     last = g.ok.iloc[-1]
     out = [(f"<p>Train / validation / test images: {int(last['data.n_train']):,} / {int(last['data.n_val']):,} / "
-           f"{int(last['data.n_test']):,}.</p>")]
+           f"{int(last['data.n_test']):,}{esc(tables.split_text(last))}.</p>")]
     for note in (tables.interval_note(rows), tables.corrupted_note(rows, int(last["data.n_test"]))):
         out += [f"<p>{inline(note)}</p>"] if note else []
     peak = efficiency.peak_note(g.ok)
