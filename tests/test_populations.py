@@ -286,7 +286,8 @@ def _evaluated(y_test, pred, digest) -> dict:
     from bench.run import worker
 
     t = SimpleNamespace(adapter=_Fixed(pred), prep=SimpleNamespace(y_test=y_test, y_val=np.array([], int)),
-                        x_test=np.zeros((len(y_test), 1)), x_val=np.zeros((0, 1)))
+                        x_test=np.zeros((len(y_test), 1)), x_val=np.zeros((0, 1)),
+                        dataset=SimpleNamespace(splits=SimpleNamespace(g_test=None)))
     rec = {"data": {"test_digest": digest}}
     worker._evaluate(rec, t, SimpleNamespace(large_batch=256))
     return rec

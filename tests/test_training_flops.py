@@ -42,8 +42,17 @@ def _adapter(name: str):
     return cls(dict(cls.defaults["full"]))
 
 
+# committed records made before records carried training FLOPs and the machine's peaks
+OLDER = "fashion-mnist"
+
+
+def _committed_paths(model: str, dataset: str = "mnist") -> list:
+    return [p for p in sorted(RUNS.glob(f"*-{dataset}-full-{model}-cpu-s*.json"))
+            if json.loads(p.read_text())["job"]["dataset"] == dataset]
+
+
 def _committed(model: str, dataset: str = "mnist") -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted(RUNS.glob(f"*-{dataset}-full-{model}-cpu-s*.json"))]
+    return [json.loads(p.read_text()) for p in _committed_paths(model, dataset)]
 
 
 # -- counting ------------------------------------------------------------------------------
@@ -223,32 +232,34 @@ def test_the_worker_records_the_training_flops_and_their_rate():
 def test_committed_mlp_records_read_at_about_2_4_forwards_per_image():
     raw = _committed("mlp")
     assert len(raw) >= 3
-    for original in raw:
-        before = copy.deepcopy(original)
-        up = schema.upgrade(original)
-        assert original == before  # the record itself is left as it was
-        t = up["timing"]
-        ips = t["train_images_per_s"]
-        assert before["timing"]["train_gflops_per_s"] == pytest.approx(3 * MLP_FORWARD * ips / 1e9)  # the old count
-        assert up["size"]["train_flops_per_image"] == MLP_TRAIN
-        assert t["train_gflops_per_s"] == pytest.approx(MLP_TRAIN * ips / 1e9)
-        assert t["train_gflops_per_s"] * 1e9 / ips / MLP_FORWARD == pytest.approx(2.4, abs=0.01)
-        assert schema.upgrade(up) is up  # once is enough
-    path = next(RUNS.glob("*-mnist-full-mlp-cpu-s0.json"))  # reading a record upgrades it
-    ips = json.loads(path.read_text())["timing"]["train_images_per_s"]
-    assert records.read(path)["timing"]["train_gflops_per_s"] == pytest.approx(MLP_TRAIN * ips / 1e9)
-    frame = records.load(RUNS, recs=[json.loads(path.read_text())])  # and so does a frame of records given whole
+    for rec in raw:  # made since records carry the training FLOPs: read as written
+        ips = rec["timing"]["train_images_per_s"]
+        assert rec["size"]["train_flops_per_image"] == MLP_TRAIN
+        assert rec["timing"]["train_gflops_per_s"] * 1e9 / ips / MLP_FORWARD == pytest.approx(2.4, abs=0.01)
+        assert schema.upgrade(rec) is rec
+    # the shape of a record made before (3 x forward FLOPs, no training FLOPs): upgraded when read
+    original = copy.deepcopy(raw[0])
+    del original["size"]["train_flops_per_image"]
+    ips = original["timing"]["train_images_per_s"]
+    original["timing"]["train_gflops_per_s"] = 3 * MLP_FORWARD * ips / 1e9
+    before = copy.deepcopy(original)
+    up = schema.upgrade(original)
+    assert original == before  # the record itself is left as it was
+    assert up["size"]["train_flops_per_image"] == MLP_TRAIN
+    assert up["timing"]["train_gflops_per_s"] == pytest.approx(MLP_TRAIN * ips / 1e9)
+    assert schema.upgrade(up) is up  # once is enough
+    frame = records.load(RUNS, recs=[original])  # a frame of records given whole is upgraded too
     assert frame["timing.train_gflops_per_s"].iloc[0] == pytest.approx(MLP_TRAIN * ips / 1e9)
 
 
 def test_the_upgrade_drops_what_it_cannot_count_and_leaves_the_rest():
-    logreg = _committed("logreg")[0]
+    logreg = _committed("logreg", OLDER)[0]
     assert logreg["timing"]["train_gflops_per_s"] > 0
     up = schema.upgrade(logreg)
     assert up["timing"]["train_gflops_per_s"] is None and up["size"]["train_flops_per_image"] is None
-    svm = _committed("svm")[0]
+    svm = _committed("svm", OLDER)[0]
     assert schema.upgrade(svm) is svm  # no GFLOP/s to correct
-    mlp = _committed("mlp")[0]
+    mlp = _committed("mlp", OLDER)[0]
     other = {**mlp, "size": {**mlp["size"], "flops_per_image": MLP_FORWARD + 2}}  # a description that does not fit
     assert schema.upgrade(other)["timing"]["train_gflops_per_s"] is None
     new = {**mlp, "size": {**mlp["size"], "train_flops_per_image": 123.0}}  # made by this version
@@ -256,10 +267,11 @@ def test_the_upgrade_drops_what_it_cannot_count_and_leaves_the_rest():
 
 
 def test_committed_mlp_percent_of_peak_uses_tensorflows_float32_peak():
-    recs = [records.read(p) for p in sorted(RUNS.glob("*-mnist-full-mlp-cpu-s*.json"))]
+    recs = [records.read(p) for p in _committed_paths("mlp")]
     frame = records.load(RUNS, recs=recs)
     cols = efficiency.frame_columns(frame, MACHINES)
-    tf_fp32 = json.loads(next(MACHINES.glob("*.json")).read_text())["entries"]["2"]["tf_fp32_matmul_gflops"]
+    (host,) = {r["env"]["hardware"]["id"] for r in recs}
+    tf_fp32 = json.loads((MACHINES / f"{host}.json").read_text())["entries"]["2"]["tf_fp32_matmul_gflops"]
     assert set(cols["row.peak_what"]) == {"float32 matmul (TensorFlow)"}
     assert cols["row.peak_gflops"] == [tf_fp32] * len(recs)
     for rec, pct in zip(recs, cols[efficiency.PCT_COLUMN]):
@@ -314,10 +326,10 @@ def test_a_gpus_float32_peak_says_tf32_when_tensorflow_used_it():
 def test_the_peak_line_names_each_peak_once(tmp_path):
     """The quick table's case: some records carry the figures, older ones read the same
     figures from the machines folder; before, the line listed every peak twice."""
-    carried = [copy.deepcopy(r) for r in _committed("mlp")[:2]]
+    carried = [copy.deepcopy(r) for r in _committed("mlp", OLDER)[:2]]
     for rec in carried:
         rec["machine"] = dict(FIGURES)
-    older = copy.deepcopy(_committed("mlp")[2])
+    older = copy.deepcopy(_committed("mlp", OLDER)[2])
     runs = tmp_path / "results" / "runs"
     runs.mkdir(parents=True)
     peaks.store(FIGURES, tmp_path / "results" / "machines")

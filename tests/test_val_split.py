@@ -1,4 +1,4 @@
-"""The writer-disjoint validation split (``bench.prep.preprocess.writer_split``): whole writers
+"""The writer-disjoint validation split (``bench.data.sampling.group_split``): whole writers
 held out, checked on synthetic groups and on MNIST's real training writers (the shipped
 metadata: no image arrays needed), and its place in the job, the identity and the labels."""
 
@@ -24,7 +24,7 @@ def test_whole_writers_are_held_out_and_no_more_than_needed(seed):
     rng = np.random.default_rng(seed)
     groups = np.repeat(np.arange(40) * 3 + 5, rng.integers(1, 30, size=40))  # unequal writers, ids not 0..G-1
     rng.shuffle(groups)
-    rest, held = pp.writer_split(groups, 0.2, seed)
+    rest, held = pp.group_split(groups, 0.2, seed)
     assert np.array_equal(np.sort(np.concatenate([rest, held])), np.arange(len(groups)))
     assert held_writers(groups, rest).isdisjoint(held_writers(groups, held))
     # at least the fraction, and no writer more than needed: without the last writer taken the
@@ -33,24 +33,24 @@ def test_whole_writers_are_held_out_and_no_more_than_needed(seed):
     assert len(held) >= target
     sizes = {w: int(np.sum(groups == w)) for w in held_writers(groups, held)}
     assert min(len(held) - n for n in sizes.values()) < target
-    again = pp.writer_split(groups, 0.2, seed)
+    again = pp.group_split(groups, 0.2, seed)
     assert all(np.array_equal(a, b) for a, b in zip(again, (rest, held)))
 
 
 def test_seeds_draw_different_writers_and_singletons_behave_like_images():
     groups = np.repeat(np.arange(50), 10)
-    a, b = pp.writer_split(groups, 0.1, 0)[1], pp.writer_split(groups, 0.1, 1)[1]
+    a, b = pp.group_split(groups, 0.1, 0)[1], pp.group_split(groups, 0.1, 1)[1]
     assert len(a) == len(b) == 50 and not np.array_equal(a, b)
-    rest, held = pp.writer_split(np.arange(1000), 0.25, 3)  # every image its own writer
+    rest, held = pp.group_split(np.arange(1000), 0.25, 3)  # every image its own writer
     assert len(held) == 250 and len(rest) == 750
 
 
 def test_bad_arguments_are_refused():
     with pytest.raises(ValueError, match="at least 2 writers"):
-        pp.writer_split(np.zeros(10), 0.1, 0)
+        pp.group_split(np.zeros(10), 0.1, 0)
     with pytest.raises(ValueError, match="fraction"):
-        pp.writer_split(np.arange(10), 1.0, 0)
-    rest, held = pp.writer_split(np.array([1, 1, 1, 2]), 0.9, 0)  # never every writer: training keeps one
+        pp.group_split(np.arange(10), 1.0, 0)
+    rest, held = pp.group_split(np.array([1, 1, 1, 2]), 0.9, 0)  # never every writer: training keeps one
     assert len(rest) >= 1 and len(held) >= 1
 
 
@@ -62,7 +62,7 @@ def test_mnist_training_writers_split_apart_with_balanced_classes(profile):
     assert p.val_split == "writers"
     # the images are zeros, so the writers on each side come from the index split itself,
     # checked against the sizes prepare reports
-    rest, held = pp.writer_split(train.writer, PROFILES[profile].split.val_fraction, PROFILES[profile].split.seed)
+    rest, held = pp.group_split(train.writer, PROFILES[profile].split.val_fraction, PROFILES[profile].split.seed)
     assert held_writers(train.writer, rest).isdisjoint(held_writers(train.writer, held))
     assert held_writers(train.writer, held).isdisjoint(set(writers.mnist_test().writer.tolist()))
     assert 5000 <= len(held) < 5000 + np.bincount(np.unique(train.writer, return_inverse=True)[1]).max()
@@ -77,7 +77,7 @@ def test_digits_keep_the_stratified_image_split_and_refuse_a_writer_split():
     rule = PROFILES["quick"].split
     got, plain = pp.prepare_splits(s, rule), pp.prepare(s.x_train, s.y_train, s.x_test, s.y_test, rule)
     assert got.val_split == plain.val_split == "images" and np.array_equal(got.y_val, plain.y_val)
-    assert pp.val_split_of(s.digest()) == "images" and pp.val_split_of(writers.MNIST_DATA_DIGEST) == "writers"
+    assert pp.val_split_of(s) == "images"
     with pytest.raises(ValueError, match="writers are known"):
         pp.prepare_splits(s, rule, "writers")
     with pytest.raises(ValueError, match="choose from: writers, images"):

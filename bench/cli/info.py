@@ -58,6 +58,9 @@ def cmd_data(args) -> int:
             print(f"{key:>18}: {info[key]}")
         print(f"{'train per class':>18}: {' '.join(map(str, info['train_class_counts']))}")
         print(f"{'test per class':>18}: {' '.join(map(str, info['test_class_counts']))}")
+        g = info["groups"]
+        if any(v is not None for v in g.values()):
+            print(f"{'writers (groups)':>18}: " + " / ".join(f"{v if v is not None else '-'} {k}" for k, v in g.items()))
     return 0
 
 

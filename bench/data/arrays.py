@@ -1,7 +1,8 @@
 """The canonical in-memory dataset: four arrays and their content checks.
 
 Every source (built-in or user file) ends as a ``Splits``: uint8 images (N, 28, 28) and
-int64 labels (N,) in 0..9, for train and test. ``validate`` is the one place that decides
+int64 labels (N,) in 0..9, for train and test, and optionally a group per image (int64: who
+wrote it, where a user's file says so; ``to_groups``). ``validate`` is the one place that decides
 what a usable dataset is; it raises ``DataError`` with a one-line reason otherwise.
 """
 
@@ -20,34 +21,61 @@ N_CLASSES = 10
 
 @dataclass(frozen=True)
 class Splits:
-    """Train and test arrays in the canonical layout (see module docstring)."""
+    """Train and test arrays in the canonical layout (see module docstring). ``g_train`` /
+    ``g_test``: each image's group (writer) where the source gives one, else None."""
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
+    g_train: np.ndarray | None = None
+    g_test: np.ndarray | None = None
 
     def digest(self) -> str:
-        """sha256 over the four arrays' shapes and bytes: identifies the content exactly."""
-        h = hashlib.sha256()
-        for arr in (self.x_train, self.y_train, self.x_test, self.y_test):
-            h.update(repr((arr.shape, arr.dtype.str)).encode())
-            h.update(np.ascontiguousarray(arr).tobytes())
-        return h.hexdigest()
+        """sha256 over the arrays' shapes and bytes (the groups included where given, so a
+        dataset without groups keeps the digest it always had): identifies the content exactly."""
+        return _sha256(self.x_train, self.y_train, self.x_test, self.y_test, self.g_train, self.g_test)
 
     def test_digest(self) -> str:
-        """sha256 over the test images and labels alone: two records whose per-example
-        outcomes refer to the same test digest can be compared image by image."""
-        h = hashlib.sha256()
-        for arr in (self.x_test, self.y_test):
-            h.update(repr((arr.shape, arr.dtype.str)).encode())
-            h.update(np.ascontiguousarray(arr).tobytes())
-        return h.hexdigest()
+        """sha256 over the test images and labels (and test groups, where given) alone: two
+        records whose per-example outcomes refer to the same test digest can be compared
+        image by image, with the same groups."""
+        return _sha256(self.x_test, self.y_test, self.g_test)
 
     def class_counts(self, split: str) -> list[int]:
         """Images per class 0..9 in ``split`` ("train" or "test")."""
         y = self.y_train if split == "train" else self.y_test
         return np.bincount(y, minlength=N_CLASSES).tolist()
+
+
+def _sha256(*arrays) -> str:
+    h = hashlib.sha256()
+    for arr in arrays:
+        if arr is None:
+            continue
+        h.update(repr((arr.shape, arr.dtype.str)).encode())
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def to_groups(g, n: int, what: str) -> np.ndarray | None:
+    """Each image's group (e.g. its writer) as int64, or None when ``g`` is None.
+
+    Accepts a 1-D array of ``n`` integers, of whole-number floats, or of strings (then
+    numbered 0.. in sorted order); NaN, fractions, other shapes or lengths are refused."""
+    if g is None:
+        return None
+    g = np.asarray(g)
+    if g.ndim != 1 or len(g) != n:
+        raise DataError(f"{what}: groups must be one value per image ({n},), got shape {g.shape}")
+    if g.dtype.kind in "US":
+        return np.unique(g, return_inverse=True)[1].astype(np.int64).reshape(-1)
+    if np.issubdtype(g.dtype, np.integer) or g.dtype == bool:
+        return g.astype(np.int64)
+    if np.issubdtype(g.dtype, np.floating) and np.isfinite(g).all() and np.array_equal(g, np.round(g)):
+        return g.astype(np.int64)
+    raise DataError(f"{what}: groups have dtype {g.dtype} with non-integer values; "
+                    "accepted: integers or strings, one per image")
 
 
 def to_images(x: np.ndarray, what: str) -> np.ndarray:
@@ -99,13 +127,16 @@ def to_labels(y: np.ndarray, what: str) -> np.ndarray:
     return y.astype(np.int64)
 
 
-def make_splits(x_train, y_train, x_test, y_test, what: str) -> Splits:
-    """Canonicalise four raw arrays into ``Splits`` and validate them."""
+def make_splits(x_train, y_train, x_test, y_test, what: str, g_train=None, g_test=None) -> Splits:
+    """Canonicalise four raw arrays (and optional groups, ``to_groups``) into ``Splits`` and
+    validate them."""
     splits = Splits(
         to_images(x_train, f"{what} train"),
         to_labels(y_train, f"{what} train"),
         to_images(x_test, f"{what} test"),
         to_labels(y_test, f"{what} test"),
+        to_groups(g_train, len(np.asarray(y_train)), f"{what} train"),
+        to_groups(g_test, len(np.asarray(y_test)), f"{what} test"),
     )
     validate(splits, what)
     return splits

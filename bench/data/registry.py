@@ -97,7 +97,8 @@ class Dataset:
     notes: list[str] = field(default_factory=list)
 
     def info(self) -> dict:
-        """What ``bench data info`` prints: sizes, class counts, source, cache, hashes."""
+        """What ``bench data info`` prints: sizes, class counts, source, cache, hashes, and
+        how many groups (writers) the file gave for each split (None: none given)."""
         s = self.splits
         return {
             "name": self.name,
@@ -110,6 +111,8 @@ class Dataset:
             "path": self.path,
             "sha256": self.sha256,
             "digest": s.digest(),
+            "groups": {split: None if g is None else int(len(np.unique(g)))
+                       for split, g in (("train", s.g_train), ("test", s.g_test))},
         }
 
 

@@ -1,7 +1,10 @@
 """Parsers for the dataset file formats users bring: Keras npz, IDX (gz or plain), CSV.
 
 Each parser returns ``Splits`` or raises ``DataError`` with a one-line reason naming the
-file and what was expected. Nothing here unpickles: ``np.load(..., allow_pickle=False)``.
+file and what was expected. Two formats may say who wrote each image (its group: a writer,
+a scanner, a patient): an npz with arrays ``groups_train`` / ``groups_test``, a CSV with a
+``group`` column after the label. The harness then validates on whole groups and treats the
+test set's groups as the unit of its intervals and paired tests (``bench.data.writers``). Nothing here unpickles: ``np.load(..., allow_pickle=False)``.
 Files larger than ``max_user_file_bytes()`` are refused before they are read.
 """
 
@@ -16,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.core.errors import DataError
-from bench.data.arrays import Splits, make_splits, to_images, to_labels
-from bench.data.sampling import stratified_split
+from bench.data.arrays import Splits, make_splits, to_groups, to_images, to_labels
+from bench.data.sampling import group_split, stratified_split
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -26,6 +29,8 @@ IDX_FILES = {
     "y_test": "t10k-labels-idx1-ubyte",
 }
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+NPZ_GROUP_KEYS = ("groups_train", "groups_test")  # optional
+CSV_GROUP_COLUMN = "group"  # optional, right after the label
 CSV_TEST_FRACTION = 0.2  # stratified, seed 0: documented in the README
 CSV_SPLIT_SEED = 0
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -51,7 +56,8 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def load_npz(path: str | os.PathLike) -> Splits:
-    """Keras ``mnist.npz`` layout: arrays x_train, y_train, x_test, y_test."""
+    """Keras ``mnist.npz`` layout: arrays x_train, y_train, x_test, y_test, and optionally
+    groups_train, groups_test (one writer per image: integers or strings)."""
     path = _existing_file(Path(path), "npz")
     if not zipfile.is_zipfile(path):  # else np.load would try to read it as a pickle
         raise DataError(f"npz {path}: not a readable .npz file (not a zip archive)")
@@ -60,14 +66,15 @@ def load_npz(path: str | os.PathLike) -> Splits:
             missing = [k for k in NPZ_KEYS if k not in z.files]
             if missing:
                 raise DataError(f"npz {path}: missing arrays {missing}; expected {list(NPZ_KEYS)}, found {z.files}")
-            arrays = {k: z[k] for k in NPZ_KEYS}
+            arrays = {k: z[k] for k in NPZ_KEYS + NPZ_GROUP_KEYS if k in z.files}
     except DataError:
         raise
     except ValueError as exc:  # object arrays need pickle: refused
         raise DataError(f"npz {path}: cannot load without pickle ({exc})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"npz {path}: not a readable .npz file ({exc})") from None
-    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"npz {path}")
+    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"npz {path}",
+                       arrays.get("groups_train"), arrays.get("groups_test"))
 
 
 def parse_idx(data: bytes, what: str) -> np.ndarray:
@@ -125,19 +132,42 @@ def load_idx_dir(directory: str | os.PathLike) -> Splits:
 
 
 def load_csv(path: str | os.PathLike) -> Splits:
-    """Kaggle digit-recognizer layout: header ``label,pixel0..pixel783``, one image a row.
+    """Kaggle digit-recognizer layout: header ``label,pixel0..pixel783``, one image a row,
+    or ``label,group,pixel0..pixel783`` with an integer group (writer) per row.
 
-    The rows are split into train/test by a stratified, seeded split:
+    Without groups the rows are split into train/test by a stratified, seeded split:
     ``CSV_TEST_FRACTION`` (20%) of each class goes to test, with seed ``CSV_SPLIT_SEED``.
+    With groups the test set takes whole groups (``group_split``, the same fraction and
+    seed), so that no writer of a test image wrote a training image.
     """
     path = _existing_file(Path(path), "csv")
     what = f"csv {path}"
+    table, grouped = _csv_table(path, what)
+    y = to_labels(table[:, 0], what)
+    x = to_images(table[:, 2:] if grouped else table[:, 1:], what)
+    g = to_groups(table[:, 1], len(y), what) if grouped else None
+    if g is not None:
+        if len(np.unique(g)) < 2:
+            raise DataError(f"{what}: the group column names one group; a train/test split by groups needs at least 2")
+        train_idx, test_idx = group_split(g, CSV_TEST_FRACTION, seed=CSV_SPLIT_SEED)
+        return make_splits(x[train_idx], y[train_idx], x[test_idx], y[test_idx], what, g[train_idx], g[test_idx])
+    counts = np.bincount(y, minlength=10)
+    if (counts[counts > 0] < 2).any():
+        raise DataError(f"{what}: every class present needs at least 2 rows to split train/test, counts {counts.tolist()}")
+    train_idx, test_idx = stratified_split(y, CSV_TEST_FRACTION, seed=CSV_SPLIT_SEED)
+    return make_splits(x[train_idx], y[train_idx], x[test_idx], y[test_idx], what)
+
+
+def _csv_table(path: Path, what: str) -> tuple[np.ndarray, bool]:
+    """The CSV's rows as float64 (label, [group,] 784 pixels) and whether it has the group column."""
     with open(path, "rb") as fh:
-        header = fh.readline().decode("utf-8", "replace").strip().split(",")
-        if len(header) != 785 or header[0].strip().lower() != "label":
+        header = [h.strip().lower() for h in fh.readline().decode("utf-8", "replace").strip().split(",")]
+        grouped = len(header) > 1 and header[1] == CSV_GROUP_COLUMN
+        width = 786 if grouped else 785
+        if len(header) != width or header[0] != "label":
             raise DataError(
-                f"{what}: header must be label,pixel0..pixel783 (785 columns), "
-                f"got {len(header)} columns starting {header[0][:20]!r}"
+                f"{what}: header must be label,pixel0..pixel783 (785 columns) or label,group,pixel0..pixel783 "
+                f"(786), got {len(header)} columns starting {header[0][:20]!r}"
             )
         body = fh.read()
     rows = [line for line in body.split(b"\n") if line.strip()]
@@ -145,18 +175,10 @@ def load_csv(path: str | os.PathLike) -> Splits:
         raise DataError(f"{what}: no data rows")
     for lineno, line in enumerate(rows, start=2):
         n = line.count(b",") + 1
-        if n != 785:
-            raise DataError(f"{what}: line {lineno} has {n} columns, expected 785 (label + 784 pixels)")
+        if n != width:
+            raise DataError(f"{what}: line {lineno} has {n} columns, expected {width} "
+                            f"(label{', group' if grouped else ''} + 784 pixels)")
     try:
-        table = np.loadtxt(io.BytesIO(b"\n".join(rows)), delimiter=",", dtype=np.float64, ndmin=2)
+        return np.loadtxt(io.BytesIO(b"\n".join(rows)), delimiter=",", dtype=np.float64, ndmin=2), grouped
     except ValueError as exc:
         raise DataError(f"{what}: non-numeric value ({exc})") from None
-    labels = table[:, 0]
-    pixels = table[:, 1:]
-    y = to_labels(labels, what)
-    x = to_images(pixels, what)
-    counts = np.bincount(y, minlength=10)
-    if (counts[counts > 0] < 2).any():
-        raise DataError(f"{what}: every class present needs at least 2 rows to split train/test, counts {counts.tolist()}")
-    train_idx, test_idx = stratified_split(y, CSV_TEST_FRACTION, seed=CSV_SPLIT_SEED)
-    return make_splits(x[train_idx], y[train_idx], x[test_idx], y[test_idx], what)

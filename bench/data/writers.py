@@ -16,6 +16,12 @@ the ``Splits.test_digest`` of the MNIST arrays every source yields): ``for_test_
 returns None for any other data, and callers then treat each image as its own unit. The
 training digits' writers (``for_dataset``) apply only to the MNIST dataset's digest
 (``MNIST_DATA_DIGEST``); they give the writer-disjoint validation split.
+
+A user's dataset may give its own groups (``Splits.g_train`` / ``g_test``, from the file):
+``train_groups`` returns MNIST's writers or those; ``test_groups`` returns the test set's
+groups by test digest, MNIST's from the metadata and a user test set's from its records
+(``register_test_groups``, called when a record that carries ``outcomes.groups`` is read;
+the digest covers the groups, so one digest has one grouping).
 """
 
 from __future__ import annotations
@@ -116,6 +122,43 @@ def for_dataset(data_digest: str | None) -> Writers | None:
     """The writers of a dataset's training digits, in its order, when the dataset is MNIST
     (``Splits.digest`` equal to ``MNIST_DATA_DIGEST``); None for any other data."""
     return mnist_train() if data_digest == MNIST_DATA_DIGEST else None
+
+
+_REGISTERED: dict[str, np.ndarray] = {}
+
+
+def register_test_groups(test_digest: str, groups) -> None:
+    """Remember a user test set's groups (one int per image) under its digest, for
+    ``test_groups``. A second registration with other groups (a record edited by hand)
+    withdraws the digest: its images are then each their own unit."""
+    g = np.asarray(groups, dtype=np.int64)
+    known = _REGISTERED.get(test_digest)
+    if known is not None and not np.array_equal(known, g):
+        _REGISTERED[test_digest] = np.empty(0, dtype=np.int64)
+    elif known is None:
+        _REGISTERED[test_digest] = g
+
+
+def test_groups(test_digest: str | None, n: int | None = None) -> np.ndarray | None:
+    """Each test image's writer (group) for the test set known by ``test_digest``: MNIST's
+    (``for_test_set``) or a registered user set's; None when unknown or when ``n``, given,
+    is not the set's size."""
+    w = for_test_set(test_digest, n)
+    if w is not None:
+        return w.writer
+    g = _REGISTERED.get(test_digest)
+    if g is None or len(g) == 0 or (n is not None and int(n) != len(g)):
+        return None
+    return g
+
+
+def train_groups(splits) -> np.ndarray | None:
+    """Each training image's writer (group) of a dataset's ``Splits``: MNIST's from the
+    metadata, else the groups its file gave (``Splits.g_train``), else None."""
+    w = for_dataset(splits.digest())
+    if w is not None and len(w) == len(splits.y_train):
+        return w.writer
+    return getattr(splits, "g_train", None)
 
 
 @functools.cache

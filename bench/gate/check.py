@@ -228,8 +228,8 @@ def paired_evidence(base_recs: list[dict], ok: list[dict]) -> stats.Paired | Non
     if not base_recs or not ok or len(digests) != 1 or None in digests:
         return None
     masks = _masks(ok)
-    w = writers.for_test_set(digests.pop(), len(next(iter(masks.values()))) if masks else None)
-    return stats.paired(_masks(base_recs), masks, None if w is None else w.writer)
+    groups = writers.test_groups(digests.pop(), len(next(iter(masks.values()))) if masks else None)
+    return stats.paired(_masks(base_recs), masks, groups)
 
 
 def compare(baseline: dict, recs: list[dict], only: list[str] | None = None,

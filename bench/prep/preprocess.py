@@ -9,8 +9,9 @@ pipelines:
   used to carve the validation split from the training set and to shrink it for small
   profiles. The test set is never touched by either.
 - ``prepare``: applies a profile's split rule to a dataset and returns ``Prepared``.
-- ``writer_split``: the validation split by whole writers where the training digits'
-  writers are known (MNIST, ``bench.data.writers``): no training writer is in validation,
+- ``group_split`` (``bench.data.sampling``): the validation split by whole writers where
+  the training digits' writers are known (MNIST through ``bench.data.writers``, or a user
+  file's groups): no training writer is in validation,
   as no training writer is in the test set, so validation accuracy measures what the test
   set measures (new writers) instead of flattering the model with writers it trained on.
   ``val_split_of`` names the kind a dataset gets ("writers" or "images"), a field of the
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.data import writers
-from bench.data.sampling import stratified_split, stratified_subset  # noqa: F401 (re-exported)
+from bench.data.sampling import group_split, stratified_split, stratified_subset  # noqa: F401 (re-exported)
 
 N_CLASSES = 10
 VAL_SPLITS = ("writers", "images")  # whole writers held out / a stratified sample of images
@@ -117,12 +118,12 @@ class Prepared:
 def prepare(x_train, y_train, x_test, y_test, rule: SplitRule, groups: np.ndarray | None = None) -> Prepared:
     """Apply ``rule`` to a dataset's train split; the test split passes through unchanged.
     ``groups`` (one writer per training image): validation takes whole writers
-    (``writer_split``) instead of a stratified sample of images; the caps then take
+    (``group_split``) instead of a stratified sample of images; the caps then take
     stratified subsets of each side, which keeps the two sides' writers apart."""
     if groups is None:
         rest, val = stratified_split(y_train, rule.val_fraction, rule.seed)
     else:
-        rest, val = writer_split(groups, rule.val_fraction, rule.seed)
+        rest, val = group_split(groups, rule.val_fraction, rule.seed)
     if rule.max_train is not None:
         rest = rest[stratified_subset(y_train[rest], rule.max_train, rule.seed + 1)]
     if rule.max_val is not None:
@@ -131,44 +132,25 @@ def prepare(x_train, y_train, x_test, y_test, rule: SplitRule, groups: np.ndarra
                     "images" if groups is None else "writers")
 
 
-def writer_split(groups: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split indices into (rest, held_out) by whole groups (writers): the groups in a
-    random order drawn from ``seed``, held out one by one until they hold at least
-    ``fraction`` of the indices. Both sorted, disjoint, covering every index; no group on
-    both sides. Classes are not stratified: a writer wrote every digit, so the held-out
-    side's class mix stays close to the whole's."""
-    if not 0.0 < fraction < 1.0:
-        raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
-    g = np.asarray(groups)
-    names, codes, sizes = np.unique(g, return_inverse=True, return_counts=True)
-    if len(names) < 2:
-        raise ValueError(f"a split by writers needs at least 2 writers, got {len(names)}")
-    order = np.random.default_rng(seed).permutation(len(names))
-    reached = np.cumsum(sizes[order]) >= fraction * len(g)
-    held_groups = order[: min(int(np.argmax(reached)) + 1, len(names) - 1)]
-    held = np.isin(codes, held_groups)
-    return np.flatnonzero(~held), np.flatnonzero(held)
-
-
-def val_split_of(data_digest: str | None) -> str:
-    """The validation split a dataset gets: "writers" where its training digits' writers are
-    known (``writers.for_dataset``: MNIST), else "images"."""
-    return "images" if writers.for_dataset(data_digest) is None else "writers"
+def val_split_of(splits) -> str:
+    """The validation split a dataset's ``Splits`` get: "writers" where its training images'
+    writers are known (``writers.train_groups``: MNIST's metadata or a file's groups), else
+    "images"."""
+    return "images" if writers.train_groups(splits) is None else "writers"
 
 
 def prepare_splits(splits, rule: SplitRule, val_split: str | None = None) -> Prepared:
     """``prepare`` on a dataset's ``Splits`` with the validation split ``val_split`` (default:
-    ``val_split_of`` its digest). "writers" for a dataset whose writers are not known is a
+    ``val_split_of`` them). "writers" for a dataset whose writers are not known is a
     ValueError (a job planned on MNIST, run on other data)."""
-    digest = splits.digest()
-    kind = val_split or val_split_of(digest)
+    kind = val_split or val_split_of(splits)
     if kind not in VAL_SPLITS:
         raise ValueError(f"unknown validation split {kind!r}; choose from: {', '.join(VAL_SPLITS)}")
-    w = writers.for_dataset(digest) if kind == "writers" else None
-    if kind == "writers" and (w is None or len(w) != len(splits.y_train)):
-        raise ValueError("a validation split by writers needs a dataset whose writers are known (MNIST)")
-    return prepare(splits.x_train, splits.y_train, splits.x_test, splits.y_test, rule,
-                   None if w is None else w.writer)
+    groups = writers.train_groups(splits) if kind == "writers" else None
+    if kind == "writers" and groups is None:
+        raise ValueError("a validation split by writers needs a dataset whose writers are known "
+                         "(MNIST, or a file that gives groups)")
+    return prepare(splits.x_train, splits.y_train, splits.x_test, splits.y_test, rule, groups)
 
 
 def missing_classes(y: np.ndarray) -> list[int]:

@@ -2,7 +2,8 @@
 pandas (``schema``), and THE identity of a configuration (``identity``), the one
 definition that resume, table rows, ``compare``, ``check`` and the baseline all use.
 
-May import ``bench.core``. The public names are re-exported: ``records.read_all(...)``.
+May import ``bench.core`` and ``bench.data`` (a user test set's groups, ``register_groups``).
+The public names are re-exported: ``records.read_all(...)``.
 """
 
 from bench.records import identity  # noqa: F401
@@ -26,6 +27,7 @@ from bench.records.schema import (  # noqa: F401
                                   problem,
                                   protocol_hash,
                                   read,
+                                  register_groups,
                                   read_all,
                                   require,
                                   slug,

@@ -183,10 +183,25 @@ def write(runs_dir: Path, rec: dict) -> Path:
 
 
 def read(path: Path) -> dict:
+    """The record at ``path``, validated and upgraded (``RecordError`` otherwise). A record
+    on a user test set whose file gave groups (``outcomes.groups``) makes them known for its
+    test digest (``writers.register_test_groups``), so every view that reads it can use them."""
     try:
-        return upgrade(validate(json.loads(Path(path).read_text())))
+        rec = upgrade(validate(json.loads(Path(path).read_text())))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(str(exc)) from None
+    register_groups(rec)
+    return rec
+
+
+def register_groups(rec: dict) -> None:
+    """Make the test groups a record carries known for its test digest (see ``read``)."""
+    from bench.data import writers
+
+    o = rec.get("outcomes")
+    if isinstance(o, dict) and isinstance(o.get("groups"), list) and isinstance(o.get("test_digest"), str) \
+            and len(o["groups"]) == o.get("n") and all(isinstance(v, int) for v in o["groups"]):
+        writers.register_test_groups(o["test_digest"], o["groups"])
 
 
 def read_all(runs_dir: Path, warn=True) -> list[dict]:
@@ -246,4 +261,7 @@ def load(runs_dir: str | Path, recs: list[dict] | None = None):
     per record."""
     import pandas as pd
 
-    return pd.DataFrame([flatten(upgrade(r)) for r in (recs if recs is not None else read_all(Path(runs_dir)))])
+    recs = recs if recs is not None else read_all(Path(runs_dir))
+    for r in recs:
+        register_groups(r)
+    return pd.DataFrame([flatten(upgrade(r)) for r in recs])

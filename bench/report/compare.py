@@ -157,10 +157,10 @@ def left_out(before: dict[int, dict], after: dict[int, dict]) -> str:
 
 
 def _writers(digests: set, masks: dict[int, np.ndarray]) -> np.ndarray | None:
-    """Each test image's writer when the one test set is MNIST's (``writers.for_test_set``):
-    the writer is then the unit of the paired test; None (images the unit) otherwise."""
-    w = writers.for_test_set(next(iter(digests)), len(next(iter(masks.values()))))
-    return None if w is None else w.writer
+    """Each test image's writer when the one test set's writers are known
+    (``writers.test_groups``: MNIST's, or a user file's groups): the writer is then the unit
+    of the paired test; None (images the unit) otherwise."""
+    return writers.test_groups(next(iter(digests)), len(next(iter(masks.values()))))
 
 
 def paired_change(key: tuple, before: dict[int, dict], after: dict[int, dict], what: str = "accuracy") -> Change:

@@ -248,11 +248,11 @@ def _time_to_target(row: Row, g, target: float) -> None:
 
 
 def writer_groups(row: Row) -> np.ndarray | None:
-    """Each test image's writer for the row's outcomes (``writers.for_test_set``), else None."""
+    """Each test image's writer for the row's outcomes (``writers.test_groups``: MNIST's, or
+    a user file's groups), else None."""
     if not row.correct:
         return None
-    w = writers.for_test_set(row.test_digest, len(next(iter(row.correct.values()))))
-    return None if w is None else w.writer
+    return writers.test_groups(row.test_digest, len(next(iter(row.correct.values()))))
 
 
 def _accuracy_interval(row: Row, g) -> None:

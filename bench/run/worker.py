@@ -165,6 +165,8 @@ def _evaluate(rec: dict, t, protocol) -> None:
         rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
     rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
     rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
+    if getattr(t.dataset.splits, "g_test", None) is not None:  # a user file's writers: the unit of its statistics
+        rec["outcomes"]["groups"] = t.dataset.splits.g_test.tolist()
     rec["metrics"].update(measure.writer_metrics(rec["outcomes"]))  # MNIST only: populations, disputed labels
     rec["calibration"] = calibration(prep.y_test, proba)
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")

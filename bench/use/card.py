@@ -306,8 +306,8 @@ def _interval(rec: dict):
     if not isinstance(outcomes, dict):
         return uncertainty.from_accuracies([acc], n)
     mask = measure.correct_mask(outcomes)
-    w = writers.for_test_set(outcomes.get("test_digest"), len(mask))
-    return uncertainty.accuracy_interval({0: mask}, None if w is None else w.writer)
+    records.register_groups(rec)  # a user file's writers, carried by the record itself
+    return uncertainty.accuracy_interval({0: mask}, writers.test_groups(outcomes.get("test_digest"), len(mask)))
 
 
 
