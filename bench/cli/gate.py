@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.cli.parser import DEFAULT_RESULTS
+from bench.cli.parser import DEFAULT_RESULTS, run_config
 from bench.cli.train import _model_names
 from bench.core.errors import BenchError
-from bench.run.suite import execute, positive_float, positive_int
+from bench.run.suite import execute, positive_float
 
 
 def cmd_baseline(args) -> int:
@@ -30,7 +30,7 @@ def cmd_baseline(args) -> int:
         check.check_mergeable(old, {"dataset": args.dataset, "profile": args.profile, "device": "cpu",
                                     "floor": floor, "alpha": alpha})
     if args.runs is None:
-        execute(args, names, [args.dataset], args.profile, "cpu", positive_int(args.seeds, "--seeds"), args.out)
+        execute(run_config(args, names, [args.dataset], args.profile, "cpu", args.seeds, args.out), resumable=False)
     recs = records.require(args.runs or args.out / "runs", "--runs")
     baseline = check.build_baseline(recs, args.dataset, args.profile, "cpu", floor=floor, alpha=alpha, only=only)
     if old is not None:
@@ -76,8 +76,8 @@ def cmd_check(args) -> int:
         runs = args.runs or DEFAULT_RESULTS / "runs"
         if args.run:
             out = args.out or scratch
-            execute(args, only or sorted(baseline["models"]), [baseline["dataset"]], baseline["profile"],
-                    baseline["device"], 1, out, scratch=scratch is not None)
+            execute(run_config(args, only or sorted(baseline["models"]), [baseline["dataset"]], baseline["profile"],
+                               baseline["device"], 1, out), scratch=scratch is not None, resumable=False)
             runs = out / "runs"
         return _verdicts(args, baseline, baseline_file, runs, only, slower_pct)
     finally:

@@ -258,3 +258,30 @@ def _add_job_options(p) -> None:
                    help="accuracy on the 15 MNIST-C corruptions of the test set (default on)")
     p.add_argument("--no-save-models", action="store_true",
                    help="do not keep the fitted models (default: saved under <out>/models/<run id>/)")
+
+
+def run_config(args, models: list[str], datasets: list[str], profile: str, device: str, seeds, out,
+               resume: bool = False):
+    """The ``RunConfig`` (``bench.run.suite``) of a training command's flags, numbers typed
+    here (``BenchError`` naming the flag); ``suite.validate`` checks the rest."""
+    from bench.run.suite import RunConfig, positive_float, positive_int
+
+    robust = getattr(args, "robustness", None) or "on"  # commands without the option measure it
+    if robust not in ("on", "off"):
+        raise BenchError(f"--robustness must be on or off, got {robust!r}")
+    return RunConfig(
+        models=tuple(models), datasets=tuple(datasets), profile=profile, device=device,
+        seeds=positive_int(seeds, "--seeds"), out=Path(out), resume=resume,
+        threads=positive_int(args.threads, "--threads", allow_none=True),
+        timeout_s=positive_float(args.timeout, "--timeout"),
+        infer_batch=positive_int(args.infer_batch, "--infer-batch", allow_none=True),
+        infer_min_repeats=positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
+        infer_min_seconds=positive_float(args.infer_min_seconds, "--infer-min-seconds"),
+        overrides=tuple(args.set or ()), grid=tuple(getattr(args, "grid", None) or ()),
+        target=positive_float(getattr(args, "target", None), "--target"), deterministic=bool(args.deterministic),
+        precisions=tuple(getattr(args, "precision", None) or ("fp32",)), robustness=robust == "on",
+        save_models=not getattr(args, "no_save_models", False),
+        executor=getattr(args, "executor", None) or "local",
+        workers=positive_int(getattr(args, "workers", None) or 1, "--workers"),
+        scheduler=getattr(args, "scheduler", None), memory_limit=getattr(args, "memory_limit", None))
+

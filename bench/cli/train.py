@@ -4,9 +4,9 @@ names and already-trained files)."""
 from __future__ import annotations
 
 from bench.adapters.trained import is_model_file
-from bench.cli.parser import file_options
+from bench.cli.parser import file_options, run_config
 from bench.core.errors import BenchError
-from bench.run.suite import execute, positive_int
+from bench.run.suite import execute
 
 
 def with_models(args) -> list[str]:
@@ -43,7 +43,7 @@ def _model_names(args) -> list[str]:
 
 def cmd_run(args) -> int:
     names = _model_names(args)
-    seeds = positive_int(args.seeds, "--seeds")
-    outcomes = execute(args, names, args.dataset or ["mnist"], args.profile, args.device, seeds, args.out,
-                       resume=args.resume)
+    config = run_config(args, names, args.dataset or ["mnist"], args.profile, args.device, args.seeds, args.out,
+                        resume=args.resume)
+    outcomes = execute(config)
     return 1 if any(o.status in ("failed", "timeout") for o in outcomes) else 0

@@ -59,14 +59,15 @@ def _evaluate_file(args, path) -> int:
     import contextlib
 
     from bench.adapters import registry
-    from bench.cli.parser import file_options
+    from bench.cli.parser import file_options, run_config
     from bench.run.suite import execute
 
     name = registry.add_file(path, file_options(args))
     dataset = args.dataset or "mnist"
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     with quiet:
-        outcomes = execute(args, [name], [dataset], args.profile or "quick", "cpu", 1, args.out)
+        outcomes = execute(run_config(args, [name], [dataset], args.profile or "quick", "cpu", 1, args.out),
+                           resumable=False)
     done = [o for o in outcomes if o.record and o.status == "ok"]
     if not done:
         print(f"{name}: not evaluated ({outcomes[0].status if outcomes else 'no job'})", file=sys.stderr)

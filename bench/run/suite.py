@@ -1,6 +1,6 @@
-"""A suite from the command line to published results, in four steps with one job each:
+"""A suite from a ``RunConfig`` to published results, in four steps with one job each:
 
-    request = validate(...)   every option checked and typed, before anything is fetched
+    request = validate(config)   every option checked and typed, before anything is fetched
     connect(request)          the executor started (a Dask cluster: workers checked)
     jobs    = plan(request)   datasets fetched and verified once, jobs expanded (seed-major,
                               grids as Cartesian products)
@@ -9,7 +9,9 @@
     publish(request, outcomes)      the leaderboard of the results folder, and a summary with
                                     the suite's overhead (``bench.run.overhead``)
 
-``execute`` chains them for ``run``, ``baseline update`` and ``check --run``.
+``execute`` chains them for ``run``, ``baseline update``, ``check --run`` and ``evaluate``
+(the CLI builds the ``RunConfig`` from its flags) and for a script or notebook
+(``bench.run_suite``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,49 @@ from pathlib import Path
 
 from bench.core.errors import BenchError
 from bench.run import plan as planner
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to run and how: the typed form of ``python -m bench run``'s options. The CLI
+    builds one from its flags; a script or a notebook builds it directly::
+
+        from bench import RunConfig, run_suite
+        outcomes = run_suite(RunConfig(models=("logreg", "cnn-small"), datasets=("digits",), profile="quick"))
+
+    Every field but ``models`` has the CLI's default, and the flag it stands for is the one
+    a bad value's error names. ``models``: registered names (``python -m bench list``;
+    ``bench.adapters.registry.default_suite()`` is ``--all``); ``plugins``: plugin files
+    (``--plugin``) loaded first, so that their models can be named. ``seeds``: seeds
+    0..seeds-1. ``threads`` None: every usable core; ``timeout_s`` None: the profile's.
+    ``overrides`` / ``grid``: ``MODEL.KEY=VALUE`` / ``MODEL.KEY=V1,V2`` strings as on the
+    command line. ``executor``: "local" or "dask" (``workers``, ``scheduler``,
+    ``memory_limit`` as the flags)."""
+
+    models: tuple[str, ...]
+    datasets: tuple[str, ...] = ("mnist",)
+    profile: str = "full"
+    device: str = "cpu"
+    seeds: int = 1
+    out: Path = Path("results")
+    resume: bool = False
+    threads: int | None = None
+    timeout_s: float | None = None
+    infer_batch: int | None = None
+    infer_min_repeats: int | None = None
+    infer_min_seconds: float | None = None
+    overrides: tuple[str, ...] = ()
+    grid: tuple[str, ...] = ()
+    target: float | None = None
+    deterministic: bool = False
+    precisions: tuple[str, ...] = ("fp32",)
+    robustness: bool = True
+    save_models: bool = True
+    executor: str = "local"
+    workers: int = 1
+    scheduler: str | None = None
+    memory_limit: str | None = None
+    plugins: tuple[str, ...] = ()
 
 
 @dataclass
@@ -79,46 +124,49 @@ def positive_float(raw, flag: str):
     return value
 
 
-def validate(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
-             out: Path, resume: bool = False, scratch: bool = False) -> Request:
-    """Check and type every option of a training command; ``BenchError`` on the first bad one.
-    ``scratch``: ``out`` is a temporary folder the command removes when it ends."""
+def validate(config: RunConfig, scratch: bool = False, resumable: bool = True) -> Request:
+    """Check and type every field of ``config``; ``BenchError`` (one line, naming the flag)
+    on the first bad one, before anything is fetched or trained. ``scratch``: ``out`` is a
+    temporary folder the command removes when it ends; ``resumable``: the command has
+    ``--resume`` (an interrupted suite says how to finish it)."""
+    from bench.adapters import registry
     from bench.core import envinfo
     from bench.measure.profiles import PROFILES
     from bench.run import executors, runner
 
-    if profile_name not in PROFILES:
-        raise BenchError(f"unknown profile {profile_name!r}; choose from: {', '.join(PROFILES)}")
-    profile = PROFILES[profile_name]
-    threads = positive_int(args.threads, "--threads", allow_none=True)
-    timeout = positive_float(args.timeout, "--timeout") or float(profile.timeout_s)
+    for path in config.plugins:
+        registry.load_file(path)
+    if config.profile not in PROFILES:
+        raise BenchError(f"unknown profile {config.profile!r}; choose from: {', '.join(PROFILES)}")
+    if not config.models:
+        raise BenchError(f"name models to run; models: {', '.join(registry.names())}")
+    profile = PROFILES[config.profile]
+    threads = positive_int(config.threads, "--threads", allow_none=True)
+    n_seeds = positive_int(config.seeds, "--seeds")
+    timeout = positive_float(config.timeout_s, "--timeout") or float(profile.timeout_s)
     inference = profile.inference.overridden(
-        positive_int(args.infer_batch, "--infer-batch", allow_none=True),
-        positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
-        positive_float(args.infer_min_seconds, "--infer-min-seconds"))
-    grid = list(getattr(args, "grid", None) or [])
-    robust = getattr(args, "robustness", None)
-    robust = "on" if robust is None else robust  # commands without the option measure it
-    if robust not in ("on", "off"):
-        raise BenchError(f"--robustness must be on or off, got {robust!r}")
-    target = positive_float(getattr(args, "target", None), "--target")
+        positive_int(config.infer_batch, "--infer-batch", allow_none=True),
+        positive_int(config.infer_min_repeats, "--infer-min-repeats", allow_none=True),
+        positive_float(config.infer_min_seconds, "--infer-min-seconds"))
+    target = positive_float(config.target, "--target")
     if target is not None and target > 1:
-        raise BenchError(f"--target is a validation accuracy as a fraction in (0, 1], e.g. 0.99; got {args.target!r}")
-    executor = executors.make(getattr(args, "executor", None) or "local",
-                              positive_int(getattr(args, "workers", None) or 1, "--workers"),
-                              getattr(args, "scheduler", None),
-                              executors.parse_size(getattr(args, "memory_limit", None), "--memory-limit"))
+        raise BenchError(f"--target is a validation accuracy as a fraction in (0, 1], e.g. 0.99; got {config.target!r}")
+    executor = executors.make(config.executor, positive_int(config.workers, "--workers"), config.scheduler,
+                              executors.parse_size(config.memory_limit, "--memory-limit"))
     has_gpu = planner.gpu_available()
-    precisions = tuple(dict.fromkeys(getattr(args, "precision", None) or ["fp32"]))
+    names, datasets, overrides, grid = list(config.models), list(config.datasets), list(config.overrides), \
+        list(config.grid)
+    precisions = tuple(dict.fromkeys(config.precisions))
     # bad names, --set, --grid, device, precision: fail now (a cluster's GPUs are counted once connected)
-    planner.plan(names, datasets, profile_name, device, [0], args.set, has_gpu or executor.name != "local",
+    planner.plan(names, datasets, config.profile, config.device, [0], overrides, has_gpu or executor.name != "local",
                  grid=grid, precisions=precisions)
+    out = Path(config.out)
     runner.check_writable(out / "runs", keep=False)  # the run itself creates it
-    return Request(names, datasets, profile_name, device, n_seeds, out, resume, threads or envinfo.usable_cores(),
-                   timeout, inference.as_dict(), list(args.set), bool(args.deterministic), has_gpu,
-                   save_models=not getattr(args, "no_save_models", False), grid=grid, executor=executor,
-                   threads_given=threads is not None, target=target, resumable=hasattr(args, "resume"),
-                   scratch=scratch, robustness=robust == "on", precisions=precisions)
+    return Request(names, datasets, config.profile, config.device, n_seeds, out, config.resume,
+                   threads or envinfo.usable_cores(), timeout, inference.as_dict(), overrides,
+                   bool(config.deterministic), has_gpu, save_models=config.save_models, grid=grid, executor=executor,
+                   threads_given=threads is not None, target=target, resumable=resumable, scratch=scratch,
+                   robustness=bool(config.robustness), precisions=precisions)
 
 
 def connect(req: Request) -> None:
@@ -241,13 +289,13 @@ def publish(req: Request, outcomes: list, started: float | None = None) -> None:
           + (f" ({len(diverged)} diverged: a result, see the leaderboard's jobs without a result)" if diverged else ""))
 
 
-def execute(args, names: list[str], datasets: list[str], profile_name: str, device: str, n_seeds: int,
-            out: Path, resume: bool = False, scratch: bool = False) -> list:
-    """validate -> plan -> run -> publish; returns the outcomes (``scratch``: see ``validate``)."""
+def execute(config: RunConfig, scratch: bool = False, resumable: bool = True) -> list:
+    """validate -> plan -> run -> publish; returns the outcomes (``scratch``, ``resumable``:
+    see ``validate``)."""
     import time
 
     started = time.perf_counter()
-    req = validate(args, names, datasets, profile_name, device, n_seeds, out, resume, scratch)
+    req = validate(config, scratch, resumable)
     try:
         connect(req)
         jobs = plan(req)
