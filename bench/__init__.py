@@ -16,7 +16,7 @@ def run_suite(config) -> list:
     outcomes (``status``, ``record``, ``path`` of each)."""
     from bench.run.suite import execute
 
-    return execute(config)
+    return execute(config, resumable=None)
 
 
 def __getattr__(name: str):

@@ -12,7 +12,7 @@ import pytest
 import bench
 from bench.cli.parser import build_parser, run_config
 from bench.core.errors import BenchError
-from bench.run.suite import RunConfig
+from bench.run.suite import RunConfig, again_hint
 
 
 def test_the_cli_builds_the_config_a_script_would():
@@ -25,6 +25,18 @@ def test_the_cli_builds_the_config_a_script_would():
                             save_models=False)
 
 
+def test_the_cli_checks_flags_in_the_order_it_always_did():
+    args = build_parser().parse_args(["run", "logreg", "--profile", "huge", "--timeout", "0", "--robustness", ""])
+    with pytest.raises(BenchError, match="unknown profile 'huge'"):
+        run_config(args, ["logreg"], ["digits"], args.profile, args.device, args.seeds, args.out)
+    args = build_parser().parse_args(["run", "logreg", "--robustness", "", "--target", "99"])
+    with pytest.raises(BenchError, match="--robustness must be on or off, got ''"):
+        run_config(args, ["logreg"], ["digits"], args.profile, args.device, args.seeds, args.out)
+    args = build_parser().parse_args(["run", "logreg", "--target", "99"])
+    with pytest.raises(BenchError, match="e.g. 0.99; got '99'"):
+        run_config(args, ["logreg"], ["digits"], args.profile, args.device, args.seeds, args.out)
+
+
 @pytest.mark.parametrize("change, fragment", [
     ({"models": ("no-such-model",)}, "no-such-model"),
     ({"models": ()}, "name models to run"),
@@ -34,6 +46,11 @@ def test_the_cli_builds_the_config_a_script_would():
     ({"threads": -2}, "--threads must be a positive integer"),
     ({"overrides": ("logreg.nope=1",)}, "nope"),
     ({"device": "tpu"}, "unknown device 'tpu'"),
+    ({"seeds": 1.5}, "--seeds must be a positive integer, got 1.5"),
+    ({"seeds": True}, "--seeds must be a positive integer, got True"),
+    ({"models": "logreg"}, "RunConfig.models (model names) must be a tuple of strings, got 'logreg'"),
+    ({"precisions": "bf16"}, "RunConfig.precisions (--precision) must be a tuple of strings"),
+    ({"robustness": "off"}, "RunConfig.robustness (--robustness) must be True or False, got 'off'"),
 ])
 def test_a_bad_field_is_one_error_naming_it_and_nothing_is_written(tmp_path, change, fragment):
     out = tmp_path / "out"
@@ -56,3 +73,8 @@ def test_run_suite_trains_records_and_publishes_like_the_command(tmp_path, capsy
     assert {o.record["run_id"] for o in outcomes} == {r["run_id"] for r in recs}
     assert (out / "LEADERBOARD.md").is_file() and "logreg" in (out / "LEADERBOARD.md").read_text()
     assert "2 of 2 job(s) without failure" in capsys.readouterr().out
+
+
+def test_an_interrupted_script_is_told_to_resume_through_its_config():
+    assert again_hint(["run", "--all"], None) == "resume with: the same RunConfig with resume=True"
+    assert again_hint(["run", "--all"], True) == "resume with: python -m bench run --all --resume"

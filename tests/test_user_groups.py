@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -22,6 +20,7 @@ from bench.gate import check
 from bench.measure.profiles import PROFILES
 from bench.prep import preprocess as pp
 from bench.use import card
+from tests.conftest import run_cli
 from tests.helpers import write_csv
 
 
@@ -60,6 +59,9 @@ def test_npz_groups_load_change_the_digests_and_give_a_split_by_whole_writers(tm
     assert s.digest() != digits.digest() and s.test_digest() != digits.test_digest()
     assert Splits(s.x_train, s.y_train, s.x_test, s.y_test).digest() == digits.digest()  # no groups: as before
     assert ds.info()["groups"] == {"train": 40, "test": 15}
+    same = np.arange(len(digits.y_test))  # the same array as train groups or as test groups: two datasets
+    half = Splits(digits.x_test, digits.y_test, digits.x_test, digits.y_test, g_train=same)
+    assert half.digest() != Splits(digits.x_test, digits.y_test, digits.x_test, digits.y_test, g_test=same).digest()
     rule = PROFILES["full"].split
     p = pp.prepare_splits(s, rule)
     rest, held = group_split(g_train, rule.val_fraction, rule.seed)
@@ -69,13 +71,18 @@ def test_npz_groups_load_change_the_digests_and_give_a_split_by_whole_writers(tm
     np.testing.assert_array_equal(p.y_train, s.y_train[rest])
 
 
-def test_npz_groups_of_the_wrong_length_are_one_error_line(tmp_path, digits):
+def test_npz_groups_of_the_wrong_length_or_kind_are_one_error_line(tmp_path, digits):
     path = tmp_path / "bad.npz"
     np.savez(path, x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test, y_test=digits.y_test,
              groups_test=np.arange(len(digits.y_test) - 1))
     with pytest.raises(DataError) as err:
         data.load(f"npz:{path}")
     assert str(err.value).startswith(f"npz {path} test: groups must be one value per image")
+    np.savez(path, x_train=digits.x_train, y_train=digits.y_train, x_test=digits.x_test, y_test=digits.y_test,
+             groups_train=np.array(["a"] * len(digits.y_train), dtype=object))  # as pandas hands strings over
+    with pytest.raises(DataError, match="groups_train is an object array") as err:
+        data.load(f"npz:{path}")
+    assert "\n" not in str(err.value)
 
 
 def test_csv_group_column_puts_whole_writers_in_the_test_set(tmp_path, digits):
@@ -112,9 +119,8 @@ def test_a_records_groups_are_the_unit_of_its_interval_and_of_the_gate(tmp_path,
     gate's paired test is the sign-flip test over writers, enumerated here by hand."""
     _, g_test = _grouped_npz(tmp_path / "g.npz", digits)
     out = tmp_path / "results"
-    cmd = [sys.executable, "-m", "bench", "run", "logreg", "--dataset", f"npz:{tmp_path / 'g.npz'}",
-           "--profile", "quick", "--robustness", "off", "--no-save-models", "--out", str(out)]
-    done = subprocess.run(cmd, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=600)
+    done = run_cli("run", "logreg", "--dataset", f"npz:{tmp_path / 'g.npz'}", "--profile", "quick",
+                   "--robustness", "off", "--no-save-models", "--out", str(out))
     assert done.returncode == 0, done.stderr[-2000:]
     (path,) = sorted((out / "runs").glob("*.json"))
     assert json.loads(path.read_text())["data"]["val_split"] == "writers"

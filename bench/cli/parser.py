@@ -263,25 +263,33 @@ def _add_job_options(p) -> None:
 def run_config(args, models: list[str], datasets: list[str], profile: str, device: str, seeds, out,
                resume: bool = False):
     """The ``RunConfig`` (``bench.run.suite``) of a training command's flags, numbers typed
-    here (``BenchError`` naming the flag); ``suite.validate`` checks the rest."""
+    here (``BenchError`` naming the flag, in the order the flags were always checked:
+    seeds, profile, threads, timeout, inference, robustness, target, workers);
+    ``suite.validate`` checks the rest."""
+    from bench.measure.profiles import PROFILES
     from bench.run.suite import RunConfig, positive_float, positive_int
 
-    robust = getattr(args, "robustness", None) or "on"  # commands without the option measure it
+    n_seeds = positive_int(seeds, "--seeds")
+    if profile not in PROFILES:
+        raise BenchError(f"unknown profile {profile!r}; choose from: {', '.join(PROFILES)}")
+    numbers = {"threads": positive_int(args.threads, "--threads", allow_none=True),
+               "timeout_s": positive_float(args.timeout, "--timeout"),
+               "infer_batch": positive_int(args.infer_batch, "--infer-batch", allow_none=True),
+               "infer_min_repeats": positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
+               "infer_min_seconds": positive_float(args.infer_min_seconds, "--infer-min-seconds")}
+    robust = getattr(args, "robustness", None)
+    robust = "on" if robust is None else robust  # commands without the option measure it
     if robust not in ("on", "off"):
         raise BenchError(f"--robustness must be on or off, got {robust!r}")
+    target = getattr(args, "target", None)
+    if target is not None and (positive_float(target, "--target") or 0) > 1:
+        raise BenchError(f"--target is a validation accuracy as a fraction in (0, 1], e.g. 0.99; got {target!r}")
     return RunConfig(
-        models=tuple(models), datasets=tuple(datasets), profile=profile, device=device,
-        seeds=positive_int(seeds, "--seeds"), out=Path(out), resume=resume,
-        threads=positive_int(args.threads, "--threads", allow_none=True),
-        timeout_s=positive_float(args.timeout, "--timeout"),
-        infer_batch=positive_int(args.infer_batch, "--infer-batch", allow_none=True),
-        infer_min_repeats=positive_int(args.infer_min_repeats, "--infer-min-repeats", allow_none=True),
-        infer_min_seconds=positive_float(args.infer_min_seconds, "--infer-min-seconds"),
-        overrides=tuple(args.set or ()), grid=tuple(getattr(args, "grid", None) or ()),
-        target=positive_float(getattr(args, "target", None), "--target"), deterministic=bool(args.deterministic),
-        precisions=tuple(getattr(args, "precision", None) or ("fp32",)), robustness=robust == "on",
-        save_models=not getattr(args, "no_save_models", False),
+        models=tuple(models), datasets=tuple(datasets), profile=profile, device=device, seeds=n_seeds,
+        out=Path(out), resume=bool(resume), **numbers, overrides=tuple(args.set or ()),
+        grid=tuple(getattr(args, "grid", None) or ()), target=positive_float(target, "--target"),
+        deterministic=bool(args.deterministic), precisions=tuple(getattr(args, "precision", None) or ("fp32",)),
+        robustness=robust == "on", save_models=not getattr(args, "no_save_models", False),
         executor=getattr(args, "executor", None) or "local",
         workers=positive_int(getattr(args, "workers", None) or 1, "--workers"),
         scheduler=getattr(args, "scheduler", None), memory_limit=getattr(args, "memory_limit", None))
-

@@ -34,13 +34,14 @@ class Splits:
     def digest(self) -> str:
         """sha256 over the arrays' shapes and bytes (the groups included where given, so a
         dataset without groups keeps the digest it always had): identifies the content exactly."""
-        return _sha256(self.x_train, self.y_train, self.x_test, self.y_test, self.g_train, self.g_test)
+        return _sha256(self.x_train, self.y_train, self.x_test, self.y_test,
+                       g_train=self.g_train, g_test=self.g_test)
 
     def test_digest(self) -> str:
         """sha256 over the test images and labels (and test groups, where given) alone: two
         records whose per-example outcomes refer to the same test digest can be compared
         image by image, with the same groups."""
-        return _sha256(self.x_test, self.y_test, self.g_test)
+        return _sha256(self.x_test, self.y_test, g_test=self.g_test)
 
     def class_counts(self, split: str) -> list[int]:
         """Images per class 0..9 in ``split`` ("train" or "test")."""
@@ -48,11 +49,15 @@ class Splits:
         return np.bincount(y, minlength=N_CLASSES).tolist()
 
 
-def _sha256(*arrays) -> str:
+def _sha256(*arrays, **optional) -> str:
+    """sha256 over each array's shape, dtype and bytes; an ``optional`` array that is given
+    is preceded by its name (so that train groups and test groups never hash alike), one
+    that is None adds nothing (so a dataset without groups keeps its digest)."""
     h = hashlib.sha256()
-    for arr in arrays:
-        if arr is None:
-            continue
+    named = [(None, a) for a in arrays] + [(k, v) for k, v in optional.items() if v is not None]
+    for name, arr in named:
+        if name is not None:
+            h.update(name.encode())
         h.update(repr((arr.shape, arr.dtype.str)).encode())
         h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()

@@ -66,7 +66,8 @@ def load_npz(path: str | os.PathLike) -> Splits:
             missing = [k for k in NPZ_KEYS if k not in z.files]
             if missing:
                 raise DataError(f"npz {path}: missing arrays {missing}; expected {list(NPZ_KEYS)}, found {z.files}")
-            arrays = {k: z[k] for k in NPZ_KEYS + NPZ_GROUP_KEYS if k in z.files}
+            arrays = {k: z[k] for k in NPZ_KEYS}
+            arrays.update(_npz_groups(z, path))
     except DataError:
         raise
     except ValueError as exc:  # object arrays need pickle: refused
@@ -75,6 +76,19 @@ def load_npz(path: str | os.PathLike) -> Splits:
         raise DataError(f"npz {path}: not a readable .npz file ({exc})") from None
     return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"npz {path}",
                        arrays.get("groups_train"), arrays.get("groups_test"))
+
+
+def _npz_groups(z, path: Path) -> dict:
+    """The optional group arrays of an open npz, each refused by name when it needs pickle."""
+    out = {}
+    for k in NPZ_GROUP_KEYS:
+        if k in z.files:
+            try:
+                out[k] = z[k]
+            except ValueError:
+                raise DataError(f"npz {path}: {k} is an object array (it needs pickle); save the groups as "
+                                "integers or strings, e.g. np.asarray(groups, dtype=str)") from None
+    return out
 
 
 def parse_idx(data: bytes, what: str) -> np.ndarray:

@@ -201,7 +201,10 @@ def register_groups(rec: dict) -> None:
     o = rec.get("outcomes")
     if isinstance(o, dict) and isinstance(o.get("groups"), list) and isinstance(o.get("test_digest"), str) \
             and len(o["groups"]) == o.get("n") and all(isinstance(v, int) for v in o["groups"]):
-        writers.register_test_groups(o["test_digest"], o["groups"])
+        try:
+            writers.register_test_groups(o["test_digest"], o["groups"])
+        except (OverflowError, ValueError):  # a hand-edited record: its images stay their own units
+            pass
 
 
 def read_all(runs_dir: Path, warn=True) -> list[dict]:

@@ -112,11 +112,13 @@ def corrupted_text(r: Row, bold: bool = False) -> str:
 
 def split_text(last) -> str:
     """The validation split of a table's newest record, for the line of split sizes: whole
-    writers (``val_split`` "writers") or, on a dataset whose writers are known (MNIST), images
+    writers (``val_split`` "writers": MNIST's, or the groups a user's file gives) or, on a dataset whose writers are known (MNIST), images
     drawn at random whose writers also wrote training digits; "" elsewhere."""
     from bench.data import writers
 
     if last.get("identity.val_split") == "writers":
+        if writers.for_dataset(last.get("identity.data_digest")) is None:  # a user file's groups
+            return "; validation: whole writers (the groups the dataset file gives), none of whom wrote training images"
         return "; validation: whole writers, none of whom wrote training digits (as in the test set)"
     if writers.for_dataset(last.get("identity.data_digest")) is not None:
         return ("; validation: a random sample of the training images, whose writers also wrote training digits "

@@ -89,7 +89,7 @@ class Request:
     executor: object = None  # bench.run.executors: LocalExecutor or DaskExecutor
     target: float | None = None  # --target: stop each model at this validation accuracy
     threads_given: bool = True
-    resumable: bool = True  # the command has --resume (``run``; not ``baseline update``, ``check --run``)
+    resumable: bool | None = True  # the command has --resume (``run``; not ``baseline update``, ``check --run``)
     scratch: bool = False  # ``out`` is a temporary folder, removed when the command ends
     robustness: bool = True  # ``--robustness on|off``: the MNIST-C corruptions in every record
     precisions: tuple[str, ...] = ("fp32",)  # ``--precision`` (repeatable): one job per value
@@ -100,8 +100,12 @@ class Request:
 
 
 def positive_int(raw, flag: str, allow_none=False):
+    """``raw`` (a number or the flag's text) as an int >= 1 (``None`` stays ``None`` when
+    ``allow_none``); ``BenchError`` naming ``flag`` for anything else, a bool or a fraction too."""
     if raw is None and allow_none:
         return None
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise BenchError(f"{flag} must be a positive integer, got {raw!r}")
     try:
         value = int(raw)
     except (TypeError, ValueError):
@@ -124,16 +128,17 @@ def positive_float(raw, flag: str):
     return value
 
 
-def validate(config: RunConfig, scratch: bool = False, resumable: bool = True) -> Request:
+def validate(config: RunConfig, scratch: bool = False, resumable: bool | None = True) -> Request:
     """Check and type every field of ``config``; ``BenchError`` (one line, naming the flag)
     on the first bad one, before anything is fetched or trained. ``scratch``: ``out`` is a
     temporary folder the command removes when it ends; ``resumable``: the command has
-    ``--resume`` (an interrupted suite says how to finish it)."""
+    ``--resume`` (an interrupted suite says how to finish it; None: a script's RunConfig)."""
     from bench.adapters import registry
     from bench.core import envinfo
     from bench.measure.profiles import PROFILES
     from bench.run import executors, runner
 
+    _check_types(config)
     for path in config.plugins:
         registry.load_file(path)
     if config.profile not in PROFILES:
@@ -167,6 +172,24 @@ def validate(config: RunConfig, scratch: bool = False, resumable: bool = True) -
                    bool(config.deterministic), has_gpu, save_models=config.save_models, grid=grid, executor=executor,
                    threads_given=threads is not None, target=target, resumable=resumable, scratch=scratch,
                    robustness=bool(config.robustness), precisions=precisions)
+
+
+_TUPLES = {"models": "model names", "datasets": "--dataset", "overrides": "--set", "grid": "--grid",
+           "precisions": "--precision", "plugins": "--plugin"}
+_BOOLS = {"resume": "--resume", "deterministic": "--deterministic", "robustness": "--robustness",
+          "save_models": "--no-save-models"}
+
+
+def _check_types(config: RunConfig) -> None:
+    """The fields a script could fill with the wrong kind of value: a list field given one
+    string (it would be read letter by letter), a yes/no field given anything but a bool."""
+    for name, flag in _TUPLES.items():
+        value = getattr(config, name)
+        if isinstance(value, (str, bytes)) or not all(isinstance(v, (str, Path)) for v in value):
+            raise BenchError(f"RunConfig.{name} ({flag}) must be a tuple of strings, got {value!r}")
+    for name, flag in _BOOLS.items():
+        if not isinstance(getattr(config, name), bool):
+            raise BenchError(f"RunConfig.{name} ({flag}) must be True or False, got {getattr(config, name)!r}")
 
 
 def connect(req: Request) -> None:
@@ -258,10 +281,13 @@ def stopped_text(stop, req: Request) -> str:
             f"ones; {stop.pending} job(s) not done.")
 
 
-def again_hint(argv: list[str], resumable: bool) -> str:
+def again_hint(argv: list[str], resumable: bool | None) -> str:
     """The command that finishes an interrupted suite: ``argv`` with ``--resume`` for a
-    command that has it (``run``); the same command again for one that has not
+    command that has it (``run``); for ``resumable`` None (a script) the RunConfig to run
+    again; the same command again for one that has not
     (``baseline update``, ``check --run``: each job runs anew)."""
+    if resumable is None:  # ``bench.run_suite`` from a script: no command line to repeat
+        return "resume with: the same RunConfig with resume=True"
     again = " ".join(shlex.quote(a) for a in argv if a != "--resume")
     if resumable:
         return f"resume with: python -m bench {again} --resume"
@@ -289,7 +315,7 @@ def publish(req: Request, outcomes: list, started: float | None = None) -> None:
           + (f" ({len(diverged)} diverged: a result, see the leaderboard's jobs without a result)" if diverged else ""))
 
 
-def execute(config: RunConfig, scratch: bool = False, resumable: bool = True) -> list:
+def execute(config: RunConfig, scratch: bool = False, resumable: bool | None = True) -> list:
     """validate -> plan -> run -> publish; returns the outcomes (``scratch``, ``resumable``:
     see ``validate``)."""
     import time
