@@ -14,7 +14,7 @@ def run_suite(config) -> list:
     does: every option checked first (``BenchError``), one subprocess per job, one record
     per job under ``config.out / "runs"``, the leaderboard rebuilt. Returns the jobs'
     outcomes (``status``, ``record``, ``path`` of each)."""
-    from bench.run.suite import execute
+    from bench.run.entry import execute
 
     return execute(config, resumable=None)
 
@@ -22,7 +22,7 @@ def run_suite(config) -> list:
 def __getattr__(name: str):
     # ``bench.RunConfig`` without importing the run layer on every ``import bench``
     if name == "RunConfig":
-        from bench.run.suite import RunConfig
+        from bench.run.entry import RunConfig
 
         return RunConfig
     raise AttributeError(f"module 'bench' has no attribute {name!r}")

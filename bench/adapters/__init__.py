@@ -14,8 +14,17 @@ from bench.adapters.contract import Adapter, ParamCount, require
 from bench.adapters.registry import register
 from bench.adapters.training_log import Stopwatch, TrainingLog, quiet
 
-__all__ = ["Adapter", "ParamCount", "Stopwatch", "TrainingLog", "keras_model", "quiet", "register", "require",
-           "sklearn_model"]
+__all__ = [
+    "Adapter",
+    "ParamCount",
+    "Stopwatch",
+    "TrainingLog",
+    "keras_model",
+    "quiet",
+    "register",
+    "require",
+    "sklearn_model",
+]
 
 
 def __getattr__(attr: str):

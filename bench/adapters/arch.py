@@ -53,14 +53,21 @@ class Conv:
         return (h, w, self.filters)
 
     def params(self, s: Shape) -> tuple[int, int]:
-        return self.kernel * self.kernel * s[2] * self.filters + (self.filters if self.use_bias else 0), 0
+        return self.kernel * self.kernel * s[2] * self.filters + (
+            self.filters if self.use_bias else 0
+        ), 0
 
     def flops(self, s: Shape) -> int:
         return conv_flops(self.out_shape(s), (self.kernel, self.kernel), s[2])
 
     def keras(self, keras):
-        return keras.layers.Conv2D(self.filters, self.kernel, padding=self.padding,
-                                   activation=self.activation, use_bias=self.use_bias)
+        return keras.layers.Conv2D(
+            self.filters,
+            self.kernel,
+            padding=self.padding,
+            activation=self.activation,
+            use_bias=self.use_bias,
+        )
 
 
 @dataclass(frozen=True)
@@ -162,7 +169,9 @@ def param_counts(layers, input_shape: Shape) -> tuple[int, int]:
 
 def forward_flops(layers, input_shape: Shape) -> int:
     """Forward FLOPs for one input (see module docstring for the convention)."""
-    return sum(layer.flops(s) for layer, s, _ in walk(layers, input_shape) if hasattr(layer, "flops"))
+    return sum(
+        layer.flops(s) for layer, s, _ in walk(layers, input_shape) if hasattr(layer, "flops")
+    )
 
 
 def training_flops(layers, input_shape: Shape) -> int:
@@ -195,7 +204,9 @@ def describe(layers) -> str:
     parts = []
     for layer in layers:
         if isinstance(layer, Conv):
-            parts.append(f"conv{layer.filters}x{layer.kernel}{'v' if layer.padding == 'valid' else ''}")
+            parts.append(
+                f"conv{layer.filters}x{layer.kernel}{'v' if layer.padding == 'valid' else ''}"
+            )
         elif isinstance(layer, Dense):
             parts.append(f"dense{layer.units}")
         elif isinstance(layer, MaxPool):
@@ -236,4 +247,6 @@ def parse(text: str) -> tuple[tuple, Shape]:
     if not layers or describe(layers) != text:
         raise ValueError(f"not an architecture summary: {text!r}")
     first = next((layer for layer in layers if isinstance(layer, (Conv, Dense))), None)
-    return tuple(layers), INPUT_SHAPES["image" if isinstance(first, Conv) or isinstance(layers[0], MaxPool) else "flat"]
+    return tuple(layers), INPUT_SHAPES[
+        "image" if isinstance(first, Conv) or isinstance(layers[0], MaxPool) else "flat"
+    ]

@@ -64,16 +64,37 @@ from bench.adapters.training_log import quiet
 
 __all__ = ["DATASET", "RULES", "Finding", "check_adapter", "test_slice", "training_slice"]
 
-RULES = ("contract", "clock", "probabilities", "determinism", "save/load", "check_params", "test set")
-TRAINED = ("clock", "probabilities", "determinism", "save/load", "test set")  # the rules that need a fit
+RULES = (
+    "contract",
+    "clock",
+    "probabilities",
+    "determinism",
+    "save/load",
+    "check_params",
+    "test set",
+)
+TRAINED = (
+    "clock",
+    "probabilities",
+    "determinism",
+    "save/load",
+    "test set",
+)  # the rules that need a fit
 DATASET = "digits"
 
 
 # ---------------------------------------------------------------- the check
 
 
-def check_adapter(name_or_class, *, n_train: int = 300, n_val: int = 100, n_test: int = 300, seed: int = 0,
-                  threads: int | None = None) -> list[Finding]:
+def check_adapter(
+    name_or_class,
+    *,
+    n_train: int = 300,
+    n_val: int = 100,
+    n_test: int = 300,
+    seed: int = 0,
+    threads: int | None = None,
+) -> list[Finding]:
     """Run every rule (``RULES``) on the adapter ``name_or_class`` (a registered name, resolved
     with ``registry.get``, or an ``Adapter`` subclass, registered or not) and return one
     ``Finding`` per rule, in ``RULES`` order. ``n_train``/``n_val``/``n_test`` images of the
@@ -88,20 +109,29 @@ def check_adapter(name_or_class, *, n_train: int = 300, n_val: int = 100, n_test
     else:
         cls = name_or_class
     problems = check_class(cls)
-    findings = {"contract": fail("contract", "; ".join(problems)) if problems
-                else ok("contract", "abstract methods implemented, attributes declared")}
+    findings = {
+        "contract": fail("contract", "; ".join(problems))
+        if problems
+        else ok("contract", "abstract methods implemented, attributes declared")
+    }
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
-        return [findings["contract"]] + [skip(r, "not checked: not an Adapter subclass") for r in RULES[1:]]
+        return [findings["contract"]] + [
+            skip(r, "not checked: not an Adapter subclass") for r in RULES[1:]
+        ]
     try:
         params = cls.defaults_for("quick", DATASET)[0]
     except Exception as exc:  # noqa: BLE001 - a broken declaration is a finding
-        return [findings["contract"]] + [fail(r, f"no quick parameters: {one_line(exc)}") for r in RULES[1:]]
+        return [findings["contract"]] + [
+            fail(r, f"no quick parameters: {one_line(exc)}") for r in RULES[1:]
+        ]
     try:
         findings["check_params"] = check_params_rule(cls)
     except Exception as exc:  # noqa: BLE001 - e.g. defaults lacking a profile: already a contract finding
         findings["check_params"] = fail("check_params", f"not checked: {one_line(exc)}")
     if cls.view not in VIEWS:
-        findings.update({r: skip(r, f"not checked: unknown view {cls.view!r} (see contract)") for r in TRAINED})
+        findings.update(
+            {r: skip(r, f"not checked: unknown view {cls.view!r} (see contract)") for r in TRAINED}
+        )
     else:
         findings.update(_trained_rules(cls, params, n_train, n_val, n_test, seed, threads))
     return [findings[r] for r in RULES]
@@ -116,17 +146,24 @@ def _trained_rules(cls, params, n_train, n_val, n_test, seed, threads) -> dict[s
     x, y, x_val, y_val = training_slice(cls.view, n_train, n_val)
     first = _Fit.run(cls, params, (x, y, x_val, y_val), seed, threads)
     if first.error is not None:
-        return {"clock": fail("clock", first.error),
-                "test set": test_set_rule(first.accesses),
-                **{r: skip(r, "not checked: the first fit failed (see clock)")
-                   for r in ("probabilities", "determinism", "save/load")}}
+        return {
+            "clock": fail("clock", first.error),
+            "test set": test_set_rule(first.accesses),
+            **{
+                r: skip(r, "not checked: the first fit failed (see clock)")
+                for r in ("probabilities", "determinism", "save/load")
+            },
+        }
     second_seed, uses, why_not = _second_seed(cls, params, seed)
     second = None if why_not else _Fit.run(cls, params, (x, y, x_val, y_val), second_seed, threads)
     del x, y, x_val, y_val
     x_test = test_slice(cls.view, n_test)
     probabilities, proba = predict_rule(first.adapter, x_test)
-    out = {"clock": clock_rule(first.result, first.wall_s), "probabilities": probabilities,
-           "test set": test_set_rule(first.accesses + (second.accesses if second else ()))}
+    out = {
+        "clock": clock_rule(first.result, first.wall_s),
+        "probabilities": probabilities,
+        "test set": test_set_rule(first.accesses + (second.accesses if second else ())),
+    }
     if why_not:
         out["determinism"] = fail("determinism", why_not)
     else:
@@ -141,8 +178,13 @@ def _inference_only_rules(cls, params, n_test, threads) -> dict[str, Finding]:
     try:
         adapter = cls.load((cls.origin or {}).get("path"), dict(params), threads)
     except Exception as exc:  # noqa: BLE001
-        return {**out, "probabilities": fail("probabilities", f"load raised {one_line(exc)}"),
-                "save/load": skip("save/load", "not checked: the model could not be loaded (see probabilities)")}
+        return {
+            **out,
+            "probabilities": fail("probabilities", f"load raised {one_line(exc)}"),
+            "save/load": skip(
+                "save/load", "not checked: the model could not be loaded (see probabilities)"
+            ),
+        }
     x_test = test_slice(cls.view, n_test)
     out["probabilities"], proba = predict_rule(adapter, x_test)
     out["save/load"] = save_load_rule(cls, adapter, params, proba, x_test, threads)
@@ -159,8 +201,13 @@ def training_slice(view: str, n_train: int, n_val: int):
     from bench.prep.preprocess import VIEWS, SplitRule, prepare
 
     s = load(DATASET).splits
-    prep = prepare(s.x_train, s.y_train, s.x_test[:0], s.y_test[:0],
-                   SplitRule(val_fraction=1 / 12, max_train=n_train, max_val=n_val))
+    prep = prepare(
+        s.x_train,
+        s.y_train,
+        s.x_test[:0],
+        s.y_test[:0],
+        SplitRule(val_fraction=1 / 12, max_train=n_train, max_val=n_val),
+    )
     return VIEWS[view](prep.x_train), prep.y_train, VIEWS[view](prep.x_val), prep.y_val
 
 
@@ -190,13 +237,17 @@ class _Fit:
 
     @classmethod
     def run(cls, adapter_cls, params, data, seed, threads) -> _Fit:
-        x, y, x_val, y_val = (a.copy() for a in data)  # an adapter writing into its inputs spoils no other fit
+        x, y, x_val, y_val = (
+            a.copy() for a in data
+        )  # an adapter writing into its inputs spoils no other fit
         out, step = cls(seed=seed), "constructing the adapter"
         with TestSetWatch() as watch:
             try:
                 out.adapter = adapter_cls(dict(params))
                 step = "prepare"
-                out.adapter.prepare(n_train=len(x), seed=seed, device="cpu", threads=threads, deterministic=True)
+                out.adapter.prepare(
+                    n_train=len(x), seed=seed, device="cpu", threads=threads, deterministic=True
+                )
                 step = "fit"
                 t0 = time.perf_counter()
                 out.result = out.adapter.fit(x, y, x_val=x_val, y_val=y_val, log=quiet)

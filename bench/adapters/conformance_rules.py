@@ -55,7 +55,7 @@ def skip(rule: str, message: str) -> Finding:
 def one_line(exc: BaseException, limit: int = 240) -> str:
     """``Type: message`` on one line, cut to ``limit`` characters."""
     text = f"{type(exc).__name__}: {' '.join(str(exc).split())}".rstrip(": ")
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ---------------------------------------------------------------- rules
@@ -64,10 +64,16 @@ def one_line(exc: BaseException, limit: int = 240) -> str:
 def clock_rule(log, wall_s: float) -> Finding:
     """What ``fit`` returned (``log``), judged against the ``wall_s`` seconds the call took."""
     if not isinstance(log, TrainingLog):
-        return fail("clock", f"fit returned {type(log).__name__}, not a TrainingLog (bench.adapters.contract)")
+        return fail(
+            "clock",
+            f"fit returned {type(log).__name__}, not a TrainingLog (bench.adapters.contract)",
+        )
     if not log.passes:
-        return fail("clock", "fit returned a TrainingLog with no passes (add one per epoch/round/stage, with its "
-                             "train_s; TrainingLog.single for one solve)")
+        return fail(
+            "clock",
+            "fit returned a TrainingLog with no passes (add one per epoch/round/stage, with its "
+            "train_s; TrainingLog.single for one solve)",
+        )
     for i, row in enumerate(log.passes, start=1):
         problem = _pass_problem(row)
         if problem:
@@ -77,17 +83,27 @@ def clock_rule(log, wall_s: float) -> Finding:
             return fail("clock", f"{key}={getattr(log, key, None)!r}: expected finite seconds >= 0")
     reported = log.setup_s + log.train_s + log.eval_s + log.teardown_s
     if reported > wall_s * 1.05 + 0.01:
-        return fail("clock", f"the log reports {reported:.3f} s but fit took {wall_s:.3f} s: "
-                             "seconds counted outside fit, or counted twice")
+        return fail(
+            "clock",
+            f"the log reports {reported:.3f} s but fit took {wall_s:.3f} s: "
+            "seconds counted outside fit, or counted twice",
+        )
     n, unit = len(log.passes), log.unit or "pass"
-    return ok("clock", f"{n} {unit}{'s' if n != 1 else ''}: training {log.train_s:.3f} s, "
-                       f"evaluation apart {log.eval_s:.3f} s, setup {log.setup_s:.3f} s, "
-                       f"teardown {log.teardown_s:.3f} s")
+    return ok(
+        "clock",
+        f"{n} {unit}{'s' if n != 1 else ''}: training {log.train_s:.3f} s, "
+        f"evaluation apart {log.eval_s:.3f} s, setup {log.setup_s:.3f} s, "
+        f"teardown {log.teardown_s:.3f} s",
+    )
 
 
 def _seconds(value) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
-        and math.isfinite(float(value)) and float(value) >= 0
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and math.isfinite(float(value))
+        and float(value) >= 0
+    )
 
 
 def _pass_problem(row) -> str:
@@ -113,7 +129,10 @@ def predict_rule(adapter, x_test) -> tuple[Finding, np.ndarray | None]:
     try:
         p = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        return fail("probabilities", f"predict_proba returned {type(raw).__name__}, not numbers ({one_line(exc)})"), None
+        return fail(
+            "probabilities",
+            f"predict_proba returned {type(raw).__name__}, not numbers ({one_line(exc)})",
+        ), None
     comparable = p if p.ndim == 2 and len(p) == len(x_test) and p.shape[1] > 0 else None
     return _probability_finding(p, len(x_test)), comparable
 
@@ -121,30 +140,48 @@ def predict_rule(adapter, x_test) -> tuple[Finding, np.ndarray | None]:
 def _probability_finding(p: np.ndarray, n: int) -> Finding:
     rule = "probabilities"
     if p.shape != (n, N_CLASSES):
-        return fail(rule, f"shape {p.shape}, expected ({n}, {N_CLASSES}): one row per image, one column per class")
+        return fail(
+            rule,
+            f"shape {p.shape}, expected ({n}, {N_CLASSES}): one row per image, one column per class",
+        )
     bad = ~np.isfinite(p).all(axis=1)
     if bad.any():
         return fail(rule, f"{int(bad.sum())} of {n} rows hold NaN or inf")
     if (p < 0).any():
-        return fail(rule, f"{int((p < 0).any(axis=1).sum())} of {n} rows hold negative values (min {p.min():.3g})")
+        return fail(
+            rule,
+            f"{int((p < 0).any(axis=1).sum())} of {n} rows hold negative values (min {p.min():.3g})",
+        )
     error = np.abs(p.sum(axis=1) - 1.0)
     off = error > ROW_SUM_TOLERANCE
     if off.any():
         sums = p.sum(axis=1)[off]
-        return fail(rule, f"{int(off.sum())} of {n} rows do not sum to 1 (sums {sums.min():.4g} to {sums.max():.4g}, "
-                          f"tolerance {ROW_SUM_TOLERANCE:g})")
-    return ok(rule, f"({n}, {N_CLASSES}), finite, non-negative, rows sum to 1 (largest error {error.max():.1e})")
+        return fail(
+            rule,
+            f"{int(off.sum())} of {n} rows do not sum to 1 (sums {sums.min():.4g} to {sums.max():.4g}, "
+            f"tolerance {ROW_SUM_TOLERANCE:g})",
+        )
+    return ok(
+        rule,
+        f"({n}, {N_CLASSES}), finite, non-negative, rows sum to 1 (largest error {error.max():.1e})",
+    )
 
 
 def determinism_rule(proba, second, x_test, seed, second_seed, uses: bool) -> Finding:
     """The first fit's ``proba`` on ``x_test`` against the predictions of the ``second`` fit
     (its ``adapter``, or its ``error``), trained with ``second_seed``: the same classes."""
     rule = "determinism"
-    how = f"two fits with seed {seed}" if uses else f"fits with seeds {seed} and {second_seed} (uses_seed is False)"
+    how = (
+        f"two fits with seed {seed}"
+        if uses
+        else f"fits with seeds {seed} and {second_seed} (uses_seed is False)"
+    )
     if second.error is not None:
         return fail(rule, f"the second fit: {second.error}")
     if proba is None:
-        return skip(rule, "not checked: predict_proba gave no (N, k) array to compare (see probabilities)")
+        return skip(
+            rule, "not checked: predict_proba gave no (N, k) array to compare (see probabilities)"
+        )
     try:
         other = np.asarray(second.adapter.predict_proba(x_test, batch_size=128), dtype=np.float64)
     except Exception as exc:  # noqa: BLE001
@@ -166,7 +203,9 @@ def save_load_rule(cls, adapter, params, proba, x_test, threads) -> Finding:
     except Exception as exc:  # noqa: BLE001
         return fail(rule, f"can_save raised {one_line(exc)}")
     if proba is None:
-        return skip(rule, "not checked: predict_proba gave no (N, k) array to compare (see probabilities)")
+        return skip(
+            rule, "not checked: predict_proba gave no (N, k) array to compare (see probabilities)"
+        )
     with tempfile.TemporaryDirectory(prefix="bench-check-") as folder:
         step = "save"
         try:
@@ -184,9 +223,14 @@ def save_load_rule(cls, adapter, params, proba, x_test, threads) -> Finding:
         return fail(rule, f"{differ} of {len(proba)} predictions differ after load")
     gap = float(np.nanmax(np.abs(proba - again))) if proba.size else 0.0
     if not gap <= RELOAD_TOLERANCE:
-        return fail(rule, f"the same predictions, but probabilities differ by up to {gap:.2g} after load "
-                          f"(tolerance {RELOAD_TOLERANCE:g})")
-    return ok(rule, f"saved as {Path(path).name}, loaded: the same predictions on all {len(proba)} images")
+        return fail(
+            rule,
+            f"the same predictions, but probabilities differ by up to {gap:.2g} after load "
+            f"(tolerance {RELOAD_TOLERANCE:g})",
+        )
+    return ok(
+        rule, f"saved as {Path(path).name}, loaded: the same predictions on all {len(proba)} images"
+    )
 
 
 # ---------------------------------------------------------------- check_params
@@ -229,14 +273,21 @@ def check_params_rule(cls) -> Finding:
             refused.append(f"{key}={value!r}")
             continue
         except Exception as exc:  # noqa: BLE001
-            if right_type:  # the planner turns ValueError into a user error; anything else is a traceback
+            if (
+                right_type
+            ):  # the planner turns ValueError into a user error; anything else is a traceback
                 return fail(rule, f"{key}={value!r} raised {one_line(exc)}, not ValueError")
             continue  # the CLI converts --set values to the default's type: a TypeError here is tolerable
         accepted.append(f"{key}={value!r}")
     if not refused:
-        shown = ", ".join(accepted[:6]) + (f" and {len(accepted) - 6} more" if len(accepted) > 6 else "")
+        shown = ", ".join(accepted[:6]) + (
+            f" and {len(accepted) - 6} more" if len(accepted) > 6 else ""
+        )
         return fail(rule, f"check_params accepted every bad value we tried ({shown})")
-    return ok(rule, f"refused {len(refused)} of {len(probes)} bad values (e.g. {refused[0]}); accepts its defaults")
+    return ok(
+        rule,
+        f"refused {len(refused)} of {len(probes)} bad values (e.g. {refused[0]}); accepts its defaults",
+    )
 
 
 # ---------------------------------------------------------------- the test set
@@ -248,6 +299,9 @@ def test_set_rule(accesses: Iterable[str]) -> Finding:
     seen = list(dict.fromkeys(accesses))
     if seen:
         more = f" (and {len(seen) - 2} more)" if len(seen) > 2 else ""
-        return fail(rule, f"prepare/fit read the dataset: {'; '.join(seen[:2])}{more}; fit gets its training "
-                          "and validation arrays and must never load the test set")
+        return fail(
+            rule,
+            f"prepare/fit read the dataset: {'; '.join(seen[:2])}{more}; fit gets its training "
+            "and validation arrays and must never load the test set",
+        )
     return ok(rule, "prepare and fit opened no dataset file and called no dataset loader")

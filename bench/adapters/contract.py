@@ -115,20 +115,32 @@ Instance life cycle: ``Adapter(params)`` with the resolved hyper-parameters, the
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from bench.adapters.training_log import Stopwatch, TrainingLog, quiet, reaches
 from bench.core.errors import BenchError
 
-
 # the contract's names; Stopwatch and reaches live in training_log and are named here too,
 # for adapters written when they were defined in this module
-__all__ = ["ABSTRACT", "VIEWS", "Adapter", "ParamCount", "Stopwatch", "TrainingLog", "check_class", "pickled_size",
-           "quiet", "reaches", "require"]
+__all__ = [
+    "ABSTRACT",
+    "VIEWS",
+    "Adapter",
+    "ParamCount",
+    "Stopwatch",
+    "TrainingLog",
+    "check_class",
+    "pickled_size",
+    "quiet",
+    "reaches",
+    "require",
+]
+
 
 @dataclass(frozen=True)
 class ParamCount:
@@ -147,7 +159,7 @@ class ParamCount:
         return self.trainable + self.non_trainable
 
     @classmethod
-    def unknown(cls, detail: str) -> "ParamCount":
+    def unknown(cls, detail: str) -> ParamCount:
         """A count the model does not expose; ``detail`` says why (e.g. "not exposed by X")."""
         return cls(None, None, detail)
 
@@ -174,7 +186,9 @@ class Adapter(abc.ABC):
     dataset_defaults: ClassVar[dict[str, dict[str, dict[str, Any]]]] = {}
 
     @classmethod
-    def defaults_for(cls, profile: str, dataset: str | None = None) -> tuple[dict[str, Any], str | None]:
+    def defaults_for(
+        cls, profile: str, dataset: str | None = None
+    ) -> tuple[dict[str, Any], str | None]:
         """The hyper-parameters a job of ``profile`` on ``dataset`` starts from, and the
         recipe that applied: ``dataset`` when the adapter declares defaults for it under
         that profile (``dataset_defaults``), else None (the profile's own defaults)."""
@@ -182,20 +196,36 @@ class Adapter(abc.ABC):
         if recipe is None:
             return dict(cls.defaults[profile]), None
         unknown = sorted(set(recipe) - set(cls.defaults[profile]))
-        if unknown:  # a recipe may only change declared hyper-parameters (their types come from defaults)
-            raise BenchError(f"{cls.name}: its {dataset} recipe sets {', '.join(unknown)}, which its "
-                             f"{profile} defaults do not declare; declared: {', '.join(sorted(cls.defaults[profile]))}")
+        if (
+            unknown
+        ):  # a recipe may only change declared hyper-parameters (their types come from defaults)
+            raise BenchError(
+                f"{cls.name}: its {dataset} recipe sets {', '.join(unknown)}, which its "
+                f"{profile} defaults do not declare; declared: {', '.join(sorted(cls.defaults[profile]))}"
+            )
         return {**cls.defaults[profile], **recipe}, dataset
 
     def __init__(self, params: dict[str, Any]):
         self.params = dict(params)
         self.prepared: dict | None = None
 
-    def prepare(self, *, n_train: int | None = None, seed: int = 0, device: str = "cpu",
-                threads: int | None = None, deterministic: bool = False) -> None:
+    def prepare(
+        self,
+        *,
+        n_train: int | None = None,
+        seed: int = 0,
+        device: str = "cpu",
+        threads: int | None = None,
+        deterministic: bool = False,
+    ) -> None:
         """Untimed set-up; subclasses extend it (call ``super().prepare(...)`` first)."""
-        self.prepared = {"n_train": n_train, "seed": seed, "device": device, "threads": threads,
-                         "deterministic": deterministic}
+        self.prepared = {
+            "n_train": n_train,
+            "seed": seed,
+            "device": device,
+            "threads": threads,
+            "deterministic": deterministic,
+        }
 
     def ensure_prepared(self, n_train: int | None = None) -> dict:
         """The ``prepare`` settings, preparing with the defaults if nobody did."""
@@ -204,8 +234,16 @@ class Adapter(abc.ABC):
         return self.prepared
 
     @abc.abstractmethod
-    def fit(self, x: np.ndarray, y: np.ndarray, *, x_val=None, y_val=None,
-            log: Callable[[str], None] = quiet, target: float | None = None) -> TrainingLog:
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        x_val=None,
+        y_val=None,
+        log: Callable[[str], None] = quiet,
+        target: float | None = None,
+    ) -> TrainingLog:
         """The timed region: train, and nothing else. With ``target`` (a validation accuracy,
         MLPerf style), stop after the first pass whose validation accuracy reaches it and say
         so with ``TrainingLog.stop_at_target``; models evaluated only at the end train as
@@ -253,11 +291,11 @@ class Adapter(abc.ABC):
         """Whether this adapter implements ``save`` and ``load`` (models of your own may not)."""
         return cls.save is not Adapter.save and cls.load.__func__ is not Adapter.load.__func__
 
-    def save(self, folder) -> "Path":
+    def save(self, folder) -> Path:
         raise NotImplementedError(f"{self.name} cannot save its fitted model")
 
     @classmethod
-    def load(cls, path, params: dict[str, Any], threads: int | None = None) -> "Adapter":
+    def load(cls, path, params: dict[str, Any], threads: int | None = None) -> Adapter:
         raise NotImplementedError(f"{cls.name} cannot load a saved model")
 
 
@@ -271,16 +309,20 @@ def check_class(cls) -> list[str]:
     of the wrong kind. The registry refuses a class with any."""
     if not (isinstance(cls, type) and issubclass(cls, Adapter)):
         return [f"{getattr(cls, '__name__', cls)!r} is not a subclass of bench.adapters.Adapter"]
-    problems = [f"method {m}() not implemented" for m in sorted(getattr(cls, "__abstractmethods__", ()))]
-    for attr, ok, what in (("name", lambda v: isinstance(v, str) and v.strip() and v == v.strip(), "a non-empty name"),
-                           ("family", lambda v: isinstance(v, str) and v, "a non-empty string"),
-                           ("view", lambda v: v in VIEWS, f"one of {', '.join(VIEWS)}"),
-                           ("defaults", _profiles_declared, "a dict with 'full' and 'quick' parameter dicts"),
-                           ("description", lambda v: isinstance(v, str), "a string"),
-                           ("library", lambda v: isinstance(v, str), "a string"),
-                           ("default_suite", lambda v: isinstance(v, bool), "True or False"),
-                           ("published", lambda v: v is None or isinstance(v, dict), "None or a dict"),
-                           ("trains", lambda v: isinstance(v, bool), "True or False")):
+    problems = [
+        f"method {m}() not implemented" for m in sorted(getattr(cls, "__abstractmethods__", ()))
+    ]
+    for attr, ok, what in (
+        ("name", lambda v: isinstance(v, str) and v.strip() and v == v.strip(), "a non-empty name"),
+        ("family", lambda v: isinstance(v, str) and v, "a non-empty string"),
+        ("view", lambda v: v in VIEWS, f"one of {', '.join(VIEWS)}"),
+        ("defaults", _profiles_declared, "a dict with 'full' and 'quick' parameter dicts"),
+        ("description", lambda v: isinstance(v, str), "a string"),
+        ("library", lambda v: isinstance(v, str), "a string"),
+        ("default_suite", lambda v: isinstance(v, bool), "True or False"),
+        ("published", lambda v: v is None or isinstance(v, dict), "None or a dict"),
+        ("trains", lambda v: isinstance(v, bool), "True or False"),
+    ):
         if not hasattr(cls, attr):
             problems.append(f"attribute {attr} missing (expected {what})")
         elif not ok(getattr(cls, attr)):
@@ -289,7 +331,9 @@ def check_class(cls) -> list[str]:
 
 
 def _profiles_declared(defaults) -> bool:
-    return isinstance(defaults, dict) and all(isinstance(defaults.get(p), dict) for p in ("full", "quick"))
+    return isinstance(defaults, dict) and all(
+        isinstance(defaults.get(p), dict) for p in ("full", "quick")
+    )
 
 
 def require(params: dict[str, Any], key: str, ok, accepted: str) -> None:

@@ -45,8 +45,10 @@ def import_keras():
             import keras
 
     if "keras" in sys.modules and keras.backend.backend() != "tensorflow":
-        raise RuntimeError(f"Keras was already imported with the {keras.backend.backend()!r} backend; "
-                           "our adapters need tensorflow (start a fresh process)")
+        raise RuntimeError(
+            f"Keras was already imported with the {keras.backend.backend()!r} backend; "
+            "our adapters need tensorflow (start a fresh process)"
+        )
     return keras
 
 
@@ -97,8 +99,10 @@ def threads_used() -> dict:
     """TensorFlow's intra/inter-op pool sizes as applied."""
     import tensorflow as tf
 
-    return {"tensorflow_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-            "tensorflow_inter_op": tf.config.threading.get_inter_op_parallelism_threads()}
+    return {
+        "tensorflow_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tensorflow_inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+    }
 
 
 def runtime_info() -> dict:
@@ -106,15 +110,26 @@ def runtime_info() -> dict:
     import tensorflow as tf
 
     build = tf.sysconfig.get_build_info()
-    return {"tensorflow": tf.__version__, "built_with_cuda": tf.test.is_built_with_cuda(),
-            "cuda_version": build.get("cuda_version"), "cudnn_version": build.get("cudnn_version"),
-            "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
-            "op_determinism": op_determinism_enabled(tf),
-            "dtype_policy": import_keras().config.dtype_policy().name}
+    return {
+        "tensorflow": tf.__version__,
+        "built_with_cuda": tf.test.is_built_with_cuda(),
+        "cuda_version": build.get("cuda_version"),
+        "cudnn_version": build.get("cudnn_version"),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "op_determinism": op_determinism_enabled(tf),
+        "dtype_policy": import_keras().config.dtype_policy().name,
+    }
 
 
-def batches(x, y, batch_size: int, *, shuffle_seed: int | None = None, one_hot: int | None = None,
-            shift: int = 0):
+def batches(
+    x,
+    y,
+    batch_size: int,
+    *,
+    shuffle_seed: int | None = None,
+    one_hot: int | None = None,
+    shift: int = 0,
+):
     """A ``tf.data`` pipeline of ``(images, labels)`` mini-batches for ``Model.fit``.
 
     Every image once per pass, reshuffled each pass from ``shuffle_seed`` (None: in order),
@@ -139,9 +154,15 @@ def batches(x, y, batch_size: int, *, shuffle_seed: int | None = None, one_hot: 
         if images.shape.rank != 4:
             raise ValueError(f"shift needs images of shape (n, h, w, c), got {tuple(images.shape)}")
         # an endless stream: its batches stay full where the last image batch is short
-        draws = tf.data.Dataset.random(seed=shuffle_seed, rerandomize_each_iteration=True).batch(batch_size)
+        draws = tf.data.Dataset.random(seed=shuffle_seed, rerandomize_each_iteration=True).batch(
+            batch_size
+        )
         dataset = tf.data.Dataset.zip(indices, draws).map(
-            lambda i, r: (_shifted(tf, tf.gather(images, i), r[:tf.shape(i)[0]], shift), tf.gather(labels, i)))
+            lambda i, r: (
+                _shifted(tf, tf.gather(images, i), r[: tf.shape(i)[0]], shift),
+                tf.gather(labels, i),
+            )
+        )
     else:
         dataset = indices.map(lambda i: (tf.gather(images, i), tf.gather(labels, i)))
     options = tf.data.Options()
@@ -166,7 +187,10 @@ def learning_rate_schedule(keras, params: dict, n_train: int | None):
     """The learning rate Adam gets: a float (``schedule="constant"``) or a Keras schedule
     over optimizer steps: an optional linear warm-up of ``warmup`` epochs from a tenth of
     ``learning_rate`` to it, then a cosine decay to 1% of it at the last step."""
-    lr, warmup = params["learning_rate"], params.get("warmup", 0.0)  # reference recipes predate warm-up
+    lr, warmup = (
+        params["learning_rate"],
+        params.get("warmup", 0.0),
+    )  # reference recipes predate warm-up
     if params["schedule"] == "constant":
         if warmup:
             raise ValueError("warmup needs schedule='cosine'")
@@ -174,18 +198,22 @@ def learning_rate_schedule(keras, params: dict, n_train: int | None):
     if params["schedule"] != "cosine":
         raise ValueError(f"schedule must be 'cosine' or 'constant', got {params['schedule']!r}")
     if not n_train:
-        raise ValueError("the cosine schedule needs prepare(n_train=...) to know its number of steps")
+        raise ValueError(
+            "the cosine schedule needs prepare(n_train=...) to know its number of steps"
+        )
     per_epoch = int(np.ceil(n_train / params["batch_size"]))
     warmup_steps = int(round(warmup * per_epoch))
     decay_steps = max(1, per_epoch * params["epochs"] - warmup_steps)
     if not warmup_steps:
         return keras.optimizers.schedules.CosineDecay(lr, decay_steps=decay_steps, alpha=0.01)
-    return keras.optimizers.schedules.CosineDecay(lr / 10, decay_steps=decay_steps, alpha=0.01,
-                                                  warmup_target=lr, warmup_steps=warmup_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        lr / 10, decay_steps=decay_steps, alpha=0.01, warmup_target=lr, warmup_steps=warmup_steps
+    )
 
 
-def trace_off_the_clock(keras, model, input_shape: tuple, batch_size: int, seed: int,
-                        one_hot: int | None = None) -> None:
+def trace_off_the_clock(
+    keras, model, input_shape: tuple, batch_size: int, seed: int, one_hot: int | None = None
+) -> None:
     """Trace ``model``'s (compiled) train and validation functions on one batch of zeros, then
     restore every model and optimizer variable and the seeds: training starts from exactly
     the state it would have had, minus the graph building."""
@@ -205,18 +233,43 @@ def trace_off_the_clock(keras, model, input_shape: tuple, batch_size: int, seed:
     keras.utils.set_random_seed(seed)
 
 
-def train(keras, model, x, y, *, x_val, y_val, epochs: int, batch_size: int, seed: int, log, target,
-          started: float, one_hot: int | None = None, shift: int = 0) -> TrainingLog:
+def train(
+    keras,
+    model,
+    x,
+    y,
+    *,
+    x_val,
+    y_val,
+    epochs: int,
+    batch_size: int,
+    seed: int,
+    log,
+    target,
+    started: float,
+    one_hot: int | None = None,
+    shift: int = 0,
+) -> TrainingLog:
     """Train the compiled ``model`` for ``epochs`` on our pipeline and return its
     ``TrainingLog``: per-epoch training seconds without the validation pass (timed apart),
     ``setup_s`` from ``started`` (the caller's clock start) to the first epoch, ``teardown_s``
     after the last one; ``target``: stop at the first epoch whose validation accuracy reaches it."""
     log_ = TrainingLog("epoch", images_processed=len(x) * epochs)
     data = batches(x, y, batch_size, shuffle_seed=seed, one_hot=one_hot, shift=shift)
-    validation = batches(x_val, y_val, batch_size, one_hot=one_hot) if x_val is not None and len(x_val) else None
+    validation = (
+        batches(x_val, y_val, batch_size, one_hot=one_hot)
+        if x_val is not None and len(x_val)
+        else None
+    )
     timer = epoch_callback(keras, log_, epochs, log, target if validation is not None else None)
-    model.fit(data, epochs=epochs, validation_data=validation, shuffle=False,  # data reshuffles itself
-              verbose=0, callbacks=[timer])
+    model.fit(
+        data,
+        epochs=epochs,
+        validation_data=validation,
+        shuffle=False,  # data reshuffles itself
+        verbose=0,
+        callbacks=[timer],
+    )
     log_.images_processed = len(x) * len(log_.passes)  # fewer epochs when --target stopped it
     log_.stop_at_target(target, epochs, applies=validation is not None)
     # copying the arrays into our tf.data pipeline, and Keras building its iterator before the
@@ -231,12 +284,14 @@ def compiled_forward(model, input_shape: tuple):
     import tensorflow as tf
 
     spec = tf.TensorSpec((None, *input_shape), tf.float32)
-    return tf.function(lambda batch: model(batch, training=False), input_signature=[spec], reduce_retracing=True)
+    return tf.function(
+        lambda batch: model(batch, training=False), input_signature=[spec], reduce_retracing=True
+    )
 
 
 def predict_batches(forward, x, batch_size: int) -> np.ndarray:
     """``forward`` over ``x`` in batches of ``batch_size``, as one float64 array."""
-    parts = [forward(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
+    parts = [forward(x[i : i + batch_size]).numpy() for i in range(0, len(x), batch_size)]
     return np.concatenate(parts).astype(np.float64)
 
 
@@ -281,16 +336,24 @@ def epoch_callback(keras, training_log: TrainingLog, epochs: int, log, target=No
         def on_epoch_end(self, epoch, logs=None):
             wall = time.perf_counter() - self.t0
             logs = logs or {}
-            measured = {k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs}
+            measured = {
+                k: float(logs[k])
+                for k in ("loss", "accuracy", "val_loss", "val_accuracy")
+                if k in logs
+            }
             row = training_log.add(wall - self.eval_s, self.eval_s, **measured)
             metrics = " ".join(f"{k} {v:.4f}" for k, v in measured.items())
-            log(f"epoch {epoch + 1}/{epochs} {metrics} (train {row['train_s']:.1f}s, eval {row['eval_s']:.1f}s)")
+            log(
+                f"epoch {epoch + 1}/{epochs} {metrics} (train {row['train_s']:.1f}s, eval {row['eval_s']:.1f}s)"
+            )
             if training_log.reached(target) and epoch + 1 < epochs:
                 log(f"validation accuracy reached the target {target:g}: training stops")
                 self.model.stop_training = True
             diverged = training_log.first_non_finite()
             if diverged and epoch + 1 < epochs:  # NaN weights stay NaN: more epochs teach nothing
-                log(f"{diverged['what']} at epoch {diverged['first_pass']}: training diverged and stops")
+                log(
+                    f"{diverged['what']} at epoch {diverged['first_pass']}: training diverged and stops"
+                )
                 self.model.stop_training = True
 
     return EpochLog()

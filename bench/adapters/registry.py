@@ -53,12 +53,17 @@ def register(cls: type[Adapter]) -> type[Adapter]:
     origin = _STATE["origin"] or {"kind": "module", "module": getattr(cls, "__module__", "?")}
     problems = check_class(cls)
     if problems:
-        raise BenchError(f"{_plugin_words(origin)}: class {getattr(cls, '__name__', cls)} breaks the adapter "
-                         f"contract: {'; '.join(problems)}")
+        raise BenchError(
+            f"{_plugin_words(origin)}: class {getattr(cls, '__name__', cls)} breaks the adapter "
+            f"contract: {'; '.join(problems)}"
+        )
     known = REGISTRY.get(cls.name)
     if known is not None and known is not cls:
-        raise DuplicateName(cls.name, f"model name {cls.name!r} registered twice: by {_plugin_words(known.origin)} "
-                                      f"and by {_plugin_words(origin)}; rename one of them")
+        raise DuplicateName(
+            cls.name,
+            f"model name {cls.name!r} registered twice: by {_plugin_words(known.origin)} "
+            f"and by {_plugin_words(origin)}; rename one of them",
+        )
     if "origin" not in cls.__dict__:
         cls.origin = dict(origin)
     REGISTRY[cls.name] = cls
@@ -104,51 +109,70 @@ def _register_loaded(obj, origin: dict) -> None:
         return
     if isinstance(obj, type) or callable(obj):
         made = [obj] if isinstance(obj, type) else obj()
-        for cls in (made if isinstance(made, (list, tuple)) else [made]):
+        for cls in made if isinstance(made, (list, tuple)) else [made]:
             if REGISTRY.get(getattr(cls, "name", None)) is not cls:
                 register(cls)
-            elif cls.origin.get("kind") == "module":  # imported directly before the registry loaded it
+            elif (
+                cls.origin.get("kind") == "module"
+            ):  # imported directly before the registry loaded it
                 cls.origin = dict(origin)
         return
-    raise BenchError(f"{_plugin_words(origin)} names a {type(obj).__name__}, not an adapter class, module or "
-                     "function returning adapter classes")
+    raise BenchError(
+        f"{_plugin_words(origin)} names a {type(obj).__name__}, not an adapter class, module or "
+        "function returning adapter classes"
+    )
 
 
 def _entry_points() -> list:
     from importlib.metadata import entry_points
 
-    return sorted(entry_points(group=ENTRY_POINT_GROUP),
-                  key=lambda ep: (getattr(ep.dist, "name", "") != THIS_DISTRIBUTION,))
+    return sorted(
+        entry_points(group=ENTRY_POINT_GROUP),
+        key=lambda ep: (getattr(ep.dist, "name", "") != THIS_DISTRIBUTION,),
+    )
 
 
 def _load_entry_points() -> None:
     for ep in _entry_points():
         dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "?"
-        kind = "builtin" if ep.dist is not None and ep.dist.name == THIS_DISTRIBUTION else "entry-point"
+        kind = (
+            "builtin"
+            if ep.dist is not None and ep.dist.name == THIS_DISTRIBUTION
+            else "entry-point"
+        )
         origin = {"kind": kind, "entry_point": f"{ep.name} = {ep.value}", "distribution": dist}
         before = set(REGISTRY)
         try:
             with _loading(origin):
                 _register_loaded(ep.load(), origin)
         except Exception as exc:  # noqa: BLE001 - a broken plugin breaks only what needs it
-            for name in set(REGISTRY) - before:  # what it registered before failing is not usable either
+            for name in (
+                set(REGISTRY) - before
+            ):  # what it registered before failing is not usable either
                 del REGISTRY[name]
             why = exc.args[0] if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
-            _BROKEN[ep.name] = f"plugin {_plugin_words(origin)} failed to load: {' '.join(str(why).split())}"
+            _BROKEN[ep.name] = (
+                f"plugin {_plugin_words(origin)} failed to load: {' '.join(str(why).split())}"
+            )
             _refuse_ambiguous(exc)
 
 
 def _refuse_ambiguous(exc: Exception) -> None:
     """Two installed plugins with one model name: neither is used (which one came first is
     an accident of installation), unless the name is a built-in family's, which stays."""
-    if isinstance(exc, DuplicateName) and REGISTRY.get(exc.name) is not None \
-            and REGISTRY[exc.name].origin.get("kind") != "builtin":
+    if (
+        isinstance(exc, DuplicateName)
+        and REGISTRY.get(exc.name) is not None
+        and REGISTRY[exc.name].origin.get("kind") != "builtin"
+    ):
         del REGISTRY[exc.name]
         _BROKEN[exc.name] = str(exc)
 
 
 def _load_env() -> None:
-    for module in [m.strip() for m in os.environ.get("BENCH_EXTRA_MODELS", "").split(",") if m.strip()]:
+    for module in [
+        m.strip() for m in os.environ.get("BENCH_EXTRA_MODELS", "").split(",") if m.strip()
+    ]:
         origin = {"kind": "env", "module": module}
         try:
             with _loading(origin):
@@ -156,7 +180,9 @@ def _load_env() -> None:
         except BenchError:
             raise
         except Exception as exc:  # noqa: BLE001 - any import failure is the user's module's
-            raise BenchError(f"BENCH_EXTRA_MODELS: cannot import {module!r} ({type(exc).__name__}: {exc})") from None
+            raise BenchError(
+                f"BENCH_EXTRA_MODELS: cannot import {module!r} ({type(exc).__name__}: {exc})"
+            ) from None
 
 
 def _load_all() -> None:
@@ -185,16 +211,22 @@ def load_file(path, expect_sha256: str | None = None) -> list[str]:
     path = Path(path).expanduser()
     where = f"--plugin {path}"
     if path.suffix != ".py":
-        raise BenchError(f"{where}: expected a Python file (.py); for a trained model file use --with or evaluate")
+        raise BenchError(
+            f"{where}: expected a Python file (.py); for a trained model file use --with or evaluate"
+        )
     try:
         text = path.read_bytes()
     except OSError as exc:
-        on = f" on {_host()}" if expect_sha256 else ""  # a worker restoring a job's plugin says which one
+        on = (
+            f" on {_host()}" if expect_sha256 else ""
+        )  # a worker restoring a job's plugin says which one
         raise BenchError(f"{where}: cannot read it{on} ({exc.strerror or exc})") from None
     sha = hashlib.sha256(text).hexdigest()
     if expect_sha256 and sha != expect_sha256:
-        raise BenchError(f"{where}: on {_host()} its content (sha256 {sha[:12]}) is not the one the job was "
-                         f"planned with ({expect_sha256[:12]}); give every worker the same file")
+        raise BenchError(
+            f"{where}: on {_host()} its content (sha256 {sha[:12]}) is not the one the job was "
+            f"planned with ({expect_sha256[:12]}); give every worker the same file"
+        )
     module_name = f"bench_plugin_{_identifier(path.stem)}_{sha[:12]}"
     if module_name in sys.modules:
         return list(sys.modules[module_name].__bench_models__)
@@ -222,12 +254,16 @@ def load_file(path, expect_sha256: str | None = None) -> list[str]:
         _forget(module_name, before)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise BenchError(f"{where}: importing it raised {type(exc).__name__}: {' '.join(str(exc).split())}") from None
+        raise BenchError(
+            f"{where}: importing it raised {type(exc).__name__}: {' '.join(str(exc).split())}"
+        ) from None
     added = [n for n in REGISTRY if n not in before]
     if not added:
         _forget(module_name, before)
-        raise BenchError(f"{where}: registers no model (decorate an Adapter subclass with @register, or call "
-                         "sklearn_model / keras_model from bench.adapters)")
+        raise BenchError(
+            f"{where}: registers no model (decorate an Adapter subclass with @register, or call "
+            "sklearn_model / keras_model from bench.adapters)"
+        )
     module.__bench_models__ = added
     return added
 
@@ -269,19 +305,25 @@ def restore(origin: dict | None) -> None:
     entry points and ``BENCH_EXTRA_MODELS`` modules are loaded by every process anyway."""
     _load_all()
     kind = (origin or {}).get("kind")
-    if kind in ("plugin-file", "file") and any(c.origin.get("sha256") == origin.get("sha256") and
-                                                c.origin.get("kind") == kind for c in REGISTRY.values()):
+    if kind in ("plugin-file", "file") and any(
+        c.origin.get("sha256") == origin.get("sha256") and c.origin.get("kind") == kind
+        for c in REGISTRY.values()
+    ):
         return  # the same content is registered already (``--plugin`` named it, maybe from elsewhere)
     if kind == "plugin-file":
         load_file(origin["path"], expect_sha256=origin.get("sha256"))
     elif kind == "file":
         add_file(origin["path"], origin.get("options"), expect_sha256=origin.get("sha256"))
-    elif kind == "env" and origin.get("module") not in sys.modules:  # a worker without BENCH_EXTRA_MODELS
+    elif (
+        kind == "env" and origin.get("module") not in sys.modules
+    ):  # a worker without BENCH_EXTRA_MODELS
         try:
             with _loading(origin):
                 importlib.import_module(origin["module"])
         except ImportError as exc:
-            raise BenchError(f"model module {origin['module']!r} cannot be imported on {_host()} ({exc})") from None
+            raise BenchError(
+                f"model module {origin['module']!r} cannot be imported on {_host()} ({exc})"
+            ) from None
 
 
 def broken() -> dict[str, str]:

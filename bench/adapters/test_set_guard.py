@@ -43,8 +43,11 @@ def dataset_locations() -> list[str]:
     """Absolute paths (files or folders) whose reading during ``fit`` means reading a test set."""
     from bench.data import data_dir
 
-    places = [data_dir(), Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets",
-              Path("/usr/share/datasets/fashion-mnist")]
+    places = [
+        data_dir(),
+        Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets",
+        Path("/usr/share/datasets/fashion-mnist"),
+    ]
     if os.environ.get("BENCH_FASHION_DIR"):
         places.append(Path(os.environ["BENCH_FASHION_DIR"]))
     with contextlib.suppress(Exception):
@@ -60,9 +63,11 @@ def dataset_locations() -> list[str]:
 
 
 MIRRORS = ("storage.googleapis.com/tensorflow/tf-keras-datasets",)
-_LOADERS = (("bench.data", ("load", "load_builtin", "load_digits")),
-            ("bench.data.registry", ("load", "load_builtin", "load_digits", "read_cache")),
-            ("sklearn.datasets", ("load_digits",)))
+_LOADERS = (
+    ("bench.data", ("load", "load_builtin", "load_digits")),
+    ("bench.data.registry", ("load", "load_builtin", "load_digits", "read_cache")),
+    ("sklearn.datasets", ("load_digits",)),
+)
 _ACTIVE: list = []  # the watches in force; the audit hook does nothing while it is empty
 _HOOK = {"installed": False}
 _GUARD = threading.local()

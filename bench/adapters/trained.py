@@ -45,14 +45,22 @@ from bench.adapters.trained_formats import (
 )
 from bench.core.errors import BenchError
 
-LIBRARIES = {".keras": "keras", ".onnx": "onnx", ".skops": "scikit-learn", ".ubj": "xgboost", ".json": "xgboost"}
+LIBRARIES = {
+    ".keras": "keras",
+    ".onnx": "onnx",
+    ".skops": "scikit-learn",
+    ".ubj": "xgboost",
+    ".json": "xgboost",
+}
 # what each layout feeds the model, per image (after the batch dimension)
 INPUT = {"flat": (784,), "nchw": (1, 28, 28), "nhwc": (28, 28, 1), "hw": (28, 28)}
 LAYOUTS = ("auto", *INPUT)
 SCALES = (1, 255)
 SUM_TOL = 1e-3
-DATASETS_GIVE = ("the datasets give 28x28 grayscale images of 10 classes, fed as (N, 784) flat, (N, 1, 28, 28) NCHW, "
-                 "(N, 28, 28, 1) NHWC or (N, 28, 28)")
+DATASETS_GIVE = (
+    "the datasets give 28x28 grayscale images of 10 classes, fed as (N, 784) flat, (N, 1, 28, 28) NCHW, "
+    "(N, 28, 28, 1) NHWC or (N, 28, 28)"
+)
 
 
 def is_model_file(ref: str | Path) -> bool:
@@ -70,30 +78,46 @@ def adapter_for(path: Path, options: dict, expect_sha256: str | None = None) -> 
     path = Path(path).expanduser()
     library = LIBRARIES.get(path.suffix.lower())
     if library is None:
-        raise BenchError(f"model file {path}: unknown format {path.suffix or '(no suffix)'!r}; accepted: "
-                         f"{', '.join(LIBRARIES)}")
+        raise BenchError(
+            f"model file {path}: unknown format {path.suffix or '(no suffix)'!r}; accepted: "
+            f"{', '.join(LIBRARIES)}"
+        )
     if not path.is_file():
         raise BenchError(f"model file {path}: not found on host {socket.gethostname()}")
     from bench.adapters.registry import sha256_of
 
     sha = sha256_of(path)
     if expect_sha256 and sha != expect_sha256:
-        raise BenchError(f"model file {path}: on host {socket.gethostname()} its content (sha256 {sha[:12]}) is not "
-                         f"the one the job was planned with ({expect_sha256[:12]}); give every host the same file")
+        raise BenchError(
+            f"model file {path}: on host {socket.gethostname()} its content (sha256 {sha[:12]}) is not "
+            f"the one the job was planned with ({expect_sha256[:12]}); give every host the same file"
+        )
     layout, scale = _options(options)
     runtime = open_model(library, path, sha, _env_threads())
     layout = resolve_layout(runtime.input_shape, layout, path.name)
     if runtime.n_outputs is not None and runtime.n_outputs != N_CLASSES:
-        raise BenchError(f"model file {path.name}: it gives {runtime.n_outputs} outputs per image, not {N_CLASSES} "
-                         f"class scores; {DATASETS_GIVE}")
+        raise BenchError(
+            f"model file {path.name}: it gives {runtime.n_outputs} outputs per image, not {N_CLASSES} "
+            f"class scores; {DATASETS_GIVE}"
+        )
     params = {"file": path.name, "sha256": sha, "input_layout": layout, "input_scale": scale}
-    attrs = {"name": path.name, "family": "file", "library": library, "trains": False,
-             "view": "flat" if layout == "flat" else "image",
-             "description": f"trained elsewhere: {path.name}, sha256 {sha[:12]}",
-             "defaults": {"full": dict(params), "quick": dict(params)},
-             "origin": {"kind": "file", "path": str(path.resolve()), "sha256": sha,
-                        "options": {k: v for k, v in (options or {}).items() if v is not None}},
-             "model_input": runtime.input_shape, "__module__": __name__}
+    attrs = {
+        "name": path.name,
+        "family": "file",
+        "library": library,
+        "trains": False,
+        "view": "flat" if layout == "flat" else "image",
+        "description": f"trained elsewhere: {path.name}, sha256 {sha[:12]}",
+        "defaults": {"full": dict(params), "quick": dict(params)},
+        "origin": {
+            "kind": "file",
+            "path": str(path.resolve()),
+            "sha256": sha,
+            "options": {k: v for k, v in (options or {}).items() if v is not None},
+        },
+        "model_input": runtime.input_shape,
+        "__module__": __name__,
+    }
     return type(f"Trained_{_identifier(path.name)}", (TrainedFile,), attrs)
 
 
@@ -113,7 +137,9 @@ def _options(options: dict | None) -> tuple[str, int]:
     except (TypeError, ValueError):
         scale = None
     if scale is None:
-        raise BenchError(f"input scale {raw!r}: accepted: 1 (pixels in [0, 1]) or 255 (pixels in [0, 255])")
+        raise BenchError(
+            f"input scale {raw!r}: accepted: 1 (pixels in [0, 1]) or 255 (pixels in [0, 255])"
+        )
     return layout, scale
 
 
@@ -129,24 +155,35 @@ def resolve_layout(shape: tuple | None, wanted: str, name: str) -> str:
     """The layout feeding a model whose per-image input shape is ``shape`` (ints, None where
     the model leaves a dimension open; None: unknown): ``wanted`` when it fits, or with
     ``auto`` the one layout that fits; ``BenchError`` when none does, or several do."""
+
     def fits(layout: str) -> bool:
         want = INPUT[layout]
-        return shape is None or (len(shape) == len(want) and all(d is None or d == w for d, w in zip(shape, want)))
+        return shape is None or (
+            len(shape) == len(want) and all(d is None or d == w for d, w in zip(shape, want))
+        )
 
     if wanted != "auto":
         if not fits(wanted):
-            raise BenchError(f"model file {name}: it expects input {shape_text(shape)}, not the {wanted} layout "
-                             f"{shape_text(INPUT[wanted])} given by the input layout option; {DATASETS_GIVE}")
+            raise BenchError(
+                f"model file {name}: it expects input {shape_text(shape)}, not the {wanted} layout "
+                f"{shape_text(INPUT[wanted])} given by the input layout option; {DATASETS_GIVE}"
+            )
         return wanted
     candidates = [layout for layout in INPUT if fits(layout)]
     if shape is None:
-        raise BenchError(f"model file {name}: its input shape is not stored in it; give the input layout "
-                         "(--input-layout flat|nhwc|nchw)")
+        raise BenchError(
+            f"model file {name}: its input shape is not stored in it; give the input layout "
+            "(--input-layout flat|nhwc|nchw)"
+        )
     if not candidates:
-        raise BenchError(f"model file {name}: it expects input {shape_text(shape)}; {DATASETS_GIVE}")
+        raise BenchError(
+            f"model file {name}: it expects input {shape_text(shape)}; {DATASETS_GIVE}"
+        )
     if len(candidates) > 1:
-        raise BenchError(f"model file {name}: its input {shape_text(shape)} fits several layouts "
-                         f"({', '.join(candidates)}); give one with --input-layout")
+        raise BenchError(
+            f"model file {name}: its input {shape_text(shape)} fits several layouts "
+            f"({', '.join(candidates)}); give one with --input-layout"
+        )
     return candidates[0]
 
 
@@ -159,7 +196,11 @@ def softmax(z: np.ndarray) -> np.ndarray:
 def looks_like_probabilities(raw: np.ndarray) -> bool:
     """Every row non-negative and summing to 1 within ``SUM_TOL``."""
     raw = np.asarray(raw, dtype=np.float64)
-    return bool(len(raw)) and bool(np.all(raw >= 0)) and bool(np.all(np.abs(raw.sum(axis=1) - 1) <= SUM_TOL))
+    return (
+        bool(len(raw))
+        and bool(np.all(raw >= 0))
+        and bool(np.all(np.abs(raw.sum(axis=1) - 1) <= SUM_TOL))
+    )
 
 
 # ---------------------------------------------------------------- the adapter
@@ -182,11 +223,15 @@ class TrainedFile(Adapter):
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = open_model(self.library, self._file, self.origin["sha256"], self._threads)
+            self._runtime = open_model(
+                self.library, self._file, self.origin["sha256"], self._threads
+            )
         return self._runtime
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=None, target=None):
-        raise BenchError(f"{self.name} is an already-trained file: inference only, it cannot be trained here")
+        raise BenchError(
+            f"{self.name} is an already-trained file: inference only, it cannot be trained here"
+        )
 
     @classmethod
     def check_params(cls, params):
@@ -196,7 +241,9 @@ class TrainedFile(Adapter):
         if params.get("input_scale") not in SCALES:
             raise ValueError(f"input_scale={params.get('input_scale')!r}: 1 or 255")
         if params.get("input_layout") not in INPUT:
-            raise ValueError(f"input_layout={params.get('input_layout')!r}: one of {', '.join(INPUT)}")
+            raise ValueError(
+                f"input_layout={params.get('input_layout')!r}: one of {', '.join(INPUT)}"
+            )
         try:
             resolve_layout(cls.model_input, params["input_layout"], cls.name)
         except BenchError as exc:
@@ -210,7 +257,9 @@ class TrainedFile(Adapter):
         """The harness's view (flat, or NHWC images in [0, 1]) in the model's convention."""
         layout, rt = self.params["input_layout"], self.runtime
         if layout == "nchw":
-            x = np.transpose(np.asarray(x, dtype=np.float32).reshape(len(x), 28, 28, 1), (0, 3, 1, 2))
+            x = np.transpose(
+                np.asarray(x, dtype=np.float32).reshape(len(x), 28, 28, 1), (0, 3, 1, 2)
+            )
         else:
             x = np.asarray(x, dtype=np.float32).reshape(len(x), *INPUT[layout])
         if self.params["input_scale"] != 1:
@@ -219,15 +268,23 @@ class TrainedFile(Adapter):
 
     def predict_proba(self, x, batch_size=1024):
         x = self._inputs(x)
-        parts = [self.runtime.raw_scores(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        parts = [
+            self.runtime.raw_scores(x[i : i + batch_size]) for i in range(0, len(x), batch_size)
+        ]
         raw = np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, N_CLASSES))
         if raw.ndim != 2 or raw.shape[1] != N_CLASSES:
-            raise BenchError(f"model file {self.name}: it gave scores of shape {raw.shape}, not (N, {N_CLASSES}); "
-                             f"{DATASETS_GIVE}")
+            raise BenchError(
+                f"model file {self.name}: it gave scores of shape {raw.shape}, not (N, {N_CLASSES}); "
+                f"{DATASETS_GIVE}"
+            )
         if self.outputs is None:  # decided once per instance, so every call treats its scores alike
-            self.outputs = ("decision function, softmax applied by the harness" if self.runtime.scores != "auto"
-                            else "probabilities" if looks_like_probabilities(raw)
-                            else "logits, softmax applied by the harness")
+            self.outputs = (
+                "decision function, softmax applied by the harness"
+                if self.runtime.scores != "auto"
+                else "probabilities"
+                if looks_like_probabilities(raw)
+                else "logits, softmax applied by the harness"
+            )
         if self.outputs != "probabilities":
             return softmax(raw)
         return raw / raw.sum(axis=1, keepdims=True)
@@ -242,11 +299,18 @@ class TrainedFile(Adapter):
         return self.runtime.threads_used()
 
     def runtime_info(self):
-        return {"library": self.library, "version": version(self.library), "file": self.name,
-                "sha256": self.origin["sha256"], "input": {"layout": self.params["input_layout"],
-                                                             "shape": shape_text(self.runtime.input_shape),
-                                                             "scale": self.params["input_scale"]},
-                "outputs": self.outputs}
+        return {
+            "library": self.library,
+            "version": version(self.library),
+            "file": self.name,
+            "sha256": self.origin["sha256"],
+            "input": {
+                "layout": self.params["input_layout"],
+                "shape": shape_text(self.runtime.input_shape),
+                "scale": self.params["input_scale"],
+            },
+            "outputs": self.outputs,
+        }
 
     def save(self, folder):
         """A copy of the file itself, under its own name (``registry.add_file`` of the copy
@@ -261,4 +325,3 @@ class TrainedFile(Adapter):
         adapter._file, adapter._threads = Path(path), threads
         adapter.runtime  # noqa: B018 - open it now: loading is what a cold start measures
         return adapter
-

@@ -74,19 +74,36 @@ class TrainingLog:
         """True when ``target`` is set and the last pass's validation accuracy reached it."""
         return bool(self.passes) and reaches(self.passes[-1].get("val_accuracy"), target)
 
-    def stop_at_target(self, target: float | None, planned: int | None, applies: bool = True) -> None:
+    def stop_at_target(
+        self, target: float | None, planned: int | None, applies: bool = True
+    ) -> None:
         """Record what ``--target`` did: ``info["target"]`` = value, whether it applied,
         whether training stopped early, at which pass, of how many planned."""
         if target is None:
             return
-        stopped = applies and bool(self.passes) and self.reached(target) and planned is not None \
+        stopped = (
+            applies
+            and bool(self.passes)
+            and self.reached(target)
+            and planned is not None
             and len(self.passes) < planned
-        self.info["target"] = {"value": target, "applies": applies, "stopped_early": stopped,
-                               "at_pass": len(self.passes) if stopped else None, "planned_passes": planned}
+        )
+        self.info["target"] = {
+            "value": target,
+            "applies": applies,
+            "stopped_early": stopped,
+            "at_pass": len(self.passes) if stopped else None,
+            "planned_passes": planned,
+        }
 
     def add(self, train_s: float, eval_s: float = 0.0, **measured) -> dict:
         """Append the next pass; returns its row."""
-        row = {"pass": len(self.passes) + 1, "train_s": float(train_s), "eval_s": float(eval_s), **measured}
+        row = {
+            "pass": len(self.passes) + 1,
+            "train_s": float(train_s),
+            "eval_s": float(eval_s),
+            **measured,
+        }
         self.passes.append(row)
         return row
 
@@ -96,27 +113,36 @@ class TrainingLog:
         ``val_loss``, ``accuracy`` ... every numeric key but the pass's number and seconds;
         ``what`` names every such key of that pass), None when every value is finite."""
         for i, row in enumerate(self.passes, start=1):
-            bad = [f"{k} {_non_finite_word(v)}" for k, v in row.items()
-                   if k not in ("pass", "train_s", "eval_s") and _non_finite_word(v)]
+            bad = [
+                f"{k} {_non_finite_word(v)}"
+                for k, v in row.items()
+                if k not in ("pass", "train_s", "eval_s") and _non_finite_word(v)
+            ]
             if bad:
-                return {"first_pass": int(row.get("pass", i)), "unit": self.unit, "what": ", ".join(bad)}
+                return {
+                    "first_pass": int(row.get("pass", i)),
+                    "unit": self.unit,
+                    "what": ", ".join(bad),
+                }
         return None
 
     @classmethod
-    def single(cls, unit: str, seconds: float, images: int | None, **info) -> "TrainingLog":
+    def single(cls, unit: str, seconds: float, images: int | None, **info) -> TrainingLog:
         """One pass covering the whole solve, for solvers whose passes cannot be timed."""
         log = cls(unit, images_processed=images, info=info)
         log.add(seconds)
         return log
 
     @classmethod
-    def require(cls, result, where: str) -> "TrainingLog":
+    def require(cls, result, where: str) -> TrainingLog:
         """``result`` when it is a ``TrainingLog``; ``BenchError`` naming ``where`` (the adapter's
         ``fit``) and what it returned otherwise: the clock's figures come from it."""
         if isinstance(result, cls):
             return result
-        raise BenchError(f"{where} returned {type(result).__name__}, not a TrainingLog (bench.adapters.contract): "
-                         "the passes it made with their training seconds are required")
+        raise BenchError(
+            f"{where} returned {type(result).__name__}, not a TrainingLog (bench.adapters.contract): "
+            "the passes it made with their training seconds are required"
+        )
 
 
 class Stopwatch:

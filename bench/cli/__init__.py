@@ -12,14 +12,25 @@ from __future__ import annotations
 
 import sys
 
-from bench.cli import author, gate, info, train, use, views
+from bench.cli import author, gate, info, results, train, use
 from bench.cli.parser import DEFAULT_RESULTS, build_parser  # noqa: F401 (re-exported)
 from bench.core.errors import BenchError
 
-COMMANDS = {"list": info.cmd_list, "data": info.cmd_data, "run": train.cmd_run, "report": views.cmd_report,
-            "compare": views.cmd_compare, "predict": use.cmd_predict, "evaluate": use.cmd_evaluate,
-            "card": use.cmd_card, "machine": info.cmd_machine, "selfcheck": info.cmd_selfcheck, "baseline": gate.cmd_baseline,
-            "check": gate.cmd_check, "check-adapter": author.cmd_check_adapter}
+COMMANDS = {
+    "list": info.cmd_list,
+    "data": info.cmd_data,
+    "run": train.cmd_run,
+    "report": results.cmd_report,
+    "compare": results.cmd_compare,
+    "predict": use.cmd_predict,
+    "evaluate": use.cmd_evaluate,
+    "card": use.cmd_card,
+    "machine": info.cmd_machine,
+    "selfcheck": info.cmd_selfcheck,
+    "baseline": gate.cmd_baseline,
+    "check": gate.cmd_check,
+    "check-adapter": author.cmd_check_adapter,
+}
 
 
 def flush_every_line() -> None:

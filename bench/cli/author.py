@@ -19,7 +19,12 @@ def cmd_check_adapter(args) -> int:
         findings = conformance.check_adapter(cls, seed=args.seed)
     passed = all(f.ok for f in findings)
     if args.json:
-        print(json.dumps({"model": cls.name, "ok": passed, "findings": [f.as_dict() for f in findings]}, indent=1))
+        print(
+            json.dumps(
+                {"model": cls.name, "ok": passed, "findings": [f.as_dict() for f in findings]},
+                indent=1,
+            )
+        )
     else:
         for finding in findings:
             print(finding.line())

@@ -13,19 +13,41 @@ def cmd_predict(args) -> int:
 
     if args.gallery is not None and args.gallery.suffix.lower() != ".png":
         raise BenchError(f"--gallery {args.gallery}: give a .png file name")
-    manifest, predictions, images, timing = use.predict(args.model, args.out, args.dataset, args.images)
+    manifest, predictions, images, timing = use.predict(
+        args.model, args.out, args.dataset, args.images
+    )
     if args.json:
-        print(json.dumps({"model": manifest["model"], "run_id": manifest["run_id"], "timing": timing,
-                          "predictions": [{"image": p.image, "top": [{"digit": c, "probability": q} for c, q in p.top]}
-                                          for p in predictions]}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "model": manifest["model"],
+                    "run_id": manifest["run_id"],
+                    "timing": timing,
+                    "predictions": [
+                        {
+                            "image": p.image,
+                            "top": [{"digit": c, "probability": q} for c, q in p.top],
+                        }
+                        for p in predictions
+                    ],
+                },
+                indent=1,
+            )
+        )
     else:
-        print(f"model: {manifest['model']} (run {manifest['run_id']}, trained on {manifest['dataset']})\n")
+        print(
+            f"model: {manifest['model']} (run {manifest['run_id']}, trained on {manifest['dataset']})\n"
+        )
         print(use.table(predictions))
-        print(f"\nloaded in {timing['load_s']:.2f}s; {len(predictions)} image(s) predicted in "
-              f"{1e3 * timing['predict_s']:.1f} ms")
+        print(
+            f"\nloaded in {timing['load_s']:.2f}s; {len(predictions)} image(s) predicted in "
+            f"{1e3 * timing['predict_s']:.1f} ms"
+        )
     if args.gallery is not None:
-        print(f"gallery: {use.gallery(predictions, images, manifest, args.gallery)}",
-              file=sys.stderr if args.json else sys.stdout)
+        print(
+            f"gallery: {use.gallery(predictions, images, manifest, args.gallery)}",
+            file=sys.stderr if args.json else sys.stdout,
+        )
     return 0
 
 
@@ -41,7 +63,9 @@ def _trained_file(ref: str):
     path = Path(ref)
     if not is_model_file(ref) or path.name == MANIFEST or path.is_dir():
         return None
-    if path.suffix.lower() == ".json":  # a run record is a harness file; other JSON, an XGBoost model
+    if (
+        path.suffix.lower() == ".json"
+    ):  # a run record is a harness file; other JSON, an XGBoost model
         if not path.is_file():
             return None
         try:
@@ -60,27 +84,44 @@ def _evaluate_file(args, path) -> int:
 
     from bench.adapters import registry
     from bench.cli.parser import file_options, run_config
-    from bench.run.suite import execute
+    from bench.run.entry import execute
 
     name = registry.add_file(path, file_options(args))
     dataset = args.dataset or "mnist"
     quiet = contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext()
     with quiet:
-        outcomes = execute(run_config(args, [name], [dataset], args.profile or "quick", "cpu", 1, args.out),
-                           resumable=False)
+        outcomes = execute(
+            run_config(args, [name], [dataset], args.profile or "quick", "cpu", 1, args.out),
+            resumable=False,
+        )
     done = [o for o in outcomes if o.record and o.status == "ok"]
     if not done:
-        print(f"{name}: not evaluated ({outcomes[0].status if outcomes else 'no job'})", file=sys.stderr)
+        print(
+            f"{name}: not evaluated ({outcomes[0].status if outcomes else 'no job'})",
+            file=sys.stderr,
+        )
         return 1
     rec, where = done[0].record, done[0].path
     m = rec["metrics"]
     if args.json:
-        print(json.dumps({"model": name, "run_id": rec["run_id"], "dataset": dataset, "record": str(where),
-                          "evaluated": rec.get("evaluated"),
-                          "metrics": {k: m[k] for k in ("accuracy", "log_loss", "macro_f1")}}, indent=1))
+        print(
+            json.dumps(
+                {
+                    "model": name,
+                    "run_id": rec["run_id"],
+                    "dataset": dataset,
+                    "record": str(where),
+                    "evaluated": rec.get("evaluated"),
+                    "metrics": {k: m[k] for k in ("accuracy", "log_loss", "macro_f1")},
+                },
+                indent=1,
+            )
+        )
     else:
-        print(f"\n{name} (evaluated, not trained here) on {dataset}: test accuracy {m['accuracy']:.2%} "
-              f"({rec['data'].get('n_test')} images); record {where}")
+        print(
+            f"\n{name} (evaluated, not trained here) on {dataset}: test accuracy {m['accuracy']:.2%} "
+            f"({rec['data'].get('n_test')} images); record {where}"
+        )
     return 0
 
 
@@ -96,19 +137,39 @@ def cmd_evaluate(args) -> int:
     folder = artifacts.resolve(args.model, args.out, args.dataset or "mnist")
     result = use.evaluate(folder, args.dataset, args.out)
     if args.json:
-        print(json.dumps({k: v for k, v in result.items() if k != "metrics"} |
-                         {"metrics": {k: result["metrics"][k] for k in ("accuracy", "log_loss", "macro_f1")}},
-                         indent=1))
+        print(
+            json.dumps(
+                {k: v for k, v in result.items() if k != "metrics"}
+                | {
+                    "metrics": {
+                        k: result["metrics"][k] for k in ("accuracy", "log_loss", "macro_f1")
+                    }
+                },
+                indent=1,
+            )
+        )
         return 0
     rec = result["record"]
-    rows = [[k, f"{result['metrics'][k]:.6f}", "-" if rec is None else f"{rec[k]:.6f}",
-             "-" if rec is None else ("equal" if rec[k] == result["metrics"][k] else "DIFFERENT")]
-            for k in ("accuracy", "log_loss", "macro_f1")]
+    rows = [
+        [
+            k,
+            f"{result['metrics'][k]:.6f}",
+            "-" if rec is None else f"{rec[k]:.6f}",
+            "-" if rec is None else ("equal" if rec[k] == result["metrics"][k] else "DIFFERENT"),
+        ]
+        for k in ("accuracy", "log_loss", "macro_f1")
+    ]
     print(f"{result['model']} (run {result['run_id']}) on {result['dataset']} test set\n")
-    print(tabulate(rows, headers=["metric", "now", "record", ""], tablefmt="github", disable_numparse=True))
+    print(
+        tabulate(
+            rows, headers=["metric", "now", "record", ""], tablefmt="github", disable_numparse=True
+        )
+    )
     if result["probe_identical"] is not None:
-        print(f"\nprobabilities on the probe images: {'bit-identical' if result['probe_identical'] else 'DIFFERENT'}"
-              " to the live model's when it was saved")
+        print(
+            f"\nprobabilities on the probe images: {'bit-identical' if result['probe_identical'] else 'DIFFERENT'}"
+            " to the live model's when it was saved"
+        )
     return 0
 
 
@@ -118,6 +179,9 @@ def cmd_card(args) -> int:
     written = card.write_all(args.results)
     for path in written:
         print(path)
-    print(f"{len(written)} model card(s) written under {args.results / 'models'}" if written else
-          f"no saved model with an ok record in {args.results} (cards are written for those only)")
+    print(
+        f"{len(written)} model card(s) written under {args.results / 'models'}"
+        if written
+        else f"no saved model with an ok record in {args.results} (cards are written for those only)"
+    )
     return 0

@@ -6,6 +6,7 @@ BLAS view from threadpoolctl (a small helper, not a framework).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import shutil
@@ -17,10 +18,30 @@ from pathlib import Path
 from bench.core import hardware
 from bench.core.hardware import memory_gib, usable_cores  # noqa: F401 (re-exported)
 
-PACKAGES = ("numpy", "pandas", "scikit-learn", "tensorflow", "tensorflow-cpu", "keras", "xgboost", "xgboost-cpu",
-            "onnx", "onnxruntime", "skops", "threadpoolctl", "mnist-bench")
-THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_CORETYPE",
-               "OPENBLAS_L2_SIZE", "TF_ENABLE_ONEDNN_OPTS", "CUDA_VISIBLE_DEVICES")
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "xgboost",
+    "xgboost-cpu",
+    "onnx",
+    "onnxruntime",
+    "skops",
+    "threadpoolctl",
+    "mnist-bench",
+)
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "TF_ENABLE_ONEDNN_OPTS",
+    "CUDA_VISIBLE_DEVICES",
+)
 
 
 def cpu_model() -> str:
@@ -36,10 +57,8 @@ def cpu_model() -> str:
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for name in PACKAGES:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 
@@ -49,8 +68,12 @@ def gpus() -> list[dict]:
     if not exe:
         return []
     try:
-        out = subprocess.run([exe, "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20)
+        out = subprocess.run(
+            [exe, "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return []
     if out.returncode != 0:
@@ -71,8 +94,13 @@ def gpu_compute_capability() -> float | None:
     if not exe:
         return None
     try:
-        out = subprocess.run([exe, "--query-gpu=compute_cap", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=20, check=False)
+        out = subprocess.run(
+            [exe, "--query-gpu=compute_cap", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
         return float(out.stdout.split()[0]) if out.returncode == 0 and out.stdout.split() else None
     except (OSError, subprocess.TimeoutExpired, ValueError):
         return None

@@ -22,19 +22,44 @@ import platform
 from pathlib import Path
 
 # the ISA flags that change which kernels oneDNN, OpenBLAS and XGBoost run
-SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile",
-               "amx_bf16", "amx_int8")
+SPEED_FLAGS = (
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512bw",
+    "avx512_vnni",
+    "avx512_bf16",
+    "avx512_fp16",
+    "amx_tile",
+    "amx_bf16",
+    "amx_int8",
+)
 # readable names of a few server generations (vendor, family, model) -> name; others show numbers only
 GENERATIONS = {
-    ("AuthenticAMD", 23, 49): "Zen 2 (Rome)", ("AuthenticAMD", 25, 1): "Zen 3 (Milan)",
-    ("AuthenticAMD", 25, 17): "Zen 4 (Genoa)", ("AuthenticAMD", 25, 160): "Zen 4c (Bergamo)",
-    ("AuthenticAMD", 26, 2): "Zen 5 (Turin)", ("GenuineIntel", 6, 85): "Skylake/Cascade Lake-SP",
-    ("GenuineIntel", 6, 106): "Ice Lake-SP", ("GenuineIntel", 6, 143): "Sapphire Rapids",
-    ("GenuineIntel", 6, 207): "Emerald Rapids", ("GenuineIntel", 6, 173): "Granite Rapids",
+    ("AuthenticAMD", 23, 49): "Zen 2 (Rome)",
+    ("AuthenticAMD", 25, 1): "Zen 3 (Milan)",
+    ("AuthenticAMD", 25, 17): "Zen 4 (Genoa)",
+    ("AuthenticAMD", 25, 160): "Zen 4c (Bergamo)",
+    ("AuthenticAMD", 26, 2): "Zen 5 (Turin)",
+    ("GenuineIntel", 6, 85): "Skylake/Cascade Lake-SP",
+    ("GenuineIntel", 6, 106): "Ice Lake-SP",
+    ("GenuineIntel", 6, 143): "Sapphire Rapids",
+    ("GenuineIntel", 6, 207): "Emerald Rapids",
+    ("GenuineIntel", 6, 173): "Granite Rapids",
 }
 # memory is shown, not part of the id: the kernel's reserve moves MemTotal between boots of
 # one machine type, and no timing here is bound by the amount of memory
-IDENTITY_FIELDS = ("vendor", "family", "model", "stepping", "model_name", "flags", "cores", "caches", "hypervisor")
+IDENTITY_FIELDS = (
+    "vendor",
+    "family",
+    "model",
+    "stepping",
+    "model_name",
+    "flags",
+    "cores",
+    "caches",
+    "hypervisor",
+)
 
 
 def _cpuinfo() -> dict[str, str]:
@@ -135,16 +160,31 @@ def finish(fp: dict) -> dict:
 def title(fp: dict) -> str:
     """``AMD EPYC, Zen 4 (Genoa) [25/17/1], 2 cores, AVX-512 BF16, 23.5 GiB, VM · 5c1e...``."""
     gen = GENERATIONS.get((fp.get("vendor"), fp.get("family"), fp.get("model")))
-    numbers = "/".join(str(fp.get(k)) for k in ("family", "model", "stepping")) if fp.get("family") is not None \
+    numbers = (
+        "/".join(str(fp.get(k)) for k in ("family", "model", "stepping"))
+        if fp.get("family") is not None
         else None
+    )
     flags = fp.get("flags") or []
-    isa = ("AMX" if "amx_bf16" in flags else "AVX-512 BF16" if "avx512_bf16" in flags
-           else "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None)
-    parts = [fp.get("model_name") or "unknown CPU",
-             " ".join(p for p in (gen, f"[{numbers}]" if numbers else None) if p) or None,
-             f"{fp['cores']} cores" if fp.get("cores") else None, isa,
-             f"{fp['memory_gib']:g} GiB" if fp.get("memory_gib") else None,
-             "VM" if fp.get("hypervisor") else None]
+    isa = (
+        "AMX"
+        if "amx_bf16" in flags
+        else "AVX-512 BF16"
+        if "avx512_bf16" in flags
+        else "AVX-512"
+        if "avx512f" in flags
+        else "AVX2"
+        if "avx2" in flags
+        else None
+    )
+    parts = [
+        fp.get("model_name") or "unknown CPU",
+        " ".join(p for p in (gen, f"[{numbers}]" if numbers else None) if p) or None,
+        f"{fp['cores']} cores" if fp.get("cores") else None,
+        isa,
+        f"{fp['memory_gib']:g} GiB" if fp.get("memory_gib") else None,
+        "VM" if fp.get("hypervisor") else None,
+    ]
     return ", ".join(p for p in parts if p) + (f" · {fp['id'][:6]}" if fp.get("id") else "")
 
 
@@ -155,10 +195,22 @@ def of_env(env: dict | None) -> dict:
     env = env if isinstance(env, dict) else {}
     stored = env.get("hardware")
     if isinstance(stored, dict) and isinstance(stored.get("id"), str):
-        return stored if isinstance(stored.get("title"), str) else {**stored, "title": title(stored)}
-    fp = {"vendor": None, "family": None, "model": None, "stepping": None,
-          "model_name": env.get("cpu") or "unknown CPU", "flags": None, "cores": env.get("cores"),
-          "caches": None, "memory_gib": env.get("memory_gib"), "hypervisor": None, "legacy": True}
+        return (
+            stored if isinstance(stored.get("title"), str) else {**stored, "title": title(stored)}
+        )
+    fp = {
+        "vendor": None,
+        "family": None,
+        "model": None,
+        "stepping": None,
+        "model_name": env.get("cpu") or "unknown CPU",
+        "flags": None,
+        "cores": env.get("cores"),
+        "caches": None,
+        "memory_gib": env.get("memory_gib"),
+        "hypervisor": None,
+        "legacy": True,
+    }
     fp = finish(fp)
     fp["title"] = fp["title"].replace(" · ", " (recorded before hardware fingerprints) · ")
     return fp

@@ -7,15 +7,15 @@ re-exported here: callers write ``data.load("mnist")``.
 """
 
 from bench.data.registry import (  # noqa: F401
-                                 BUILTINS,
-                                 MNIST_TEST_COUNTS,
-                                 MNIST_TRAIN_COUNTS,
-                                 Builtin,
-                                 Dataset,
-                                 cache_paths,
-                                 data_dir,
-                                 known_names,
-                                 load,
-                                 load_builtin,
-                                 load_digits,
+    BUILTINS,
+    MNIST_TEST_COUNTS,
+    MNIST_TRAIN_COUNTS,
+    Builtin,
+    Dataset,
+    cache_paths,
+    data_dir,
+    known_names,
+    load,
+    load_builtin,
+    load_digits,
 )

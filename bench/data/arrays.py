@@ -34,8 +34,14 @@ class Splits:
     def digest(self) -> str:
         """sha256 over the arrays' shapes and bytes (the groups included where given, so a
         dataset without groups keeps the digest it always had): identifies the content exactly."""
-        return _sha256(self.x_train, self.y_train, self.x_test, self.y_test,
-                       g_train=self.g_train, g_test=self.g_test)
+        return _sha256(
+            self.x_train,
+            self.y_train,
+            self.x_test,
+            self.y_test,
+            g_train=self.g_train,
+            g_test=self.g_test,
+        )
 
     def test_digest(self) -> str:
         """sha256 over the test images and labels (and test groups, where given) alone: two
@@ -77,10 +83,16 @@ def to_groups(g, n: int, what: str) -> np.ndarray | None:
         return np.unique(g, return_inverse=True)[1].astype(np.int64).reshape(-1)
     if np.issubdtype(g.dtype, np.integer) or g.dtype == bool:
         return g.astype(np.int64)
-    if np.issubdtype(g.dtype, np.floating) and np.isfinite(g).all() and np.array_equal(g, np.round(g)):
+    if (
+        np.issubdtype(g.dtype, np.floating)
+        and np.isfinite(g).all()
+        and np.array_equal(g, np.round(g))
+    ):
         return g.astype(np.int64)
-    raise DataError(f"{what}: groups have dtype {g.dtype} with non-integer values; "
-                    "accepted: integers or strings, one per image")
+    raise DataError(
+        f"{what}: groups have dtype {g.dtype} with non-integer values; "
+        "accepted: integers or strings, one per image"
+    )
 
 
 def to_images(x: np.ndarray, what: str) -> np.ndarray:
@@ -103,10 +115,14 @@ def to_images(x: np.ndarray, what: str) -> np.ndarray:
         return x.astype(np.uint8)
     if np.issubdtype(x.dtype, np.floating):
         if np.isnan(x).any():
-            raise DataError(f"{what}: pixels contain NaN; accepted: 0..255 integers or floats in [0, 1]")
+            raise DataError(
+                f"{what}: pixels contain NaN; accepted: 0..255 integers or floats in [0, 1]"
+            )
         lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
         if lo < 0 or hi > 255:
-            raise DataError(f"{what}: pixel values must lie in 0..255 (or [0, 1]), got {lo:g}..{hi:g}")
+            raise DataError(
+                f"{what}: pixel values must lie in 0..255 (or [0, 1]), got {lo:g}..{hi:g}"
+            )
         if hi <= 1.0:
             x = x * 255.0
         elif not np.array_equal(x, np.round(x)):
@@ -147,11 +163,13 @@ def make_splits(x_train, y_train, x_test, y_test, what: str, g_train=None, g_tes
     return splits
 
 
-def validate(s: Splits, what: str, expect: "Expectation | None" = None) -> None:
+def validate(s: Splits, what: str, expect: Expectation | None = None) -> None:
     """Raise ``DataError`` unless ``s`` is a usable dataset (and matches ``expect``)."""
     for split, x, y in (("train", s.x_train, s.y_train), ("test", s.x_test, s.y_test)):
         if x.dtype != np.uint8 or x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE:
-            raise DataError(f"{what}: {split} images must be uint8 (N, 28, 28), got {x.dtype} {x.shape}")
+            raise DataError(
+                f"{what}: {split} images must be uint8 (N, 28, 28), got {x.dtype} {x.shape}"
+            )
         if y.dtype != np.int64 or y.ndim != 1:
             raise DataError(f"{what}: {split} labels must be int64 (N,), got {y.dtype} {y.shape}")
         if len(x) != len(y):
@@ -181,4 +199,6 @@ class Expectation:
             )
         for split, want in (("test", self.test_class_counts), ("train", self.train_class_counts)):
             if want is not None and tuple(s.class_counts(split)) != want:
-                raise DataError(f"{what}: {split} class counts {s.class_counts(split)} != expected {list(want)}")
+                raise DataError(
+                    f"{what}: {split} class counts {s.class_counts(split)} != expected {list(want)}"
+                )

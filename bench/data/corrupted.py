@@ -65,15 +65,24 @@ class CorruptedSet:
         pick = stratified_subset(self.labels, n, seed=SEED)
         indices, labels = self.indices[pick], self.labels[pick]
         images = {name: self.images[name][pick] for name in self.names}
-        return CorruptedSet(self.names, indices, labels, images, content_digest(indices, labels, images),
-                            self.test_digest, f"{self.source}, subset of {n}")
+        return CorruptedSet(
+            self.names,
+            indices,
+            labels,
+            images,
+            content_digest(indices, labels, images),
+            self.test_digest,
+            f"{self.source}, subset of {n}",
+        )
 
 
 def content_digest(indices: np.ndarray, labels: np.ndarray, images: dict[str, np.ndarray]) -> str:
     """sha256 over VERSION, SEED, the indices, the labels and each corruption's images (name,
     shape, dtype and bytes) in ``corruptions.NAMES`` order."""
     h = hashlib.sha256(repr(("mnist-c", VERSION, SEED)).encode())
-    arrays = [("indices", indices), ("labels", labels)] + [(name, images[name]) for name in corruptions.NAMES]
+    arrays = [("indices", indices), ("labels", labels)] + [
+        (name, images[name]) for name in corruptions.NAMES
+    ]
     for name, arr in arrays:
         h.update(repr((name, arr.shape, arr.dtype.str)).encode())
         h.update(np.ascontiguousarray(arr).tobytes())
@@ -85,8 +94,9 @@ def base_indices(y_test: np.ndarray, n_base: int, seed: int = SEED) -> np.ndarra
     return stratified_subset(np.asarray(y_test), n_base, seed).astype(np.int64)
 
 
-def build(x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int = N_BASE,
-          seed: int = SEED) -> CorruptedSet:
+def build(
+    x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int = N_BASE, seed: int = SEED
+) -> CorruptedSet:
     """Corrupt the base images with every corruption, without touching the cache.
 
     ``DataError`` when ``x_test`` is not uint8 (N, 28, 28) or ``y_test`` does not have N
@@ -96,14 +106,17 @@ def build(x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int 
     return built
 
 
-def build_timed(x_test, y_test, test_digest: str, n_base: int = N_BASE,
-                seed: int = SEED) -> tuple[CorruptedSet, dict[str, float]]:
+def build_timed(
+    x_test, y_test, test_digest: str, n_base: int = N_BASE, seed: int = SEED
+) -> tuple[CorruptedSet, dict[str, float]]:
     """``build`` and the seconds each corruption took (name -> seconds)."""
     x_test = corruptions.check_images(x_test)
     y_test = np.asarray(y_test)
     if y_test.shape != (len(x_test),):
-        raise DataError(f"corrupted test set: need {len(x_test)} labels of shape ({len(x_test)},), "
-                        f"got shape {y_test.shape}")
+        raise DataError(
+            f"corrupted test set: need {len(x_test)} labels of shape ({len(x_test)},), "
+            f"got shape {y_test.shape}"
+        )
     start = time.perf_counter()
     indices = base_indices(y_test, n_base, seed)
     labels = y_test[indices].astype(np.int64)
@@ -114,8 +127,15 @@ def build_timed(x_test, y_test, test_digest: str, n_base: int = N_BASE,
         images[name] = corruptions.apply(name, base, np.random.default_rng([seed, i]))
         seconds[name] = round(time.perf_counter() - t0, 3)
     total = time.perf_counter() - start
-    built = CorruptedSet(corruptions.NAMES, indices, labels, images, content_digest(indices, labels, images),
-                         test_digest, f"built in {total:.1f} s")
+    built = CorruptedSet(
+        corruptions.NAMES,
+        indices,
+        labels,
+        images,
+        content_digest(indices, labels, images),
+        test_digest,
+        f"built in {total:.1f} s",
+    )
     return built, seconds
 
 
@@ -125,7 +145,9 @@ def cache_paths(test_digest: str, n_base: int = N_BASE) -> tuple[Path, Path]:
     return stem.with_suffix(".npz"), stem.with_suffix(".json")
 
 
-def load(x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int = N_BASE) -> CorruptedSet:
+def load(
+    x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int = N_BASE
+) -> CorruptedSet:
     """The corrupted test set of (x_test, y_test) at seed ``SEED``: from the verified cache
     when there is one, else built (``build``) and cached. A cache that fails verification
     prints one warning line on stderr and is rebuilt. Processes sharing the data folder
@@ -142,50 +164,85 @@ def load(x_test: np.ndarray, y_test: np.ndarray, test_digest: str, n_base: int =
     return built
 
 
-def read_cache(npz_path: Path, meta_path: Path, y_test, test_digest: str, n_base: int) -> CorruptedSet | None:
+def read_cache(
+    npz_path: Path, meta_path: Path, y_test, test_digest: str, n_base: int
+) -> CorruptedSet | None:
     """The verified cached set, or None (after a warning and removing a bad cache) to rebuild."""
     if not npz_path.exists() and not meta_path.exists():
         return None
     try:
         meta, arrays = checked_npz(npz_path, meta_path, ("indices", "labels", *corruptions.NAMES))
         cached = _verified(arrays, meta, np.asarray(y_test), test_digest, n_base, npz_path)
-    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile, DataError) as exc:
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        EOFError,
+        zipfile.BadZipFile,
+        DataError,
+    ) as exc:
         why = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"warning: corrupted test set cache {npz_path} is corrupt ({why}); rebuilding", file=sys.stderr)
+        print(
+            f"warning: corrupted test set cache {npz_path} is corrupt ({why}); rebuilding",
+            file=sys.stderr,
+        )
         for p in (npz_path, meta_path):
             p.unlink(missing_ok=True)
         return None
     return cached
 
 
-def _verified(arrays: dict, meta: dict, y_test: np.ndarray, test_digest: str, n_base: int,
-              npz_path: Path) -> CorruptedSet:
+def _verified(
+    arrays: dict, meta: dict, y_test: np.ndarray, test_digest: str, n_base: int, npz_path: Path
+) -> CorruptedSet:
     """The set the cached arrays hold, or ``DataError`` naming the first check that fails."""
     indices, labels = arrays["indices"], arrays["labels"]
     expected = base_indices(y_test, n_base)
     if meta.get("test_digest") != test_digest:
         raise DataError("it was built from another test set")
-    if indices.dtype != np.int64 or labels.dtype != np.int64 or not np.array_equal(indices, expected):
+    if (
+        indices.dtype != np.int64
+        or labels.dtype != np.int64
+        or not np.array_equal(indices, expected)
+    ):
         raise DataError("base indices differ from the stratified sample")
     if labels.shape != indices.shape or not np.array_equal(labels, y_test[indices]):
         raise DataError("labels differ from the test labels")
     images = {name: arrays[name] for name in corruptions.NAMES}
     for name, arr in images.items():
         if arr.dtype != np.uint8 or arr.shape != (len(indices), *corruptions.SHAPE):
-            raise DataError(f"{name}: {arr.dtype} {arr.shape}, expected uint8 ({len(indices)}, 28, 28)")
+            raise DataError(
+                f"{name}: {arr.dtype} {arr.shape}, expected uint8 ({len(indices)}, 28, 28)"
+            )
     digest = content_digest(indices, labels, images)
     if digest != meta["digest"]:
         raise DataError("content digest differs from the recorded one")
-    return CorruptedSet(corruptions.NAMES, indices, labels, images, digest, test_digest, f"cache {npz_path}")
+    return CorruptedSet(
+        corruptions.NAMES, indices, labels, images, digest, test_digest, f"cache {npz_path}"
+    )
 
 
-def write_cache(built: CorruptedSet, seconds: dict[str, float], build_seconds: float,
-                npz_path: Path, meta_path: Path) -> None:
+def write_cache(
+    built: CorruptedSet,
+    seconds: dict[str, float],
+    build_seconds: float,
+    npz_path: Path,
+    meta_path: Path,
+) -> None:
     """Write the npz, then its sidecar; each atomically. A missing sidecar = no cache."""
     with atomic.atomic_path(npz_path) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, indices=built.indices, labels=built.labels, **built.images)
-    atomic.write_json(meta_path, {
-        "sha256": sha256_file(npz_path), "digest": built.digest, "test_digest": built.test_digest,
-        "version": VERSION, "seed": SEED, "n_images": len(built.indices), "build_seconds": round(build_seconds, 3),
-        "seconds_by_corruption": seconds,
-    })
+    atomic.write_json(
+        meta_path,
+        {
+            "sha256": sha256_file(npz_path),
+            "digest": built.digest,
+            "test_digest": built.test_digest,
+            "version": VERSION,
+            "seed": SEED,
+            "n_images": len(built.indices),
+            "build_seconds": round(build_seconds, 3),
+            "seconds_by_corruption": seconds,
+        },
+    )

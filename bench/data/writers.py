@@ -53,7 +53,10 @@ FILES = {
 
 # NIST series -> the population a table names: SD3 (series 0, 1) and SD1 (series 4)
 POPULATIONS = {0: "census", 1: "census", 4: "students"}
-POPULATION_TEXT = {"census": "Census Bureau employees (NIST SD-3)", "students": "high-school students (NIST SD-1)"}
+POPULATION_TEXT = {
+    "census": "Census Bureau employees (NIST SD-3)",
+    "students": "high-school students (NIST SD-1)",
+}
 DISPUTE_MIN_CONFIRMING = 3  # of 5 annotators: fewer than this confirming the given label = disputed
 
 
@@ -74,7 +77,7 @@ class Writers:
         """Each digit's population name (``POPULATIONS``), as an array of str."""
         return np.array([POPULATIONS[int(s)] for s in self.series])
 
-    def subset(self, index) -> "Writers":
+    def subset(self, index) -> Writers:
         """The entries at ``index`` (e.g. a corrupted set's base images), in that order."""
         i = np.asarray(index, dtype=np.int64)
         return Writers(self.writer[i], self.series[i], self.label[i])
@@ -85,8 +88,10 @@ def _read(name: str) -> bytes:
     data = resources.files("bench.data").joinpath("thirdparty", name).read_bytes()
     actual = hashlib.sha256(data).hexdigest()
     if actual != FILES[name]:
-        raise DataError(f"bench/data/thirdparty/{name}: sha256 {actual[:16]}... is not the pinned "
-                        f"{FILES[name][:16]}...; reinstall mnist-bench")
+        raise DataError(
+            f"bench/data/thirdparty/{name}: sha256 {actual[:16]}... is not the pinned "
+            f"{FILES[name][:16]}...; reinstall mnist-bench"
+        )
     return data
 
 
@@ -94,7 +99,9 @@ def _table(name: str, rows: int) -> Writers:
     with gzip.open(io.BytesIO(_read(name))) as fh:
         t = np.loadtxt(fh, dtype=np.int64, delimiter="\t", max_rows=rows)
     if t.shape != (rows, 8):
-        raise DataError(f"bench/data/thirdparty/{name}: {t.shape[0]} rows of {t.shape[1]} columns, expected {rows} of 8")
+        raise DataError(
+            f"bench/data/thirdparty/{name}: {t.shape[0]} rows of {t.shape[1]} columns, expected {rows} of 8"
+        )
     return Writers(writer=t[:, 2].copy(), series=t[:, 1].copy(), label=t[:, 0].copy())
 
 

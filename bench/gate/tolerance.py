@@ -40,10 +40,12 @@ def false_failure_rate(alpha: float = ALPHA) -> float:
 
 def rule_text(alpha: float = ALPHA, floor: float = FLOOR) -> str:
     """The rule in words, as the baseline file and ``check``'s legend state it."""
-    return (f"{100 * (1 - alpha):g}% prediction interval for the mean of m new seeds: "
-            f"t(1-{alpha:g}/2, n-1) x std over the n baseline seeds x sqrt(1/m + 1/n), at least {100 * floor:g} pp "
-            f"(the floor alone for one baseline seed or a seed-independent model); an unchanged model fails "
-            f"{100 * false_failure_rate(alpha):g}% of the time")
+    return (
+        f"{100 * (1 - alpha):g}% prediction interval for the mean of m new seeds: "
+        f"t(1-{alpha:g}/2, n-1) x std over the n baseline seeds x sqrt(1/m + 1/n), at least {100 * floor:g} pp "
+        f"(the floor alone for one baseline seed or a seed-independent model); an unchanged model fails "
+        f"{100 * false_failure_rate(alpha):g}% of the time"
+    )
 
 
 def half_width(std, n: int, m: int = 1, alpha: float = ALPHA):
@@ -53,12 +55,24 @@ def half_width(std, n: int, m: int = 1, alpha: float = ALPHA):
     from scipy import stats as st
 
     if n < 2 or m < 1:
-        raise ValueError(f"a prediction interval needs n >= 2 baseline seeds and m >= 1 new ones (n={n}, m={m})")
-    return float(st.t.ppf(1 - alpha / 2, n - 1)) * np.asarray(std, dtype=np.float64) * math.sqrt(1 / m + 1 / n)
+        raise ValueError(
+            f"a prediction interval needs n >= 2 baseline seeds and m >= 1 new ones (n={n}, m={m})"
+        )
+    return (
+        float(st.t.ppf(1 - alpha / 2, n - 1))
+        * np.asarray(std, dtype=np.float64)
+        * math.sqrt(1 / m + 1 / n)
+    )
 
 
-def tolerance(std, n: int, m: int = 1, alpha: float = ALPHA, floor: float = FLOOR,
-              seed_independent: bool = False):
+def tolerance(
+    std,
+    n: int,
+    m: int = 1,
+    alpha: float = ALPHA,
+    floor: float = FLOOR,
+    seed_independent: bool = False,
+):
     """The tolerance (module docstring): max(floor, ``half_width``), or the floor alone for
     n < 2 or a seed-independent model. Vectorised over ``std``."""
     if seed_independent or n < 2:
@@ -69,9 +83,15 @@ def tolerance(std, n: int, m: int = 1, alpha: float = ALPHA, floor: float = FLOO
 def of_entry(entry: dict, m: int, alpha: float = ALPHA, floor: float = FLOOR) -> float:
     """A baseline entry's tolerance for the mean of ``m`` new seeds; an entry without
     ``accuracy_std`` and ``n`` (a hand-written file) keeps its recorded ``tolerance``."""
-    if not isinstance(entry.get("n"), int) or not isinstance(entry.get("accuracy_std"), (int, float)):
+    if not isinstance(entry.get("n"), int) or not isinstance(
+        entry.get("accuracy_std"), (int, float)
+    ):
         return float(entry["tolerance"])
-    return float(tolerance(entry["accuracy_std"], entry["n"], m, alpha, floor, bool(entry.get("seed_independent"))))
+    return float(
+        tolerance(
+            entry["accuracy_std"], entry["n"], m, alpha, floor, bool(entry.get("seed_independent"))
+        )
+    )
 
 
 def upgrade(baseline: dict) -> dict:
@@ -82,7 +102,16 @@ def upgrade(baseline: dict) -> dict:
         return baseline
     floor = float(baseline.get("floor", FLOOR))
     out = {k: v for k, v in baseline.items() if k != "k"}
-    out.update(schema=SCHEMA, upgraded_from=1, alpha=ALPHA, floor=floor,
-               false_failure_rate=false_failure_rate(ALPHA), tolerance_rule=rule_text(ALPHA, floor))
-    out["models"] = {model: {**e, "tolerance": of_entry(e, 1, ALPHA, floor)} for model, e in baseline["models"].items()}
+    out.update(
+        schema=SCHEMA,
+        upgraded_from=1,
+        alpha=ALPHA,
+        floor=floor,
+        false_failure_rate=false_failure_rate(ALPHA),
+        tolerance_rule=rule_text(ALPHA, floor),
+    )
+    out["models"] = {
+        model: {**e, "tolerance": of_entry(e, 1, ALPHA, floor)}
+        for model, e in baseline["models"].items()
+    }
     return out

@@ -43,8 +43,14 @@ def calibration(y_true, proba, n_bins: int = N_BINS) -> dict:
     pred = predictions(proba) if len(y_true) else np.zeros(0, dtype=np.int64)
     has = pred != NO_PREDICTION
     y, p, pred = y_true[has], proba[has], pred[has]
-    out = {"n_bins": int(n_bins), "n": int(len(y)), "excluded": int((~has).sum()), "ece": None, "brier": None,
-           "bins": {"count": [0] * n_bins, "confidence": [None] * n_bins, "accuracy": [None] * n_bins}}
+    out = {
+        "n_bins": int(n_bins),
+        "n": int(len(y)),
+        "excluded": int((~has).sum()),
+        "ece": None,
+        "brier": None,
+        "bins": {"count": [0] * n_bins, "confidence": [None] * n_bins, "accuracy": [None] * n_bins},
+    }
     if not len(y):
         return out
     confidence = p.max(axis=1)
@@ -60,9 +66,11 @@ def calibration(y_true, proba, n_bins: int = N_BINS) -> dict:
     onehot = np.zeros_like(p)
     onehot[np.arange(len(y)), y] = 1.0
     out["brier"] = float(np.mean(np.sum((p - onehot) ** 2, axis=1)))
-    out["bins"] = {"count": count.tolist(),
-                   "confidence": [float(c) if f else None for c, f in zip(mean_conf, filled)],
-                   "accuracy": [float(a) if f else None for a, f in zip(mean_acc, filled)]}
+    out["bins"] = {
+        "count": count.tolist(),
+        "confidence": [float(c) if f else None for c, f in zip(mean_conf, filled)],
+        "accuracy": [float(a) if f else None for a, f in zip(mean_acc, filled)],
+    }
     return out
 
 
@@ -77,14 +85,27 @@ def confidence_gap(cal: dict) -> dict | None:
     = ``Z95`` x noise (a two-sided test at 5% at most of "calibrated on average"), else
     "no clear over- or under-confidence". None without a binned image."""
     bins = cal.get("bins") or {}
-    rows = [(n, c, a) for n, c, a in zip(bins.get("count", []), bins.get("confidence", []), bins.get("accuracy", []))
-            if n and isinstance(c, (int, float)) and isinstance(a, (int, float)) and np.isfinite([c, a]).all()]
+    rows = [
+        (n, c, a)
+        for n, c, a in zip(
+            bins.get("count", []), bins.get("confidence", []), bins.get("accuracy", [])
+        )
+        if n
+        and isinstance(c, (int, float))
+        and isinstance(a, (int, float))
+        and np.isfinite([c, a]).all()
+    ]
     total = sum(n for n, _, _ in rows)
     if not total:
         return None
     gap = sum(n * (c - a) for n, c, a in rows) / total
     noise = float(np.sqrt(sum(n * c * (1 - c) for n, c, _ in rows))) / total
     threshold = Z95 * noise
-    lean = ("over-confident" if gap > threshold else "under-confident" if gap < -threshold
-            else "no clear over- or under-confidence")
+    lean = (
+        "over-confident"
+        if gap > threshold
+        else "under-confident"
+        if gap < -threshold
+        else "no clear over- or under-confidence"
+    )
     return {"gap": float(gap), "noise": noise, "threshold": threshold, "lean": lean}

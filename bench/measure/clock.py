@@ -12,7 +12,9 @@ import numpy as np
 from bench.adapters.training_log import reaches
 
 
-def training_figures(fit_wall_s: float, training, n_train: int, train_flops_per_image: float | None) -> dict:
+def training_figures(
+    fit_wall_s: float, training, n_train: int, train_flops_per_image: float | None
+) -> dict:
     """The record's training figures from the timed region and the adapter's ``TrainingLog``.
 
     fit_s               the training clock: the timed region (``adapter.fit``) less the
@@ -47,14 +49,18 @@ def training_figures(fit_wall_s: float, training, n_train: int, train_flops_per_
         "first_pass_s": passes[0] if passes else None,
         "steady_pass_s": float(np.median(passes[1:])) if len(passes) > 1 else None,
         "train_images_per_s": ips,
-        "train_gflops_per_s": train_flops_per_image * ips / 1e9 if train_flops_per_image and ips else None,
+        "train_gflops_per_s": train_flops_per_image * ips / 1e9
+        if train_flops_per_image and ips
+        else None,
     }
 
 
 TTA_TARGETS = (0.97, 0.98, 0.99, 0.995)  # the validation-accuracy ladder every record carries
 
 
-def accuracy_curve(history, images_processed, final_val_accuracy=None, start_s: float = 0.0) -> list[dict]:
+def accuracy_curve(
+    history, images_processed, final_val_accuracy=None, start_s: float = 0.0
+) -> list[dict]:
     """Validation accuracy against the training clock: one point per pass that was
     evaluated, ``{"train_s", "images", "pass", "val_accuracy"}``, where ``train_s`` is
     ``start_s`` plus the per-pass training seconds so far (evaluation excluded) and ``images``
@@ -68,11 +74,28 @@ def accuracy_curve(history, images_processed, final_val_accuracy=None, start_s: 
     for i, h in enumerate(rows, start=1):
         clock += float(h.get("train_s") or 0.0)
         if h.get("val_accuracy") is not None:
-            curve.append({"train_s": clock, "images": per_pass * i if per_pass else None,
-                          "pass": int(h.get("pass", i)), "val_accuracy": float(h["val_accuracy"])})
-    if not curve and rows and final_val_accuracy is not None and final_val_accuracy == final_val_accuracy:
-        curve.append({"train_s": clock, "images": images_processed, "pass": len(rows),
-                      "val_accuracy": float(final_val_accuracy)})
+            curve.append(
+                {
+                    "train_s": clock,
+                    "images": per_pass * i if per_pass else None,
+                    "pass": int(h.get("pass", i)),
+                    "val_accuracy": float(h["val_accuracy"]),
+                }
+            )
+    if (
+        not curve
+        and rows
+        and final_val_accuracy is not None
+        and final_val_accuracy == final_val_accuracy
+    ):
+        curve.append(
+            {
+                "train_s": clock,
+                "images": images_processed,
+                "pass": len(rows),
+                "val_accuracy": float(final_val_accuracy),
+            }
+        )
     return curve
 
 
@@ -81,6 +104,7 @@ def start_of(setup_s, unaccounted_s=None) -> float:
     region spent outside setup, passes and teardown, charged before the first pass so that a
     time to accuracy is never flattering; a clock's rounding can make it a hair negative).
     With it, the time to the last pass's accuracy is exactly ``fit_s - teardown_s``."""
+
     def number(v) -> float:
         return float(v) if isinstance(v, (int, float)) and v == v else 0.0
 
@@ -90,16 +114,22 @@ def start_of(setup_s, unaccounted_s=None) -> float:
 def record_curve(rec) -> list[dict]:
     """``accuracy_curve`` of a stored record (a flattened leaderboard row whose missing
     numbers are NaN), on the record's own clock (``start_of``)."""
+
     def value(key):
         v = rec.get(key)
         return None if v is None or v != v else v
 
-    return accuracy_curve(rec.get("history"), value("timing.images_processed"), value("metrics.val_accuracy"),
-                          start_of(value("timing.setup_s"), value("timing.unaccounted_s")))
+    return accuracy_curve(
+        rec.get("history"),
+        value("timing.images_processed"),
+        value("metrics.val_accuracy"),
+        start_of(value("timing.setup_s"), value("timing.unaccounted_s")),
+    )
 
 
-def time_to_accuracy(history, images_processed, final_val_accuracy=None, targets=TTA_TARGETS,
-                     start_s: float = 0.0) -> dict:
+def time_to_accuracy(
+    history, images_processed, final_val_accuracy=None, targets=TTA_TARGETS, start_s: float = 0.0
+) -> dict:
     """For each target (keyed ``"0.99"``): the first point of ``accuracy_curve`` whose
     validation accuracy reached it (``bench.adapters.contract.reaches``), or ``None`` when
     training never did."""

@@ -33,8 +33,11 @@ def inference_fields(peak: PeakMemory) -> dict:
     ``before_inference_mb`` (resident just before it), ``inference_added_mb`` (its peak above
     that: what inference adds) and ``inference_peak_mb`` (its peak with everything already
     resident, memory left by training included: the one figure records had before)."""
-    return {"before_inference_mb": peak.before_mb, "inference_added_mb": peak.added_mb,
-            "inference_peak_mb": peak.peak_mb}
+    return {
+        "before_inference_mb": peak.before_mb,
+        "inference_added_mb": peak.added_mb,
+        "inference_peak_mb": peak.peak_mb,
+    }
 
 
 def _status_mb(field: str) -> float | None:
@@ -76,7 +79,7 @@ class PeakMemory:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self.before_mb = resident_mb()
         if not _reset_peak():
             self.method = SAMPLED

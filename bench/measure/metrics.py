@@ -44,7 +44,9 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
     y_true = np.asarray(y_true, dtype=np.int64)
     proba = np.asarray(proba, dtype=np.float64)
     if proba.shape != (len(y_true), N_CLASSES):
-        raise ValueError(f"probabilities must have shape ({len(y_true)}, {N_CLASSES}), got {proba.shape}")
+        raise ValueError(
+            f"probabilities must have shape ({len(y_true)}, {N_CLASSES}), got {proba.shape}"
+        )
     y_pred = predictions(proba)
     has = y_pred != NO_PREDICTION
     cm = confusion_matrix(y_true[has], y_pred[has])
@@ -62,8 +64,12 @@ def classification_metrics(y_true: np.ndarray, proba: np.ndarray) -> dict:
         "log_loss": float(-np.mean(np.log(p_true))),
         "macro_f1": float(f1[present].mean()),
         "per_class": {
-            str(c): {"precision": float(precision[c]), "recall": float(recall[c]), "f1": float(f1[c]),
-                     "support": int(support[c])}
+            str(c): {
+                "precision": float(precision[c]),
+                "recall": float(recall[c]),
+                "f1": float(f1[c]),
+                "support": int(support[c]),
+            }
             for c in range(N_CLASSES)
         },
         "confusion": cm.tolist(),
@@ -82,7 +88,10 @@ def worst_mistakes(y_true: np.ndarray, proba: np.ndarray, limit: int = 64) -> li
     wrong = np.flatnonzero((y_pred != y_true) & (y_pred != NO_PREDICTION))
     conf = proba[wrong, y_pred[wrong]]
     order = np.lexsort((wrong, -conf))[:limit]
-    return [[int(wrong[i]), int(y_true[wrong[i]]), int(y_pred[wrong[i]]), round(float(conf[i]), 6)] for i in order]
+    return [
+        [int(wrong[i]), int(y_true[wrong[i]]), int(y_pred[wrong[i]]), round(float(conf[i]), 6)]
+        for i in order
+    ]
 
 
 def test_outcomes(y_true: np.ndarray, proba: np.ndarray, test_digest: str) -> dict:
@@ -92,8 +101,12 @@ def test_outcomes(y_true: np.ndarray, proba: np.ndarray, test_digest: str) -> di
     without a prediction (non-finite probabilities) is wrong, predicted ``NO_PREDICTION``."""
     y_pred = predictions(proba)
     wrong = np.flatnonzero(y_pred != np.asarray(y_true))
-    return {"test_digest": test_digest, "n": int(len(y_true)), "wrong_index": wrong.tolist(),
-            "wrong_predicted": y_pred[wrong].tolist()}
+    return {
+        "test_digest": test_digest,
+        "n": int(len(y_true)),
+        "wrong_index": wrong.tolist(),
+        "wrong_predicted": y_pred[wrong].tolist(),
+    }
 
 
 def correct_mask(outcomes: dict) -> np.ndarray:
@@ -120,8 +133,12 @@ def writer_metrics(outcomes: dict) -> dict:
     disputed = writers.disputed(digest)
     undisputed = np.ones(len(correct), dtype=bool)
     undisputed[disputed] = False
-    return {"populations": {**{p: float(correct[population == p].mean()) for p in names},
-                            "images": {p: int(np.sum(population == p)) for p in names},
-                            "writers": {p: len(np.unique(w.writer[population == p])) for p in names}},
-            "disputed_mistakes": int(np.sum(~correct[disputed])),
-            "undisputed_accuracy": float(correct[undisputed].mean())}
+    return {
+        "populations": {
+            **{p: float(correct[population == p].mean()) for p in names},
+            "images": {p: int(np.sum(population == p)) for p in names},
+            "writers": {p: len(np.unique(w.writer[population == p])) for p in names},
+        },
+        "disputed_mistakes": int(np.sum(~correct[disputed])),
+        "undisputed_accuracy": float(correct[undisputed].mean()),
+    }

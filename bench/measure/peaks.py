@@ -43,13 +43,15 @@ from bench.core.errors import BenchError
 VERSION = 1  # bump when a figure's method changes: older cache entries are measured again
 GEMM_SIZES = (1024, 2048)
 TF_SIZES = (2048, 4096)
-COPY_BYTES = 256 * 2 ** 20
+COPY_BYTES = 256 * 2**20
 MIN_SECONDS = 0.4  # per size and kind: repeats until this long (at least 3 calls)
 
 
 def cache_file(fingerprint_id: str) -> Path:
     """Where this fingerprint's figures are cached (one file, one entry per thread count)."""
-    root = os.environ.get("BENCH_MACHINE_DIR") or Path.home() / ".cache" / "mnist-bench" / "machines"
+    root = (
+        os.environ.get("BENCH_MACHINE_DIR") or Path.home() / ".cache" / "mnist-bench" / "machines"
+    )
     return Path(root) / f"{fingerprint_id}.json"
 
 
@@ -76,7 +78,9 @@ def numpy_gemm_gflops(threads: int | None) -> float:
         for n in GEMM_SIZES:
             a, b = rng.random((n, n), np.float32), rng.random((n, n), np.float32)
             out = np.empty((n, n), np.float32)
-            rates.append(_best_rate(lambda a=a, b=b, out=out: np.matmul(a, b, out=out), 2 * n ** 3) / 1e9)
+            rates.append(
+                _best_rate(lambda a=a, b=b, out=out: np.matmul(a, b, out=out), 2 * n**3) / 1e9
+            )
     return max(rates)
 
 
@@ -101,8 +105,12 @@ def tf_matmul_gflops(device: str = "/CPU:0", dtypes=("float32", "bfloat16")) -> 
                 with tf.device(device):
                     a = tf.cast(tf.random.stateless_uniform((n, n), (0, 1)), dtype)
                     b = tf.cast(tf.random.stateless_uniform((n, n), (1, 2)), dtype)
-                    step = tf.function(lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y), tf.float32)))
-                    rates.append(_best_rate(lambda f=step, a=a, b=b: f(a, b).numpy(), 2 * n ** 3) / 1e9)
+                    step = tf.function(
+                        lambda x, y: tf.reduce_sum(tf.cast(tf.matmul(x, y), tf.float32))
+                    )
+                    rates.append(
+                        _best_rate(lambda f=step, a=a, b=b: f(a, b).numpy(), 2 * n**3) / 1e9
+                    )
             except (tf.errors.OpError, TypeError, ValueError):
                 break
         if rates:
@@ -113,8 +121,13 @@ def tf_matmul_gflops(device: str = "/CPU:0", dtypes=("float32", "bfloat16")) -> 
 def measure_here(threads: int | None) -> dict:
     """Every figure of this process's host at ``threads`` (call in a fresh process: it fixes
     TensorFlow's thread pools). TensorFlow's figures are None where it is not installed."""
-    fig = {"numpy_fp32_gemm_gflops": numpy_gemm_gflops(threads), "stream_copy_gbs": stream_copy_gbs(),
-           "tf_fp32_matmul_gflops": None, "tf_bf16_matmul_gflops": None, "gpu": None}
+    fig = {
+        "numpy_fp32_gemm_gflops": numpy_gemm_gflops(threads),
+        "stream_copy_gbs": stream_copy_gbs(),
+        "tf_fp32_matmul_gflops": None,
+        "tf_bf16_matmul_gflops": None,
+        "gpu": None,
+    }
     try:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import tensorflow as tf
@@ -124,16 +137,27 @@ def measure_here(threads: int | None) -> dict:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
     cpu = tf_matmul_gflops("/CPU:0")
-    fig["tf_fp32_matmul_gflops"], fig["tf_bf16_matmul_gflops"] = cpu.get("float32"), cpu.get("bfloat16")
+    fig["tf_fp32_matmul_gflops"], fig["tf_bf16_matmul_gflops"] = (
+        cpu.get("float32"),
+        cpu.get("bfloat16"),
+    )
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         rates = tf_matmul_gflops("/GPU:0", ("float32", "bfloat16", "float16"))
         details = tf.config.experimental.get_device_details(gpus[0])
         cc = list(details.get("compute_capability") or ()) or None
         # TensorFlow runs float32 matmuls in TF32 on Ampere (8.0) and later unless it is switched off
-        tf32 = bool(cc and tuple(cc) >= (8, 0) and tf.config.experimental.tensor_float_32_execution_enabled())
-        fig["gpu"] = {"name": details.get("device_name") or gpus[0].name, "compute_capability": cc, "tf32": tf32,
-                      **{f"{k}_matmul_gflops": v for k, v in rates.items()}}
+        tf32 = bool(
+            cc
+            and tuple(cc) >= (8, 0)
+            and tf.config.experimental.tensor_float_32_execution_enabled()
+        )
+        fig["gpu"] = {
+            "name": details.get("device_name") or gpus[0].name,
+            "compute_capability": cc,
+            "tf32": tf32,
+            **{f"{k}_matmul_gflops": v for k, v in rates.items()},
+        }
     return fig
 
 
@@ -154,8 +178,13 @@ def measure(threads: int | None) -> dict:
         raise BenchError("measuring this machine's peaks printed no figures") from None
     from bench.records.schema import now_iso
 
-    return {"version": VERSION, "fingerprint": hardware.cached()["id"], "threads": threads,
-            "measured_at": now_iso(), **figures}
+    return {
+        "version": VERSION,
+        "fingerprint": hardware.cached()["id"],
+        "threads": threads,
+        "measured_at": now_iso(),
+        **figures,
+    }
 
 
 def cached(threads: int | None, fingerprint_id: str | None = None) -> dict | None:
@@ -180,7 +209,9 @@ def store(entry: dict, folder: Path | None = None) -> Path:
     except (OSError, ValueError, KeyError, AttributeError):
         entries = {}
     entries[str(entry["threads"] or 0)] = entry
-    atomic.write_json(path, {"fingerprint": fid, "title": hardware.cached()["title"], "entries": entries})
+    atomic.write_json(
+        path, {"fingerprint": fid, "title": hardware.cached()["title"], "entries": entries}
+    )
     return path
 
 
@@ -192,8 +223,10 @@ def ensure(threads: int | None, remeasure: bool = False) -> dict:
         try:
             store(entry)
         except OSError as exc:
-            raise BenchError(f"cannot cache the peaks in {cache_file(entry['fingerprint']).parent}: "
-                             f"{exc.strerror or exc}") from None
+            raise BenchError(
+                f"cannot cache the peaks in {cache_file(entry['fingerprint']).parent}: "
+                f"{exc.strerror or exc}"
+            ) from None
     return entry
 
 
@@ -207,17 +240,33 @@ def for_record(threads: int | None) -> dict:
 
 
 TENSORFLOW = ("keras", "tensorflow")  # libraries whose jobs run TensorFlow's kernels
-FAMILY_LIBRARY = {"neural": "keras", "linear": "scikit-learn", "kernel": "scikit-learn", "trees": "xgboost"}
+FAMILY_LIBRARY = {
+    "neural": "keras",
+    "linear": "scikit-learn",
+    "kernel": "scikit-learn",
+    "trees": "xgboost",
+}
 # (device, precision, kernels) -> figure; "blas": NumPy's BLAS, what NumPy, scikit-learn and XGBoost run on
-PEAK_FIELDS = {("cpu", "fp32", "blas"): "numpy_fp32_gemm_gflops", ("cpu", "fp32", "tensorflow"): "tf_fp32_matmul_gflops",
-               ("cpu", "bf16", "tensorflow"): "tf_bf16_matmul_gflops",
-               ("gpu", "fp32", "tensorflow"): "float32_matmul_gflops", ("gpu", "bf16", "tensorflow"): "bfloat16_matmul_gflops",
-               ("gpu", "fp16", "tensorflow"): "float16_matmul_gflops"}
-PEAK_NAMES = {"numpy_fp32_gemm_gflops": "float32 GEMM (NumPy BLAS)", "tf_fp32_matmul_gflops": "float32 matmul (TensorFlow)",
-              "tf_bf16_matmul_gflops": "bfloat16 matmul (TensorFlow)",
-              "float32_matmul_gflops": "GPU float32 matmul (TensorFlow, TF32 on Ampere and later)",
-              "bfloat16_matmul_gflops": "GPU bfloat16 matmul (TensorFlow)", "float16_matmul_gflops": "GPU float16 matmul (TensorFlow)"}
-GPU_FP32_NAMES = {True: "GPU TF32 matmul (TensorFlow float32)", False: "GPU float32 matmul (TensorFlow, TF32 off)"}
+PEAK_FIELDS = {
+    ("cpu", "fp32", "blas"): "numpy_fp32_gemm_gflops",
+    ("cpu", "fp32", "tensorflow"): "tf_fp32_matmul_gflops",
+    ("cpu", "bf16", "tensorflow"): "tf_bf16_matmul_gflops",
+    ("gpu", "fp32", "tensorflow"): "float32_matmul_gflops",
+    ("gpu", "bf16", "tensorflow"): "bfloat16_matmul_gflops",
+    ("gpu", "fp16", "tensorflow"): "float16_matmul_gflops",
+}
+PEAK_NAMES = {
+    "numpy_fp32_gemm_gflops": "float32 GEMM (NumPy BLAS)",
+    "tf_fp32_matmul_gflops": "float32 matmul (TensorFlow)",
+    "tf_bf16_matmul_gflops": "bfloat16 matmul (TensorFlow)",
+    "float32_matmul_gflops": "GPU float32 matmul (TensorFlow, TF32 on Ampere and later)",
+    "bfloat16_matmul_gflops": "GPU bfloat16 matmul (TensorFlow)",
+    "float16_matmul_gflops": "GPU float16 matmul (TensorFlow)",
+}
+GPU_FP32_NAMES = {
+    True: "GPU TF32 matmul (TensorFlow float32)",
+    False: "GPU float32 matmul (TensorFlow, TF32 off)",
+}
 
 
 def library_of(library, family) -> str | None:
@@ -232,7 +281,9 @@ def kernels(device: str, precision: str, library: str | None) -> str:
     """Whose matrix products a job runs: "tensorflow" for Keras/TensorFlow, for any precision
     but fp32 (only Keras has one) and on a GPU (only TensorFlow's are measured there);
     "blas" (NumPy's BLAS) otherwise: NumPy, scikit-learn, XGBoost, or a library unknown."""
-    return "tensorflow" if library in TENSORFLOW or precision != "fp32" or device == "gpu" else "blas"
+    return (
+        "tensorflow" if library in TENSORFLOW or precision != "fp32" or device == "gpu" else "blas"
+    )
 
 
 def peak_name(field: str, figures: dict | None = None) -> str:
@@ -245,8 +296,9 @@ def peak_name(field: str, figures: dict | None = None) -> str:
     return PEAK_NAMES[field]
 
 
-def peak_gflops(machine: dict | None, device: str = "cpu", precision: str = "fp32",
-                library: str | None = None) -> tuple[float | None, str]:
+def peak_gflops(
+    machine: dict | None, device: str = "cpu", precision: str = "fp32", library: str | None = None
+) -> tuple[float | None, str]:
     """(GFLOP/s, what it is) of the peak a job of ``device``, ``precision`` and ``library``
     is measured against (``kernels``: TensorFlow's matmul for Keras, NumPy's BLAS GEMM for
     the rest), from a record's ``machine`` figures; (None, reason) where there is none."""
@@ -256,7 +308,12 @@ def peak_gflops(machine: dict | None, device: str = "cpu", precision: str = "fp3
     field = PEAK_FIELDS.get((device, precision, engine))
     source = machine.get("gpu") if device == "gpu" else machine
     value = source.get(field) if isinstance(source, dict) and field else None
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value) or value <= 0:
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or math.isnan(value)
+        or value <= 0
+    ):
         what = "TensorFlow" if engine == "tensorflow" else "NumPy BLAS"
         return None, f"no {device} {precision} peak measured ({what})"
     return float(value), peak_name(field, machine)

@@ -38,8 +38,10 @@ PROFILES = {
     "quick": Profile(
         "quick",
         SplitRule(val_fraction=1 / 12, max_train=6000, max_val=1000),
-        InferenceProtocol(large=TimingRule(warmup=1, min_repeats=3, min_seconds=1.0),
-                          single=TimingRule(warmup=5, min_repeats=30, min_seconds=1.0)),
+        InferenceProtocol(
+            large=TimingRule(warmup=1, min_repeats=3, min_seconds=1.0),
+            single=TimingRule(warmup=5, min_repeats=30, min_seconds=1.0),
+        ),
         timeout_s=600.0,
         corrupted_n=500,
     ),

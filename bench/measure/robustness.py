@@ -39,8 +39,14 @@ def mean_interval(correct: np.ndarray) -> tuple[float, float]:
     per_image = correct.mean(axis=0)
     if np.all(per_image == per_image[0]):
         return float(per_image[0]), float(per_image[0])
-    res = bootstrap((per_image,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
-                    vectorized=True, rng=np.random.default_rng(0))
+    res = bootstrap(
+        (per_image,),
+        np.mean,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        method="percentile",
+        vectorized=True,
+        rng=np.random.default_rng(0),
+    )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
@@ -53,13 +59,24 @@ def robustness(predict, cset, clean_correct: np.ndarray) -> dict:
         proba = predict(cset.images[name])
         right = predictions(proba) == cset.labels
         low, high = wilson(int(right.sum()), len(right))
-        per[name] = {"accuracy": float(right.mean()), "low": low, "high": high,
-                     "outcomes": test_outcomes(cset.labels, proba, f"{cset.digest}:{name}")}
+        per[name] = {
+            "accuracy": float(right.mean()),
+            "low": low,
+            "high": high,
+            "outcomes": test_outcomes(cset.labels, proba, f"{cset.digest}:{name}"),
+        }
         rows.append(right)
     correct = np.vstack(rows)
     low, high = mean_interval(correct)
-    return {"suite": "mnist-c", "digest": cset.digest, "n_per_corruption": int(len(cset.labels)),
-            "n_corruptions": len(cset.names), "corruptions": per,
-            "mean_accuracy": float(correct.mean()), "mean_low": low, "mean_high": high,
-            "interval": f"percentile bootstrap over base images, {BOOTSTRAP_RESAMPLES} resamples",
-            "clean_accuracy": float(np.asarray(clean_correct)[cset.indices].mean())}
+    return {
+        "suite": "mnist-c",
+        "digest": cset.digest,
+        "n_per_corruption": int(len(cset.labels)),
+        "n_corruptions": len(cset.names),
+        "corruptions": per,
+        "mean_accuracy": float(correct.mean()),
+        "mean_low": low,
+        "mean_high": high,
+        "interval": f"percentile bootstrap over base images, {BOOTSTRAP_RESAMPLES} resamples",
+        "clean_accuracy": float(np.asarray(clean_correct)[cset.indices].mean()),
+    }

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import numbers
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -55,7 +55,10 @@ def latency_ms(batch_1: dict | None, q: int) -> float | None:
     if not isinstance(batch_1, dict):
         return None
     value, calls = batch_1.get(f"latency_ms_p{q}"), batch_1.get("calls")
-    if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v) for v in (value, calls)):
+    if not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+        for v in (value, calls)
+    ):
         return None
     return float(value) if calls >= min_calls(q) else None
 
@@ -71,8 +74,9 @@ class TimingRule:
     max_seconds: float = 60.0
 
 
-def time_calls(call: Callable[[int], object], rule: TimingRule,
-               clock: Callable[[], float] = time.perf_counter) -> list[float]:
+def time_calls(
+    call: Callable[[int], object], rule: TimingRule, clock: Callable[[], float] = time.perf_counter
+) -> list[float]:
     """Seconds per timed call of ``call(i)`` (``i`` counts calls from 0, warm-up included)."""
     i = 0
     for _ in range(rule.warmup):
@@ -123,11 +127,15 @@ class InferenceProtocol:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "InferenceProtocol":
+    def from_dict(cls, d: dict) -> InferenceProtocol:
         return cls(d["large_batch"], TimingRule(**d["large"]), TimingRule(**d["single"]))
 
-    def overridden(self, batch: int | None = None, min_repeats: int | None = None,
-                   min_seconds: float | None = None) -> "InferenceProtocol":
+    def overridden(
+        self,
+        batch: int | None = None,
+        min_repeats: int | None = None,
+        min_seconds: float | None = None,
+    ) -> InferenceProtocol:
         """This protocol with the user's overrides (``None`` keeps a value). ``min_repeats``
         sets the large batch's minimum count; at batch 1 it can only raise the minimum,
         never lower it below the protocol's own (latency percentiles need the samples)."""
@@ -136,12 +144,16 @@ class InferenceProtocol:
         large = replace(self.large, min_repeats=min_repeats or self.large.min_repeats)
         single = replace(self.single, min_repeats=max(min_repeats or 0, self.single.min_repeats))
         if min_seconds is not None:
-            large, single = replace(large, min_seconds=min_seconds), replace(single, min_seconds=min_seconds)
+            large, single = (
+                replace(large, min_seconds=min_seconds),
+                replace(single, min_seconds=min_seconds),
+            )
         return InferenceProtocol(batch or self.large_batch, large, single)
 
 
-def measure_inference(predict: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray,
-                      protocol: InferenceProtocol) -> dict:
+def measure_inference(
+    predict: Callable[[np.ndarray, int], np.ndarray], x: np.ndarray, protocol: InferenceProtocol
+) -> dict:
     """Throughput at ``protocol.large_batch`` and latency at batch 1 on images from ``x``:
     ``{"large": ..., "batch_1": ..., "batch_<n>": ...}``, each a ``summarise`` dict.
 
@@ -155,7 +167,7 @@ def measure_inference(predict: Callable[[np.ndarray, int], np.ndarray], x: np.nd
     n = min(protocol.large_batch, len(x))
     big = x[:n]
     large = time_calls(lambda i: predict(big, n), protocol.large)
-    single = time_calls(lambda i: predict(x[i % len(x): i % len(x) + 1], 1), protocol.single)
+    single = time_calls(lambda i: predict(x[i % len(x) : i % len(x) + 1], 1), protocol.single)
     out = {"large": summarise(large, n), "batch_1": summarise(single, 1)}
     if n > 1:
         out[f"batch_{n}"] = out["large"]
@@ -170,5 +182,9 @@ def throughput(inference: dict | None) -> dict | None:
         return None
     if isinstance(inference.get("large"), dict):
         return inference["large"]
-    older = sorted(k for k, v in inference.items() if k.startswith("batch_") and k != "batch_1" and isinstance(v, dict))
+    older = sorted(
+        k
+        for k, v in inference.items()
+        if k.startswith("batch_") and k != "batch_1" and isinstance(v, dict)
+    )
     return inference[older[0]] if older else None

@@ -54,8 +54,9 @@ def image_view(x: np.ndarray) -> np.ndarray:
 VIEWS = {"flat": flat_view, "image": image_view}
 
 
-def with_shifted_copies(x: np.ndarray, y: np.ndarray, copies: int, max_shift: int, seed: int,
-                        side: int = 28) -> tuple[np.ndarray, np.ndarray]:
+def with_shifted_copies(
+    x: np.ndarray, y: np.ndarray, copies: int, max_shift: int, seed: int, side: int = 28
+) -> tuple[np.ndarray, np.ndarray]:
     """``x`` followed by ``copies`` copies of it in which each image is moved by a random
     whole number of pixels in [-max_shift, max_shift] along each axis (uncovered pixels
     become 0), offsets drawn from ``seed``; ``y`` repeated to match. ``x`` is flat
@@ -64,7 +65,9 @@ def with_shifted_copies(x: np.ndarray, y: np.ndarray, copies: int, max_shift: in
     if copies <= 0 or max_shift <= 0:
         return x, y
     if x.shape[1:] not in ((side * side,), (side, side), (side, side, 1)):
-        raise ValueError(f"expected images of {side}x{side} pixels, flat or not, got shape {x.shape}")
+        raise ValueError(
+            f"expected images of {side}x{side} pixels, flat or not, got shape {x.shape}"
+        )
     images = x.reshape(len(x), side, side)
     padded = np.pad(images, ((0, 0), (max_shift, max_shift), (max_shift, max_shift)))
     rng = np.random.default_rng(seed)
@@ -74,7 +77,7 @@ def with_shifted_copies(x: np.ndarray, y: np.ndarray, copies: int, max_shift: in
         moved = np.empty_like(images)
         for dy, dx in {tuple(o) for o in offsets.tolist()}:  # one slice per distinct offset
             rows = np.flatnonzero((offsets[:, 0] == dy) & (offsets[:, 1] == dx))
-            moved[rows] = padded[rows, dy:dy + side, dx:dx + side]
+            moved[rows] = padded[rows, dy : dy + side, dx : dx + side]
         parts.append(moved.reshape(x.shape))
     return np.concatenate(parts), np.tile(y, copies + 1)
 
@@ -115,7 +118,9 @@ class Prepared:
         return {"n_train": len(self.y_train), "n_val": len(self.y_val), "n_test": len(self.y_test)}
 
 
-def prepare(x_train, y_train, x_test, y_test, rule: SplitRule, groups: np.ndarray | None = None) -> Prepared:
+def prepare(
+    x_train, y_train, x_test, y_test, rule: SplitRule, groups: np.ndarray | None = None
+) -> Prepared:
     """Apply ``rule`` to a dataset's train split; the test split passes through unchanged.
     ``groups`` (one writer per training image): validation takes whole writers
     (``group_split``) instead of a stratified sample of images; the caps then take
@@ -128,8 +133,15 @@ def prepare(x_train, y_train, x_test, y_test, rule: SplitRule, groups: np.ndarra
         rest = rest[stratified_subset(y_train[rest], rule.max_train, rule.seed + 1)]
     if rule.max_val is not None:
         val = val[stratified_subset(y_train[val], rule.max_val, rule.seed + 2)]
-    return Prepared(x_train[rest], y_train[rest], x_train[val], y_train[val], x_test, y_test,
-                    "images" if groups is None else "writers")
+    return Prepared(
+        x_train[rest],
+        y_train[rest],
+        x_train[val],
+        y_train[val],
+        x_test,
+        y_test,
+        "images" if groups is None else "writers",
+    )
 
 
 def val_split_of(splits) -> str:
@@ -148,8 +160,10 @@ def prepare_splits(splits, rule: SplitRule, val_split: str | None = None) -> Pre
         raise ValueError(f"unknown validation split {kind!r}; choose from: {', '.join(VAL_SPLITS)}")
     groups = writers.train_groups(splits) if kind == "writers" else None
     if kind == "writers" and groups is None:
-        raise ValueError("a validation split by writers needs a dataset whose writers are known "
-                         "(MNIST, or a file that gives groups)")
+        raise ValueError(
+            "a validation split by writers needs a dataset whose writers are known "
+            "(MNIST, or a file that gives groups)"
+        )
     return prepare(splits.x_train, splits.y_train, splits.x_test, splits.y_test, rule, groups)
 
 

@@ -114,13 +114,24 @@ def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int 
     ``slots`` to one job at a time (the local executor)."""
     threads = _number(job.get("threads"))
     target = _number(job.get("target"))
-    return Identity(job["model"], params_hash(job["params"]), job["dataset"], job.get("data_digest"),
-                    job["profile"], job["device"], int(threads) if threads is not None else None,
-                    protocol_hash(job.get("inference")), bool(job.get("deterministic") or False),
-                    float(target) if target is not None else None, job.get("precision") or "fp32",
-                    hw if hw is not None else hardware.cached()["id"],
-                    gpu if job["device"] == "gpu" else None, slots, source_of(job.get("origin")),
-                    job.get("val_split") or "images")
+    return Identity(
+        job["model"],
+        params_hash(job["params"]),
+        job["dataset"],
+        job.get("data_digest"),
+        job["profile"],
+        job["device"],
+        int(threads) if threads is not None else None,
+        protocol_hash(job.get("inference")),
+        bool(job.get("deterministic") or False),
+        float(target) if target is not None else None,
+        job.get("precision") or "fp32",
+        hw if hw is not None else hardware.cached()["id"],
+        gpu if job["device"] == "gpu" else None,
+        slots,
+        source_of(job.get("origin")),
+        job.get("val_split") or "images",
+    )
 
 
 def of_record(rec: dict) -> Identity:
@@ -134,8 +145,12 @@ def of_record(rec: dict) -> Identity:
         job["inference"] = _section(rec, "timing").get("inference_protocol")
     job["data_digest"] = _section(rec, "data").get("digest") or job.get("data_digest")
     env = _section(rec, "env")
-    return of_job(job, hardware.of_env(env)["id"], hardware.gpu_model(env, job["device"]),
-                  slots_of(_section(rec, "where")))
+    return of_job(
+        job,
+        hardware.of_env(env)["id"],
+        hardware.gpu_model(env, job["device"]),
+        slots_of(_section(rec, "where")),
+    )
 
 
 def _section(rec: dict, name: str) -> dict:
@@ -147,7 +162,11 @@ def slots_of(where: dict) -> int:
     """The job slots per host a record's executor had (``where.slots_per_host``; records
     written before it was told apart from what a job shared call it ``jobs_per_host``)."""
     n = where.get("slots_per_host", where.get("jobs_per_host")) if isinstance(where, dict) else None
-    return int(n) if isinstance(n, (int, float)) and not isinstance(n, bool) and n == n and n >= 1 else 1
+    return (
+        int(n)
+        if isinstance(n, (int, float)) and not isinstance(n, bool) and n == n and n >= 1
+        else 1
+    )
 
 
 def differences(a: Identity, b: Identity) -> list[str]:
@@ -160,8 +179,9 @@ def seed(rec: dict) -> int:
     return int(rec["job"]["seed"])
 
 
-def newest_per_seed(recs: list[dict], without: tuple[str, ...] = (), ok_only: bool = True) \
-        -> dict[tuple, dict[int, dict]]:
+def newest_per_seed(
+    recs: list[dict], without: tuple[str, ...] = (), ok_only: bool = True
+) -> dict[tuple, dict[int, dict]]:
     """Identity key (less ``without``) -> seed -> the newest record of that configuration
     and seed (``ok`` ones only unless ``ok_only=False``). ``recs`` in any order."""
     out: dict[tuple, dict[int, dict]] = {}

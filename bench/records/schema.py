@@ -16,6 +16,7 @@ to today's definitions (the files stay as they were written).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -31,11 +32,35 @@ from bench.records.identity import params_hash, protocol_hash  # noqa: F401 (re-
 SCHEMA = 1
 STATUSES = ("ok", "diverged", "failed", "timeout", "skipped")
 RESULT_STATUSES = ("ok", "diverged")  # records that carry metrics; only ``ok`` ones make table rows
-REQUIRED = {"schema", "run_id", "started_at", "status", "error", "job", "data", "metrics", "size",
-            "timing", "history", "env"}
+REQUIRED = {
+    "schema",
+    "run_id",
+    "started_at",
+    "status",
+    "error",
+    "job",
+    "data",
+    "metrics",
+    "size",
+    "timing",
+    "history",
+    "env",
+}
 JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
-KEEP_WHOLE = {"env", "job.params", "job.defaults", "job.inference", "metrics.per_class", "timing.inference_protocol", "extra",
-              "outcomes", "where", "timing.time_to_accuracy", "robustness.corruptions", "calibration.bins"}
+KEEP_WHOLE = {
+    "env",
+    "job.params",
+    "job.defaults",
+    "job.inference",
+    "metrics.per_class",
+    "timing.inference_protocol",
+    "extra",
+    "outcomes",
+    "where",
+    "timing.time_to_accuracy",
+    "robustness.corruptions",
+    "calibration.bins",
+}
 OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
 
 
@@ -44,12 +69,12 @@ class RecordError(ValueError):
 
 
 def now_iso() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def new_run_id() -> str:
     """Sortable and unique: UTC time to the second plus 8 random hex digits."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(4)
 
 
 def slug(text: str) -> str:
@@ -58,13 +83,34 @@ def slug(text: str) -> str:
 
 def empty(run_id: str, job: dict, status: str, error: str | None = None) -> dict:
     """A record skeleton; the worker fills the sections an ``ok`` run has."""
-    return {"schema": SCHEMA, "run_id": run_id, "started_at": now_iso(), "finished_at": None,
-            "status": status, "error": error, "job": job, "data": {}, "metrics": {}, "size": {},
-            "timing": {}, "history": [], "env": {}}
+    return {
+        "schema": SCHEMA,
+        "run_id": run_id,
+        "started_at": now_iso(),
+        "finished_at": None,
+        "status": status,
+        "error": error,
+        "job": job,
+        "data": {},
+        "metrics": {},
+        "size": {},
+        "timing": {},
+        "history": [],
+        "env": {},
+    }
 
 
-def problem(run_id: str, job: dict, status: str, error: str, *, started_at: str | None = None,
-            detail: list[str] | None = None, where: dict | None = None, env: dict | None = None) -> dict:
+def problem(
+    run_id: str,
+    job: dict,
+    status: str,
+    error: str,
+    *,
+    started_at: str | None = None,
+    detail: list[str] | None = None,
+    where: dict | None = None,
+    env: dict | None = None,
+) -> dict:
     """THE record of a job without a result (``failed``, ``timeout``, ``skipped``), complete
     with the environment and times; every place that gives up on a job builds it here.
 
@@ -107,7 +153,9 @@ def validate(rec: dict) -> dict:
         if missing_m:
             raise RecordError(f"{rec['status']} record lacks metrics {missing_m}")
     # an already-trained file measured without training: which file (its content) it was
-    if "evaluated" in rec and not (isinstance(rec["evaluated"], dict) and isinstance(rec["evaluated"].get("sha256"), str)):
+    if "evaluated" in rec and not (
+        isinstance(rec["evaluated"], dict) and isinstance(rec["evaluated"].get("sha256"), str)
+    ):
         raise RecordError("evaluated is not an object naming the file's sha256")
     return rec
 
@@ -124,14 +172,20 @@ def upgrade(rec: dict) -> dict:
     forward FLOPs are the record's ``size.flops_per_image``); where they cannot be counted
     (L-BFGS, a model described otherwise) both become None."""
     size, timing = rec.get("size"), rec.get("timing")
-    if not (isinstance(size, dict) and isinstance(timing, dict)) or "train_flops_per_image" in size \
-            or timing.get("train_gflops_per_s") is None:
+    if (
+        not (isinstance(size, dict) and isinstance(timing, dict))
+        or "train_flops_per_image" in size
+        or timing.get("train_gflops_per_s") is None
+    ):
         return rec
     train = _train_flops(size)
     ips = timing.get("train_images_per_s")
     gflops = train * ips / 1e9 if train and isinstance(ips, (int, float)) and ips > 0 else None
-    return {**rec, "size": {**size, "train_flops_per_image": train},
-            "timing": {**timing, "train_gflops_per_s": gflops}}
+    return {
+        **rec,
+        "size": {**size, "train_flops_per_image": train},
+        "timing": {**timing, "train_gflops_per_s": gflops},
+    }
 
 
 def _train_flops(size: dict) -> float | None:
@@ -143,7 +197,7 @@ def _train_flops(size: dict) -> float | None:
     if not isinstance(detail, str) or not detail.startswith(KERAS_DETAIL) or not forward:
         return None
     try:
-        layers, shape = arch.parse(detail[len(KERAS_DETAIL):])
+        layers, shape = arch.parse(detail[len(KERAS_DETAIL) :])
         if arch.forward_flops(layers, shape) != forward:
             return None
         return float(arch.training_flops(layers, shape))
@@ -199,12 +253,16 @@ def register_groups(rec: dict) -> None:
     from bench.data import writers
 
     o = rec.get("outcomes")
-    if isinstance(o, dict) and isinstance(o.get("groups"), list) and isinstance(o.get("test_digest"), str) \
-            and len(o["groups"]) == o.get("n") and all(isinstance(v, int) for v in o["groups"]):
-        try:
+    if (
+        isinstance(o, dict)
+        and isinstance(o.get("groups"), list)
+        and isinstance(o.get("test_digest"), str)
+        and len(o["groups"]) == o.get("n")
+        and all(isinstance(v, int) for v in o["groups"])
+    ):
+        # a hand-edited record whose groups do not register: its images stay their own units
+        with contextlib.suppress(OverflowError, ValueError):
             writers.register_test_groups(o["test_digest"], o["groups"])
-        except (OverflowError, ValueError):  # a hand-edited record: its images stay their own units
-            pass
 
 
 def read_all(runs_dir: Path, warn=True) -> list[dict]:
@@ -231,7 +289,9 @@ def require(runs_dir, what: str = "records folder") -> list[dict]:
         raise BenchError(f"{what}: {runs_dir} is not a folder of run records")
     recs = read_all(runs_dir)
     if not recs:
-        raise BenchError(f"{what}: no run records in {runs_dir} (records are written by `python -m bench run`)")
+        raise BenchError(
+            f"{what}: no run records in {runs_dir} (records are written by `python -m bench run`)"
+        )
     return recs
 
 

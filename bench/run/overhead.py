@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import math
 
-STAGE_NAMES = {"startup": "start-up", "data_and_build": "data+build", "validation": "validation (in fit)",
-               "evaluate": "evaluate", "size": "size",
-               "inference": "inference timing", "robustness": "robustness", "save": "save",
-               "cold_start": "cold start", "environment": "environment"}
+STAGE_NAMES = {
+    "startup": "start-up",
+    "data_and_build": "data+build",
+    "validation": "validation (in fit)",
+    "evaluate": "evaluate",
+    "size": "size",
+    "inference": "inference timing",
+    "robustness": "robustness",
+    "save": "save",
+    "cold_start": "cold start",
+    "environment": "environment",
+}
 
 
 def _fit_s(outcome) -> float | None:
@@ -28,13 +36,19 @@ def job_line(outcome) -> str:
     """One job: wall, fit, the rest and its three largest stages."""
     wall, fit = float(outcome.seconds), _fit_s(outcome)
     if fit is None:
-        return f"  {outcome.job.title():58s} wall {wall:7.1f}s  ({outcome.status}: no training clock)"
+        return (
+            f"  {outcome.job.title():58s} wall {wall:7.1f}s  ({outcome.status}: no training clock)"
+        )
     rest = wall - fit
     stages = ((outcome.record or {}).get("timing") or {}).get("stages") or {}
-    top = sorted(((v, k) for k, v in stages.items() if isinstance(v, (int, float))), reverse=True)[:3]
+    top = sorted(((v, k) for k, v in stages.items() if isinstance(v, (int, float))), reverse=True)[
+        :3
+    ]
     detail = ", ".join(f"{STAGE_NAMES.get(k, k)} {v:.1f}s" for v, k in top)
-    return (f"  {outcome.job.title():58s} wall {wall:7.1f}s  fit {fit:7.1f}s  rest {rest:6.1f}s "
-            f"({100 * rest / wall if wall > 0 else 0:4.1f}%)" + (f": {detail}" if detail else ""))
+    return (
+        f"  {outcome.job.title():58s} wall {wall:7.1f}s  fit {fit:7.1f}s  rest {rest:6.1f}s "
+        f"({100 * rest / wall if wall > 0 else 0:4.1f}%)" + (f": {detail}" if detail else "")
+    )
 
 
 def summary(outcomes: list, suite_wall_s: float) -> list[str]:
@@ -46,9 +60,21 @@ def summary(outcomes: list, suite_wall_s: float) -> list[str]:
     rest = suite_wall_s - fit
     share = 100 * rest / suite_wall_s if suite_wall_s > 0 else 0.0
     lines = ["overhead (wall time besides training):", *map(job_line, outcomes)]
-    if jobs_wall > suite_wall_s:  # jobs ran side by side (a cluster): sums of job times exceed the wall
-        return [*lines, (f"  total: wall {suite_wall_s:.1f}s for {jobs_wall:.1f}s of job time side by side "
-                         f"({fit:.1f}s of it training, {jobs_wall - fit:.1f}s the jobs' own overhead)")]
-    return [*lines, (f"  total: wall {suite_wall_s:.1f}s, training (sum of fit_s) {fit:.1f}s, rest {rest:.1f}s "
-                     f"({share:.1f}% of the wall): {jobs_wall - fit:.1f}s inside the jobs, "
-                     f"{suite_wall_s - jobs_wall:.1f}s outside them (planning, data checks, leaderboard)")]
+    if (
+        jobs_wall > suite_wall_s
+    ):  # jobs ran side by side (a cluster): sums of job times exceed the wall
+        return [
+            *lines,
+            (
+                f"  total: wall {suite_wall_s:.1f}s for {jobs_wall:.1f}s of job time side by side "
+                f"({fit:.1f}s of it training, {jobs_wall - fit:.1f}s the jobs' own overhead)"
+            ),
+        ]
+    return [
+        *lines,
+        (
+            f"  total: wall {suite_wall_s:.1f}s, training (sum of fit_s) {fit:.1f}s, rest {rest:.1f}s "
+            f"({share:.1f}% of the wall): {jobs_wall - fit:.1f}s inside the jobs, "
+            f"{suite_wall_s - jobs_wall:.1f}s outside them (planning, data checks, leaderboard)"
+        ),
+    ]

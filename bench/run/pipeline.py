@@ -21,8 +21,7 @@ from bench.core.errors import BenchError
 from bench.data import Dataset
 from bench.data import load as load_dataset
 from bench.measure.profiles import PROFILES
-from bench.prep.preprocess import Prepared
-from bench.prep.preprocess import prepare_splits
+from bench.prep.preprocess import Prepared, prepare_splits
 
 
 @dataclass
@@ -36,7 +35,9 @@ class Trained:
     x_val: np.ndarray
     x_test: np.ndarray
     prepare_s: float  # the untimed set-up (imports, build, compile; a trained file: loading it), for information only
-    fit_wall_s: float | None  # the timed region: adapter.fit, validation passes included (None: not trained here)
+    fit_wall_s: (
+        float | None
+    )  # the timed region: adapter.fit, validation passes included (None: not trained here)
     training: object  # bench.adapters.contract.TrainingLog (None: an already-trained file, not trained here)
     memory: dict  # resident MiB before the fit and its peak during it (``bench.measure.memory``)
 
@@ -48,7 +49,9 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
     from bench.adapters.training_log import TrainingLog
     from bench.measure.memory import PeakMemory
 
-    registry.restore(job.get("origin"))  # a plugin file or trained file, registered in this process too
+    registry.restore(
+        job.get("origin")
+    )  # a plugin file or trained file, registered in this process too
     cls = registry.get(job["model"])
     if not cls.trains:
         return _loaded(cls, job, threads, log)
@@ -56,25 +59,45 @@ def train(job: dict, threads: int | None, log=print) -> Trained:
     dataset, prep = _data(job)
     x_train, x_val, x_test = prep.views(adapter.view)
     sizes = prep.sizes()
-    log(f"data: {sizes['n_train']} train / {sizes['n_val']} val / {sizes['n_test']} test ({adapter.view} view)")
+    log(
+        f"data: {sizes['n_train']} train / {sizes['n_val']} val / {sizes['n_test']} test ({adapter.view} view)"
+    )
 
     precision = job.get("precision") or "fp32"
-    extra = {"precision": precision} if precision != "fp32" else {}  # adapters of fp32 alone need not take it
+    extra = (
+        {"precision": precision} if precision != "fp32" else {}
+    )  # adapters of fp32 alone need not take it
     t0 = time.perf_counter()
-    adapter.prepare(n_train=len(x_train), seed=job["seed"], device=job["device"], threads=threads,
-                    deterministic=bool(job.get("deterministic")), **extra)
+    adapter.prepare(
+        n_train=len(x_train),
+        seed=job["seed"],
+        device=job["device"],
+        threads=threads,
+        deterministic=bool(job.get("deterministic")),
+        **extra,
+    )
     prepare_s = time.perf_counter() - t0
     log(f"prepared in {prepare_s:.1f}s (not timed: imports, build, compile)")
 
-    stop_at = {"target": job["target"]} if job.get("target") is not None else {}  # older adapters lack it
+    stop_at = (
+        {"target": job["target"]} if job.get("target") is not None else {}
+    )  # older adapters lack it
     with PeakMemory() as peak:
         t0 = time.perf_counter()
-        result = adapter.fit(x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log, **stop_at)
+        result = adapter.fit(
+            x_train, prep.y_train, x_val=x_val, y_val=prep.y_val, log=log, **stop_at
+        )
         fit_wall_s = time.perf_counter() - t0
     training = TrainingLog.require(result, f"{job['model']}: fit()")
     log(f"fit: {fit_wall_s - training.eval_s:.1f}s training + {training.eval_s:.1f}s validation")
-    memory = {"before_train_mb": peak.before_mb, "train_peak_mb": peak.peak_mb, "method": peak.method}
-    return Trained(adapter, dataset, prep, x_train, x_val, x_test, prepare_s, fit_wall_s, training, memory)
+    memory = {
+        "before_train_mb": peak.before_mb,
+        "train_peak_mb": peak.peak_mb,
+        "method": peak.method,
+    }
+    return Trained(
+        adapter, dataset, prep, x_train, x_val, x_test, prepare_s, fit_wall_s, training, memory
+    )
 
 
 def _data(job: dict) -> tuple[Dataset, Prepared]:
@@ -82,9 +105,13 @@ def _data(job: dict) -> tuple[Dataset, Prepared]:
     split, validation carved as the job's ``val_split`` says (by writers on MNIST)."""
     dataset = load_dataset(job["dataset"])
     s = dataset.splits
-    if job.get("data_digest") and s.digest() != job["data_digest"]:  # e.g. another file on a cluster worker
-        raise BenchError(f"dataset {job['dataset']} here has content digest {s.digest()[:12]}, the suite planned "
-                         f"{job['data_digest'][:12]}: not the same data")
+    if (
+        job.get("data_digest") and s.digest() != job["data_digest"]
+    ):  # e.g. another file on a cluster worker
+        raise BenchError(
+            f"dataset {job['dataset']} here has content digest {s.digest()[:12]}, the suite planned "
+            f"{job['data_digest'][:12]}: not the same data"
+        )
     try:
         return dataset, prepare_splits(s, PROFILES[job["profile"]].split, job.get("val_split"))
     except ValueError as e:
@@ -97,8 +124,10 @@ def _loaded(cls, job: dict, threads: int | None, log) -> Trained:
     dataset, prep = _data(job)
     x_train, x_val, x_test = prep.views(cls.view)
     sizes = prep.sizes()
-    log(f"data: {sizes['n_val']} val / {sizes['n_test']} test ({cls.view} view); {job['model']} is already "
-        "trained: evaluated only")
+    log(
+        f"data: {sizes['n_val']} val / {sizes['n_test']} test ({cls.view} view); {job['model']} is already "
+        "trained: evaluated only"
+    )
     t0 = time.perf_counter()
     adapter = cls.load(cls.origin["path"], job["params"], threads=threads)
     load_s = time.perf_counter() - t0

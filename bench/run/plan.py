@@ -13,9 +13,9 @@ import itertools
 from dataclasses import dataclass
 
 from bench import records
-from bench.records import identity
 from bench.core import envinfo, hardware
 from bench.core.errors import BenchError
+from bench.records import identity
 
 DEVICES = ("cpu", "gpu", "all")
 
@@ -35,29 +35,62 @@ class Job:
     threads: int | None = None  # the CPU thread budget given to every framework
     inference: dict | None = None  # the inference protocol (``InferenceProtocol.as_dict``)
     tag: str = ""  # the swept values of a grid point, for people (``lr=0.003 epochs=6``)
-    target: float | None = None  # ``--target``: stop at this validation accuracy (None: train it all)
-    robustness: bool = True  # measure the MNIST-C corruptions too (``--robustness``); not in the identity
-    recipe: str | None = None  # the dataset whose own defaults applied (``dataset_defaults``), else None
-    precision: str = "fp32"  # ``--precision``: fp32, or Keras mixed precision bf16 / fp16 (in the identity)
-    origin: dict | None = None  # where the adapter came from (``Adapter.origin``): a worker registers it again
+    target: float | None = (
+        None  # ``--target``: stop at this validation accuracy (None: train it all)
+    )
+    robustness: bool = (
+        True  # measure the MNIST-C corruptions too (``--robustness``); not in the identity
+    )
+    recipe: str | None = (
+        None  # the dataset whose own defaults applied (``dataset_defaults``), else None
+    )
+    precision: str = (
+        "fp32"  # ``--precision``: fp32, or Keras mixed precision bf16 / fp16 (in the identity)
+    )
+    origin: dict | None = (
+        None  # where the adapter came from (``Adapter.origin``): a worker registers it again
+    )
     library: str = ""  # the library the model is saved with (``Adapter.library``), for model cards
-    defaults: dict | None = None  # the adapter's defaults for this job: labels read them where it is not installed
-    val_split: str = "images"  # how validation is carved: by "writers" (MNIST) or "images" (in the identity)
+    defaults: dict | None = (
+        None  # the adapter's defaults for this job: labels read them where it is not installed
+    )
+    val_split: str = (
+        "images"  # how validation is carved: by "writers" (MNIST) or "images" (in the identity)
+    )
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
         machine's hardware) and its seed: what ``--resume`` compares."""
-        gpu = hardware.gpu_model({"gpus": local_gpus()}, self.device) if self.device == "gpu" else None
+        gpu = (
+            hardware.gpu_model({"gpus": local_gpus()}, self.device)
+            if self.device == "gpu"
+            else None
+        )
         return (identity.of_job(self.as_dict(), gpu=gpu).key(without), self.seed)
 
     def as_dict(self) -> dict:
-        return {"model": self.model, "family": self.family, "dataset": self.dataset, "profile": self.profile,
-                "device": self.device, "seed": self.seed, "params": self.params,
-                "params_hash": records.params_hash(self.params), "deterministic": self.deterministic,
-                "threads": self.threads, "inference": self.inference, "data_digest": self.data_digest,
-                "target": self.target, "robustness": self.robustness, "recipe": self.recipe,
-                "precision": self.precision, "origin": self.origin, "library": self.library,
-                "defaults": self.defaults, "val_split": self.val_split}
+        return {
+            "model": self.model,
+            "family": self.family,
+            "dataset": self.dataset,
+            "profile": self.profile,
+            "device": self.device,
+            "seed": self.seed,
+            "params": self.params,
+            "params_hash": records.params_hash(self.params),
+            "deterministic": self.deterministic,
+            "threads": self.threads,
+            "inference": self.inference,
+            "data_digest": self.data_digest,
+            "target": self.target,
+            "robustness": self.robustness,
+            "recipe": self.recipe,
+            "precision": self.precision,
+            "origin": self.origin,
+            "library": self.library,
+            "defaults": self.defaults,
+            "val_split": self.val_split,
+        }
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
@@ -92,7 +125,9 @@ def parse_overrides(items: list[str], model_names: list[str]) -> dict[str, dict[
         if not sep or not dot or not model or not key:
             raise BenchError(f"--set {item!r}: expected MODEL.KEY=VALUE, e.g. cnn-small.epochs=3")
         if model not in model_names:
-            raise BenchError(f"--set {item!r}: model {model!r} is not in this run; models: {', '.join(model_names)}")
+            raise BenchError(
+                f"--set {item!r}: model {model!r} is not in this run; models: {', '.join(model_names)}"
+            )
         out.setdefault(model, {})[key] = raw
     return out
 
@@ -105,11 +140,17 @@ def parse_grid(items: list[str], model_names: list[str]) -> dict[str, dict[str, 
         model, dot, key = target.rpartition(".")
         values = [v.strip() for v in raw.split(",")]
         if not sep or not dot or not model or not key or not all(values):
-            raise BenchError(f"--grid {item!r}: expected MODEL.KEY=V1,V2,..., e.g. cnn-small.lr=1e-3,3e-3")
+            raise BenchError(
+                f"--grid {item!r}: expected MODEL.KEY=V1,V2,..., e.g. cnn-small.lr=1e-3,3e-3"
+            )
         if model not in model_names:
-            raise BenchError(f"--grid {item!r}: model {model!r} is not in this run; models: {', '.join(model_names)}")
+            raise BenchError(
+                f"--grid {item!r}: model {model!r} is not in this run; models: {', '.join(model_names)}"
+            )
         if key in out.get(model, {}):
-            raise BenchError(f"--grid {item!r}: {model}.{key} is swept twice; give its values in one --grid")
+            raise BenchError(
+                f"--grid {item!r}: {model}.{key} is swept twice; give its values in one --grid"
+            )
         if len(set(values)) != len(values):
             raise BenchError(f"--grid {item!r}: a value is repeated")
         out.setdefault(model, {})[key] = values
@@ -123,8 +164,10 @@ def expand_grid(cls, base: dict, sweep: dict[str, list[str]], fixed: dict[str, s
 
     for key in sweep:
         if key not in base:
-            raise BenchError(f"--grid {cls.name}.{key}: unknown hyper-parameter; "
-                             f"{cls.name} has: {', '.join(sorted(base))}")
+            raise BenchError(
+                f"--grid {cls.name}.{key}: unknown hyper-parameter; "
+                f"{cls.name} has: {', '.join(sorted(base))}"
+            )
         if key in fixed:
             raise BenchError(f"{cls.name}.{key} is given by both --set and --grid; give it once")
     keys = list(sweep)
@@ -132,19 +175,25 @@ def expand_grid(cls, base: dict, sweep: dict[str, list[str]], fixed: dict[str, s
     return [{**base, **dict(zip(keys, combo))} for combo in itertools.product(*typed)]
 
 
-def resolve_params(cls, profile: str, overrides: dict[str, str], dataset: str | None = None) -> dict:
+def resolve_params(
+    cls, profile: str, overrides: dict[str, str], dataset: str | None = None
+) -> dict:
     """The adapter's defaults for ``profile`` (and ``dataset``'s recipe, where it declares
     one: ``defaults_for``) with the user's overrides applied and typed."""
     params, _ = cls.defaults_for(profile, dataset)
     for key, raw in overrides.items():
         if key not in params:
-            raise BenchError(f"--set {cls.name}.{key}: unknown hyper-parameter; "
-                             f"{cls.name} has: {', '.join(sorted(params))}")
+            raise BenchError(
+                f"--set {cls.name}.{key}: unknown hyper-parameter; "
+                f"{cls.name} has: {', '.join(sorted(params))}"
+            )
         params[key] = parse_value(raw, params[key], f"--set {cls.name}.{key}")
     return params
 
 
-def points(classes, datasets, profile: str, by_model: dict, sweeps: dict) -> dict[tuple[str, str], list[dict]]:
+def points(
+    classes, datasets, profile: str, by_model: dict, sweeps: dict
+) -> dict[tuple[str, str], list[dict]]:
     """``(model, dataset) -> [parameter set, ...]``: each dataset's defaults (its recipe where
     the adapter declares one), the ``--set`` overrides, then the ``--grid`` points; each point
     checked by the adapter (``BenchError`` naming the model when it refuses one)."""
@@ -152,15 +201,18 @@ def points(classes, datasets, profile: str, by_model: dict, sweeps: dict) -> dic
     for cls in classes:
         for dataset in datasets:
             fixed = by_model.get(cls.name, {})
-            out[cls.name, dataset] = expand_grid(cls, resolve_params(cls, profile, fixed, dataset),
-                                                 sweeps.get(cls.name, {}), fixed)
+            out[cls.name, dataset] = expand_grid(
+                cls, resolve_params(cls, profile, fixed, dataset), sweeps.get(cls.name, {}), fixed
+            )
             for point in out[cls.name, dataset]:
                 try:
                     cls.check_params(point)
                 except ValueError as e:
                     raise BenchError(f"{cls.name}: {e}") from None
                 except Exception as e:  # noqa: BLE001 - a plugin's check_params that breaks is the plugin's
-                    raise BenchError(f"{cls.name}: check_params raised {type(e).__name__}: {e}") from None
+                    raise BenchError(
+                        f"{cls.name}: check_params raised {type(e).__name__}: {e}"
+                    ) from None
     return out
 
 
@@ -185,10 +237,24 @@ def record_key(rec: dict, without: tuple[str, ...] = ()) -> tuple:
     return (identity.of_record(rec).key(without), int(rec["job"]["seed"]))
 
 
-def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, deterministic=False,
-         digests: dict | None = None, threads: int | None = None, inference: dict | None = None,
-         grid: list[str] | None = None, target: float | None = None, robustness: bool = True,
-         precisions: tuple[str, ...] = ("fp32",), val_splits: dict | None = None) -> list[Job]:
+def plan(
+    model_names,
+    datasets,
+    profile,
+    device,
+    seeds,
+    overrides,
+    has_gpu,
+    deterministic=False,
+    digests: dict | None = None,
+    threads: int | None = None,
+    inference: dict | None = None,
+    grid: list[str] | None = None,
+    target: float | None = None,
+    robustness: bool = True,
+    precisions: tuple[str, ...] = ("fp32",),
+    val_splits: dict | None = None,
+) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
     model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
     over a long suite spreads over all models instead of reading as one model's seed-to-seed
@@ -208,11 +274,15 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
     if device not in DEVICES:
         raise BenchError(f"unknown device {device!r}; choose from: {', '.join(DEVICES)}")
     if device == "gpu" and not has_gpu:
-        raise BenchError("--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all")
+        raise BenchError(
+            "--device gpu: no GPU found (nvidia-smi lists none); use --device cpu or all"
+        )
     classes = [registry.get(name) for name in model_names]
     precision_rules.check(precisions, classes, device, has_gpu)
     sweeps = parse_grid(grid or [], [c.name for c in classes])
-    params = points(classes, datasets, profile, parse_overrides(overrides, [c.name for c in classes]), sweeps)
+    params = points(
+        classes, datasets, profile, parse_overrides(overrides, [c.name for c in classes]), sweeps
+    )
     wanted = ("cpu", "gpu") if device == "all" else (device,)
     jobs = []
     for seed in seeds:
@@ -224,13 +294,39 @@ def plan(model_names, datasets, profile, device, seeds, overrides, has_gpu, dete
                         if dev not in cls.devices:
                             continue  # e.g. scikit-learn models have no GPU path
                         skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
-                        tag = " ".join(f"{k}={point[k]:g}" if isinstance(point[k], float) else f"{k}={point[k]}"
-                                       for k in sweeps.get(cls.name, {}))
-                        jobs.append(Job(cls.name, cls.family, dataset, profile, dev, seed, point, skip,
-                                        deterministic, (digests or {}).get(dataset), threads, inference, tag,
-                                        target, robustness, recipe, prec, dict(cls.origin), cls.library,
-                                        cls.defaults_for(profile, dataset)[0],
-                                        (val_splits or {}).get(dataset, "images")))
+                        tag = " ".join(
+                            f"{k}={point[k]:g}"
+                            if isinstance(point[k], float)
+                            else f"{k}={point[k]}"
+                            for k in sweeps.get(cls.name, {})
+                        )
+                        jobs.append(
+                            Job(
+                                cls.name,
+                                cls.family,
+                                dataset,
+                                profile,
+                                dev,
+                                seed,
+                                point,
+                                skip,
+                                deterministic,
+                                (digests or {}).get(dataset),
+                                threads,
+                                inference,
+                                tag,
+                                target,
+                                robustness,
+                                recipe,
+                                prec,
+                                dict(cls.origin),
+                                cls.library,
+                                cls.defaults_for(profile, dataset)[0],
+                                (val_splits or {}).get(dataset, "images"),
+                            )
+                        )
     if not jobs:
-        raise BenchError(f"nothing to run: none of {', '.join(model_names)} supports device {device!r}")
+        raise BenchError(
+            f"nothing to run: none of {', '.join(model_names)} supports device {device!r}"
+        )
     return jobs

@@ -27,7 +27,9 @@ def cpu_has_bf16(flags=None) -> bool:
     return any(f in flags for f in BF16_FLAGS)
 
 
-def check(precisions, classes, device: str, has_gpu: bool, flags=None, capability: float | None = None) -> None:
+def check(
+    precisions, classes, device: str, has_gpu: bool, flags=None, capability: float | None = None
+) -> None:
     """``BenchError`` (one line, naming the value and what is accepted) unless every model
     in ``classes`` can run every precision in ``precisions`` on ``device`` here. ``flags``
     (this CPU's by default) and ``capability`` (this GPU's, ``envinfo.gpu_compute_capability``,
@@ -40,13 +42,19 @@ def check(precisions, classes, device: str, has_gpu: bool, flags=None, capabilit
             continue
         cannot = [c.name for c in classes if prec not in getattr(c, "precisions", ("fp32",))]
         if cannot:
-            raise BenchError(f"--precision {prec}: {', '.join(cannot)} run in fp32 only; {prec} is for the "
-                             "Keras models (mlp, cnn-small, cnn-deep, cnn-fast, the ref-* models)")
+            raise BenchError(
+                f"--precision {prec}: {', '.join(cannot)} run in fp32 only; {prec} is for the "
+                "Keras models (mlp, cnn-small, cnn-deep, cnn-fast, the ref-* models)"
+            )
         if prec == "fp16" and device != "gpu":
-            raise BenchError("--precision fp16 needs --device gpu: TensorFlow emulates float16 on a CPU")
+            raise BenchError(
+                "--precision fp16 needs --device gpu: TensorFlow emulates float16 on a CPU"
+            )
         if prec == "bf16" and device in ("cpu", "all") and not cpu_has_bf16(flags):
-            raise BenchError("--precision bf16: this processor has no bfloat16 instructions (AVX-512 BF16 or "
-                             "AMX-BF16), so TensorFlow would emulate it; use fp32, or bf16 with --device gpu")
+            raise BenchError(
+                "--precision bf16: this processor has no bfloat16 instructions (AVX-512 BF16 or "
+                "AMX-BF16), so TensorFlow would emulate it; use fp32, or bf16 with --device gpu"
+            )
         if device == "gpu" and not has_gpu:
             raise BenchError(f"--precision {prec} --device gpu: no GPU found")
         if device in ("gpu", "all") and has_gpu:
@@ -60,6 +68,8 @@ def _check_gpu(prec: str, capability: float | None) -> None:
 
         capability = envinfo.gpu_compute_capability()
     if capability is not None and capability < GPU_CAPABILITY[prec]:
-        raise BenchError(f"--precision {prec}: this GPU has compute capability {capability:g}, below the "
-                         f"{GPU_CAPABILITY[prec]:g} that runs {prec} natively; use fp32"
-                         + (" or fp16" if prec == "bf16" and capability >= GPU_CAPABILITY["fp16"] else ""))
+        raise BenchError(
+            f"--precision {prec}: this GPU has compute capability {capability:g}, below the "
+            f"{GPU_CAPABILITY[prec]:g} that runs {prec} natively; use fp32"
+            + (" or fp16" if prec == "bf16" and capability >= GPU_CAPABILITY["fp16"] else "")
+        )

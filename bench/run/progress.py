@@ -18,7 +18,9 @@ import time
 from bench.run.supervise import summary_line
 
 # the lines worth keeping as a running job's "current step" in the live display
-STEP = re.compile(r"^(epoch|round|iteration|stage|fit:|prepared|data:|measuring|test accuracy|model saved)")
+STEP = re.compile(
+    r"^(epoch|round|iteration|stage|fit:|prepared|data:|measuring|test accuracy|model saved)"
+)
 
 
 def say(line: str) -> None:
@@ -39,14 +41,18 @@ class Plain:
         self.t0 = time.monotonic()
 
     def skipped(self, index: int, total: int, job, run_id: str) -> None:
-        self.echo(f"[{index}/{total}] {job.title()}  already done (record {run_id}), skipped by --resume")
+        self.echo(
+            f"[{index}/{total}] {job.title()}  already done (record {run_id}), skipped by --resume"
+        )
 
     def begin(self, total: int, todo: list, parallel: bool = False) -> None:
         self.total, self.parallel, self.t0 = total, parallel, time.monotonic()
 
     def started(self, index: int, job, where: str = "") -> None:
         on = f" on {where}" if where else ""
-        self.echo(f"[{index}/{self.total}] {job.title()}  (suite {time.monotonic() - self.t0:.0f}s){on}")
+        self.echo(
+            f"[{index}/{self.total}] {job.title()}  (suite {time.monotonic() - self.t0:.0f}s){on}"
+        )
 
     def line(self, index: int, elapsed: float, text: str) -> None:
         mark = f"#{index} " if self.parallel else ""
@@ -79,12 +85,16 @@ class Live(Plain):
 
         super().begin(total, todo, parallel)
         self.todo = len(todo)
-        self.live = RichLive(self._render(), console=self.console, refresh_per_second=4, transient=True)
+        self.live = RichLive(
+            self._render(), console=self.console, refresh_per_second=4, transient=True
+        )
         self.live.start()
 
     def skipped(self, index, total, job, run_id) -> None:
-        self.console.print(f"[dim][{index}/{total}] {job.title()}  already done (record {run_id})[/dim]",
-                           highlight=False)
+        self.console.print(
+            f"[dim][{index}/{total}] {job.title()}  already done (record {run_id})[/dim]",
+            highlight=False,
+        )
 
     def started(self, index: int, job, where: str = "") -> None:
         self.running[index] = [job.title(), where, time.monotonic(), "starting"]
@@ -101,8 +111,11 @@ class Live(Plain):
         if entry is not None:
             self.durations.append(time.monotonic() - entry[2])
         style = "green" if outcome.status == "ok" else "red"
-        self.console.print(f"[{style}][{index}/{self.total}][/{style}] {outcome.job.title()}  "
-                           f"{summary_line(outcome)}", highlight=False)
+        self.console.print(
+            f"[{style}][{index}/{self.total}][/{style}] {outcome.job.title()}  "
+            f"{summary_line(outcome)}",
+            highlight=False,
+        )
         self._refresh()
 
     def eta_s(self) -> float | None:
@@ -118,13 +131,17 @@ class Live(Plain):
 
         left = self.todo - self.done - len(self.running)
         eta = self.eta_s()
-        head = (f"suite {time.monotonic() - self.t0:.0f}s · {self.done} done · {len(self.running)} running · "
-                f"{left} left · ETA " + (f"{eta / 60:.1f} min" if eta is not None else "…"))
+        head = (
+            f"suite {time.monotonic() - self.t0:.0f}s · {self.done} done · {len(self.running)} running · "
+            f"{left} left · ETA " + (f"{eta / 60:.1f} min" if eta is not None else "…")
+        )
         table = Table(title=head, title_justify="left", show_header=True, box=None, pad_edge=False)
         for col in ("job", "where", "time", "now"):
             table.add_column(col, overflow="ellipsis", no_wrap=True)
         for index, (title, where, started, step) in sorted(self.running.items()):
-            table.add_row(f"[{index}/{self.total}] {title}", where, f"{time.monotonic() - started:.0f}s", step)
+            table.add_row(
+                f"[{index}/{self.total}] {title}", where, f"{time.monotonic() - started:.0f}s", step
+            )
         return table
 
     def _refresh(self) -> None:

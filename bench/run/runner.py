@@ -8,6 +8,7 @@ every job that already has an ``ok`` record of the same configuration and seed
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import sys
@@ -15,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 from bench import records
-from bench.records import identity
 from bench.core.errors import BenchError
+from bench.records import identity
 from bench.run.plan import Job, record_key
 from bench.run.supervise import Outcome
 
@@ -35,34 +36,48 @@ def check_writable(runs_dir: Path, keep: bool = True) -> None:
     finally:
         if not keep:
             for d in missing:  # deepest first
-                try:
+                with contextlib.suppress(OSError):
                     d.rmdir()
-                except OSError:
-                    pass
 
 
 class Interrupted(Exception):
     """The suite stopped before its end: Ctrl-C or SIGTERM (``exit_code`` 130), or an
     executor that lost its cluster (``exit_code`` 1); ``outcomes`` are the finished jobs."""
 
-    def __init__(self, outcomes: list[Outcome], pending: int, reason: str = "interrupted", exit_code: int = 130):
+    def __init__(
+        self,
+        outcomes: list[Outcome],
+        pending: int,
+        reason: str = "interrupted",
+        exit_code: int = 130,
+    ):
         super().__init__(f"{reason} with {pending} job(s) not finished")
-        self.outcomes, self.pending, self.reason, self.exit_code = outcomes, pending, reason, exit_code
+        self.outcomes, self.pending, self.reason, self.exit_code = (
+            outcomes,
+            pending,
+            reason,
+            exit_code,
+        )
 
 
 def _sigterm_as_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def done_keys(runs_dir: Path, without: tuple[str, ...] = (), robustness: bool = False) -> dict[tuple, str]:
+def done_keys(
+    runs_dir: Path, without: tuple[str, ...] = (), robustness: bool = False
+) -> dict[tuple, str]:
     """Key (identity less ``without``, seed) -> run id of every result (``ok``, ``diverged``)
     record in ``runs_dir``. With ``robustness``, an ``ok`` record measured without it
     (``--robustness off``, or older than it) is not done: robustness is not part of the
     identity, so resuming with it on measures the job again rather than leave a row's
     corrupted figure resting on fewer seeds than its accuracy."""
-    return {record_key(r, without): r["run_id"] for r in records.read_all(runs_dir)
-            if r["status"] in records.RESULT_STATUSES  # a diverged job is a result too: not run again
-            and not (robustness and r["status"] == "ok" and "robustness" not in r)}
+    return {
+        record_key(r, without): r["run_id"]
+        for r in records.read_all(runs_dir)
+        if r["status"] in records.RESULT_STATUSES  # a diverged job is a result too: not run again
+        and not (robustness and r["status"] == "ok" and "robustness" not in r)
+    }
 
 
 def resume_scope(executor) -> tuple[str, ...]:
@@ -81,15 +96,25 @@ def store(finished, runs_dir: Path) -> Outcome:
     full disk, a path in the way, files changed on the way), the model folder it left is
     removed and the job gets a ``failed`` record saying why (``_store_failed``)."""
     if finished.path is not None:
-        return Outcome(finished.job, finished.record["status"], finished.record, finished.path, finished.seconds)
+        return Outcome(
+            finished.job,
+            finished.record["status"],
+            finished.record,
+            finished.path,
+            finished.seconds,
+        )
     rec = finished.record
     folder = None
     try:
         if rec.get("artifact") and finished.files:
             from bench.use import artifacts
 
-            folder = artifacts.store_files(runs_dir.parent, rec["artifact"], finished.files, rec.get("run_id"))
-        return Outcome(finished.job, rec["status"], rec, records.write(runs_dir, rec), finished.seconds)
+            folder = artifacts.store_files(
+                runs_dir.parent, rec["artifact"], finished.files, rec.get("run_id")
+            )
+        return Outcome(
+            finished.job, rec["status"], rec, records.write(runs_dir, rec), finished.seconds
+        )
     except Exception as exc:  # noqa: BLE001 - one job's storage failing must not end the suite
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
@@ -102,22 +127,43 @@ def _store_failed(finished, runs_dir: Path, exc: Exception) -> Outcome:
     job ran on, maybe a remote worker's, not this one's); when even that record cannot be
     written, it is kept in memory only (``path`` None) and a warning says so."""
     original = finished.record if isinstance(finished.record, dict) else {}
-    run_id = original.get("run_id") if isinstance(original.get("run_id"), str) else records.new_run_id()
+    run_id = (
+        original.get("run_id") if isinstance(original.get("run_id"), str) else records.new_run_id()
+    )
     error = f"finished, but its results could not be stored in {runs_dir.parent}: {type(exc).__name__}: {exc}"
-    rec = records.problem(run_id, finished.job.as_dict(), "failed", error, started_at=original.get("started_at"),
-                          where=original.get("where") if isinstance(original.get("where"), dict) else None,
-                          env=original.get("env") if isinstance(original.get("env"), dict) and original["env"] else None)
+    rec = records.problem(
+        run_id,
+        finished.job.as_dict(),
+        "failed",
+        error,
+        started_at=original.get("started_at"),
+        where=original.get("where") if isinstance(original.get("where"), dict) else None,
+        env=original.get("env")
+        if isinstance(original.get("env"), dict) and original["env"]
+        else None,
+    )
     try:
         path = records.write(runs_dir, rec)
     except Exception as again:  # noqa: BLE001 - the folder itself refuses: say so, go on
-        print(f"warning: {finished.job.title()}: no record written ({type(again).__name__}: {again}); {error}",
-              file=sys.stderr, flush=True)
+        print(
+            f"warning: {finished.job.title()}: no record written ({type(again).__name__}: {again}); {error}",
+            file=sys.stderr,
+            flush=True,
+        )
         path = None
     return Outcome(finished.job, "failed", rec, path, finished.seconds)
 
 
-def run_suite(jobs: list[Job], runs_dir: Path, timeout_s: float, echo=print, resume: bool = False,
-              save_models: bool = True, executor=None, progress=None) -> list[Outcome]:
+def run_suite(
+    jobs: list[Job],
+    runs_dir: Path,
+    timeout_s: float,
+    echo=print,
+    resume: bool = False,
+    save_models: bool = True,
+    executor=None,
+    progress=None,
+) -> list[Outcome]:
     """Run ``jobs`` on ``executor`` (default: one at a time here), keep every record as it
     arrives and report progress; returns every outcome.
 

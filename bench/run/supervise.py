@@ -14,6 +14,7 @@ it left under the results folder (a partial record, a model folder) is removed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -51,8 +52,16 @@ class Outcome:
     seconds: float
 
 
-def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model: bool = True,
-            where: dict | None = None, memory_limit: int | None = None, should_stop=None) -> Outcome:
+def run_job(
+    job: Job,
+    runs_dir: Path,
+    timeout_s: float,
+    on_line=None,
+    save_model: bool = True,
+    where: dict | None = None,
+    memory_limit: int | None = None,
+    should_stop=None,
+) -> Outcome:
     """Run one job in a subprocess; always leaves exactly one record in ``runs_dir``: the
     worker's own, or (when it died, ran past ``timeout_s``, or its memory passed
     ``memory_limit`` bytes of resident memory, counted over its process tree) a
@@ -65,10 +74,20 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model
     started = records.now_iso()
     where = {"host": socket.gethostname(), "executor": "local", **(where or {})}
     if job.skip_reason:
-        rec = records.problem(run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started, where=where)
+        rec = records.problem(
+            run_id, job.as_dict(), "skipped", job.skip_reason, started_at=started, where=where
+        )
         return Outcome(job, "skipped", rec, records.write(runs_dir, rec), 0.0)
-    spec = {"run_id": run_id, "started_at": started, "job": job.as_dict(), "runs_dir": str(runs_dir),
-            "save_model": save_model, "where": where, "parent_pid": os.getpid(), "spawned_at": time.time()}
+    spec = {
+        "run_id": run_id,
+        "started_at": started,
+        "job": job.as_dict(),
+        "runs_dir": str(runs_dir),
+        "save_model": save_model,
+        "where": where,
+        "parent_pid": os.getpid(),
+        "spawned_at": time.time(),
+    }
     t0 = time.monotonic()
     tail: list[str] = []
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
@@ -77,9 +96,13 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model
     proc = None
     try:
         env = {**child_env(job.device, job.threads), "BENCH_EXECUTOR": where["executor"]}
-        proc = subprocess.Popen(pychild.python_m("bench.run.worker", spec_path), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            pychild.python_m("bench.run.worker", spec_path),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
         ended = _pump(proc, t0 + timeout_s, tail, t0, on_line, memory_limit, should_stop)
         if ended == "stopped":
             raise KeyboardInterrupt
@@ -95,7 +118,9 @@ def run_job(job: Job, runs_dir: Path, timeout_s: float, on_line=None, save_model
     if rec is not None:  # the worker's record stands, even when it landed at the deadline
         return Outcome(job, rec["status"], rec, path, seconds)
     status, error = _why(ended, proc, timeout_s, memory_limit)
-    rec = records.problem(run_id, job.as_dict(), status, error, started_at=started, detail=tail, where=where)
+    rec = records.problem(
+        run_id, job.as_dict(), status, error, started_at=started, detail=tail, where=where
+    )
     return Outcome(job, status, rec, records.write(runs_dir, rec), seconds)
 
 
@@ -104,10 +129,15 @@ def _why(ended: str | None, proc, timeout_s: float, memory_limit: int | None) ->
     if ended == "timeout":
         return "timeout", f"timed out after {timeout_s:g}s; process group killed"
     if ended == "memory":
-        return "failed", (f"out of memory: the job's resident memory passed its limit of "
-                          f"{memory_limit / 2**30:.2f} GiB; process group killed")
+        return "failed", (
+            f"out of memory: the job's resident memory passed its limit of "
+            f"{memory_limit / 2**30:.2f} GiB; process group killed"
+        )
     error = f"worker exited with code {proc.returncode} without a record" + (
-        f" (signal {signal.Signals(-proc.returncode).name})" if proc.returncode and proc.returncode < 0 else "")
+        f" (signal {signal.Signals(-proc.returncode).name})"
+        if proc.returncode and proc.returncode < 0
+        else ""
+    )
     if proc.returncode == -signal.SIGKILL:
         error += "; killed from outside, often the kernel's out-of-memory killer"
     return "failed", error
@@ -153,8 +183,15 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def _pump(proc, deadline: float, tail: list[str], t0: float, on_line, memory_limit: int | None = None,
-          should_stop=None) -> str | None:
+def _pump(
+    proc,
+    deadline: float,
+    tail: list[str],
+    t0: float,
+    on_line,
+    memory_limit: int | None = None,
+    should_stop=None,
+) -> str | None:
     """Pass the child's output on line by line with elapsed time until it exits. Returns
     ``None`` when it exited by itself, ``"timeout"`` when it ran past ``deadline``,
     ``"memory"`` when its process tree held more than ``memory_limit`` resident bytes
@@ -243,9 +280,19 @@ def _over_limits(proc, tail: list[str], memory_limit: int | None, should_stop) -
 
 def _worth_showing(line: str) -> bool:
     """Hide TensorFlow's start-up chatter; keep our progress lines and real errors."""
-    noise = ("oneDNN custom operations", "E0000 ", "WARNING: All log messages before absl", "I0000 ", "W0000 ",
-             "cuda_", "Unable to register", "computation placer", "TF-TRT", "rebuild TensorFlow",
-             "This TensorFlow binary is optimized")
+    noise = (
+        "oneDNN custom operations",
+        "E0000 ",
+        "WARNING: All log messages before absl",
+        "I0000 ",
+        "W0000 ",
+        "cuda_",
+        "Unable to register",
+        "computation placer",
+        "TF-TRT",
+        "rebuild TensorFlow",
+        "This TensorFlow binary is optimized",
+    )
     return bool(line.strip()) and not any(n in line for n in noise)
 
 
@@ -263,10 +310,8 @@ def _stop_group(proc, grace_s: float = 5.0) -> None:
 
 
 def _kill_group(proc) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     proc.wait()
 
 
@@ -274,7 +319,11 @@ def summary_line(out: Outcome) -> str:
     rec = out.record or {}
     if out.status == "ok":
         m, t = rec["metrics"], rec["timing"]
-        fit = f"fit {t['fit_s']:.1f}s" if t.get("fit_s") is not None else "evaluated, not trained here"
+        fit = (
+            f"fit {t['fit_s']:.1f}s"
+            if t.get("fit_s") is not None
+            else "evaluated, not trained here"
+        )
         return f"ok: accuracy {m['accuracy']:.2%}, {fit}, job {out.seconds:.0f}s"
     if out.status == "diverged":  # a result (exit 0), shown apart from the ok rows
         return f"diverged: accuracy {rec['metrics']['accuracy']:.2%}, job {out.seconds:.0f}s; {rec.get('error')}"

@@ -38,7 +38,7 @@ from bench.measure.calibration import calibration
 from bench.measure.memory import PeakMemory, inference_fields
 from bench.measure.profiles import PROFILES
 from bench.measure.robustness import robustness
-from bench.run import host_jobs, pipeline
+from bench.run import host_sharing, pipeline
 from bench.use import artifacts, card
 
 
@@ -52,7 +52,9 @@ class Stages:
 
     def __init__(self, spawned_at: float | None = None):
         started = spawned_at if isinstance(spawned_at, (int, float)) else _process_start()
-        self.seconds: dict[str, float] = {"startup": max(0.0, time.time() - started) if started else 0.0}
+        self.seconds: dict[str, float] = {
+            "startup": max(0.0, time.time() - started) if started else 0.0
+        }
 
     @contextmanager
     def __call__(self, name: str):
@@ -85,24 +87,43 @@ def run(spec: dict) -> dict:
     trained_here = t.training is not None  # False: an already-trained file, evaluated only
     stage.seconds["data_and_build"] = stage.seconds.pop("train") - (t.fit_wall_s or 0.0)
     if trained_here:
-        stage.seconds["validation"] = t.training.eval_s  # inside the timed fit, but not on the training clock
+        stage.seconds["validation"] = (
+            t.training.eval_s
+        )  # inside the timed fit, but not on the training clock
     adapter, prep, splits = t.adapter, t.prep, t.dataset.splits
-    rec["data"] = {**prep.sizes(), "val_split": prep.val_split, "digest": splits.digest(),
-                   "test_digest": splits.test_digest(), "source": t.dataset.source}
-    protocol = InferenceProtocol.from_dict(job["inference"]) if job.get("inference") else \
-        PROFILES[job["profile"]].inference
+    rec["data"] = {
+        **prep.sizes(),
+        "val_split": prep.val_split,
+        "digest": splits.digest(),
+        "test_digest": splits.test_digest(),
+        "source": t.dataset.source,
+    }
+    protocol = (
+        InferenceProtocol.from_dict(job["inference"])
+        if job.get("inference")
+        else PROFILES[job["profile"]].inference
+    )
     with stage("evaluate"):
         _evaluate(rec, t, protocol)
     mark_diverged(rec, t.training)
 
     flops = adapter.flops_per_image()
     with stage("size"):
-        rec["size"] = {**adapter.n_params().as_dict(), "bytes": adapter.serialized_size(), "flops_per_image": flops}
+        rec["size"] = {
+            **adapter.n_params().as_dict(),
+            "bytes": adapter.serialized_size(),
+            "flops_per_image": flops,
+        }
     rec["timing"] = _training_figures(t, rec) if trained_here else {}
     log("measuring inference")
     with stage("inference"), PeakMemory() as peak:
-        rec["timing"]["inference"] = measure.measure_inference(adapter.predict_proba, t.x_test, protocol)
-    rec["memory"] = {**t.memory, **inference_fields(peak)}  # what inference adds, and its whole peak
+        rec["timing"]["inference"] = measure.measure_inference(
+            adapter.predict_proba, t.x_test, protocol
+        )
+    rec["memory"] = {
+        **t.memory,
+        **inference_fields(peak),
+    }  # what inference adds, and its whole peak
     rec["timing"]["inference_protocol"] = protocol.as_dict()
     if job.get("robustness", True) and rec["status"] == "ok":
         with stage("robustness"):
@@ -112,7 +133,10 @@ def run(spec: dict) -> dict:
     with stage("cold_start"):
         _cold_start(spec, rec, t)
     rec["history"] = t.training.passes if trained_here else []
-    rec["extra"] = {**(t.training.info if trained_here else {}), "uses_seed": type(adapter).uses_seed(job["params"])}
+    rec["extra"] = {
+        **(t.training.info if trained_here else {}),
+        "uses_seed": type(adapter).uses_seed(job["params"]),
+    }
     if not trained_here:
         rec["evaluated"] = evaluated_section(adapter, t.prepare_s)
     if getattr(adapter, "published", None):
@@ -121,9 +145,14 @@ def run(spec: dict) -> dict:
     with stage("environment"):
         rec["env"] = envinfo.capture()
         rec["env"]["runtime"] = adapter.runtime_info()
-        rec["machine"] = peaks.for_record(job.get("threads"))  # cached: measured before the suite's first job
-    rec["threads"] = {"requested": job.get("threads"), **adapter.threads_used(),
-                      "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]}}
+        rec["machine"] = peaks.for_record(
+            job.get("threads")
+        )  # cached: measured before the suite's first job
+    rec["threads"] = {
+        "requested": job.get("threads"),
+        **adapter.threads_used(),
+        "blas": {lib["internal_api"]: lib.get("num_threads") for lib in rec["env"]["blas"]},
+    }
     rec["timing"]["stages"] = stage.seconds
     rec["finished_at"] = records.now_iso()
     return rec
@@ -139,8 +168,11 @@ def _training_figures(t, rec: dict) -> dict:
     if "target" in t.training.info:  # what --target did: stopped early, and when
         timing["target"] = t.training.info["target"]
     timing["time_to_accuracy"] = measure.time_to_accuracy(
-        t.training.passes, t.training.images_processed, rec["metrics"].get("val_accuracy"),
-        start_s=measure.start_of(timing["setup_s"], timing["unaccounted_s"]))
+        t.training.passes,
+        t.training.images_processed,
+        rec["metrics"].get("val_accuracy"),
+        start_s=measure.start_of(timing["setup_s"], timing["unaccounted_s"]),
+    )
     return timing
 
 
@@ -150,8 +182,15 @@ def evaluated_section(adapter, load_s: float) -> dict:
     (probabilities, or logits a softmax turned into probabilities) and the seconds loading
     it took in the job (untimed, like ``prepare``). Its training figures are absent."""
     cls, info = type(adapter), adapter.runtime_info()
-    return {"file": cls.origin.get("path"), "name": cls.name, "sha256": cls.origin.get("sha256"),
-            "library": cls.library, "input": info.get("input"), "outputs": info.get("outputs"), "load_s": load_s}
+    return {
+        "file": cls.origin.get("path"),
+        "name": cls.name,
+        "sha256": cls.origin.get("sha256"),
+        "library": cls.library,
+        "input": info.get("input"),
+        "outputs": info.get("outputs"),
+        "load_s": load_s,
+    }
 
 
 def _evaluate(rec: dict, t, protocol) -> None:
@@ -161,13 +200,19 @@ def _evaluate(rec: dict, t, protocol) -> None:
     proba = adapter.predict_proba(t.x_test, batch_size=protocol.large_batch)
     rec["metrics"] = measure.classification_metrics(prep.y_test, proba)
     if len(prep.y_val):
-        val_pred = measure.predictions(adapter.predict_proba(t.x_val, batch_size=protocol.large_batch))
+        val_pred = measure.predictions(
+            adapter.predict_proba(t.x_val, batch_size=protocol.large_batch)
+        )
         rec["metrics"]["val_accuracy"] = float((val_pred == prep.y_val).mean())
     rec["mistakes"] = measure.worst_mistakes(prep.y_test, proba)
     rec["outcomes"] = measure.test_outcomes(prep.y_test, proba, rec["data"]["test_digest"])
-    if getattr(t.dataset.splits, "g_test", None) is not None:  # a user file's writers: the unit of its statistics
+    if (
+        getattr(t.dataset.splits, "g_test", None) is not None
+    ):  # a user file's writers: the unit of its statistics
         rec["outcomes"]["groups"] = t.dataset.splits.g_test.tolist()
-    rec["metrics"].update(measure.writer_metrics(rec["outcomes"]))  # MNIST only: populations, disputed labels
+    rec["metrics"].update(
+        measure.writer_metrics(rec["outcomes"])
+    )  # MNIST only: populations, disputed labels
     rec["calibration"] = calibration(prep.y_test, proba)
     log(f"test accuracy {rec['metrics']['accuracy']:.4%}")
 
@@ -195,9 +240,14 @@ def _robustness(t, rec: dict, protocol) -> dict:
     n = PROFILES[rec["job"]["profile"]].corrupted_n
     cset = corrupted.load(s.x_test, s.y_test, rec["data"]["test_digest"]).subset(n)
     view = VIEWS[t.adapter.view]
-    log(f"robustness: {len(cset.names)} corruptions x {len(cset.labels)} test images ({cset.source})")
-    out = robustness(lambda images: t.adapter.predict_proba(view(images), batch_size=protocol.large_batch),
-                     cset, measure.correct_mask(rec["outcomes"]))
+    log(
+        f"robustness: {len(cset.names)} corruptions x {len(cset.labels)} test images ({cset.source})"
+    )
+    out = robustness(
+        lambda images: t.adapter.predict_proba(view(images), batch_size=protocol.large_batch),
+        cset,
+        measure.correct_mask(rec["outcomes"]),
+    )
     log(f"mean corruption accuracy {out['mean_accuracy']:.4%}")
     return out
 
@@ -219,7 +269,9 @@ def _cold_start(spec: dict, rec: dict, t) -> None:
         rec["cold_start"] = {"error": " ".join(str(exc).split())}
         log(f"cold start: {rec['cold_start']['error']}")
         return
-    log(f"cold start: {rec['cold_start']['load_s']:.2f}s (load + first prediction, fresh process, warm file cache)")
+    log(
+        f"cold start: {rec['cold_start']['load_s']:.2f}s (load + first prediction, fresh process, warm file cache)"
+    )
 
 
 def mark_diverged(rec: dict, training) -> None:
@@ -232,14 +284,22 @@ def mark_diverged(rec: dict, training) -> None:
     no_prediction = int(rec["metrics"].get("no_prediction", 0))
     if note is None and not no_prediction:
         return
-    note = note or {"first_pass": None, "unit": training.unit if training is not None else "prediction",
-                    "what": "test probabilities nan/inf"}
-    note.update(passes_run=len(training.passes) if training is not None else 0, no_prediction=no_prediction,
-                model_saved=False)
+    note = note or {
+        "first_pass": None,
+        "unit": training.unit if training is not None else "prediction",
+        "what": "test probabilities nan/inf",
+    }
+    note.update(
+        passes_run=len(training.passes) if training is not None else 0,
+        no_prediction=no_prediction,
+        model_saved=False,
+    )
     where = f"{note['unit']} {note['first_pass']}" if note["first_pass"] else "prediction"
     rec["status"], rec["diverged"] = "diverged", note
-    rec["error"] = (f"training diverged at {where}: {note['what']}; {no_prediction} of {rec['data']['n_test']} "
-                    "test images without a prediction (counted wrong); model not saved")
+    rec["error"] = (
+        f"training diverged at {where}: {note['what']}; {no_prediction} of {rec['data']['n_test']} "
+        "test images without a prediction (counted wrong); model not saved"
+    )
     log(rec["error"])
 
 
@@ -255,8 +315,14 @@ def _save_model(spec: dict, rec: dict, t) -> None:
         log(f"model not saved: {job['model']} has no save/load (see bench/adapters/contract.py)")
     else:
         results_dir = Path(spec["runs_dir"]).parent
-        rec["artifact"] = artifacts.save(adapter, results_dir, spec["run_id"], job, rec["data"],
-                                         t.x_test[:artifacts.PROBE_IMAGES])
+        rec["artifact"] = artifacts.save(
+            adapter,
+            results_dir,
+            spec["run_id"],
+            job,
+            rec["data"],
+            t.x_test[: artifacts.PROBE_IMAGES],
+        )
         log(f"model saved: {results_dir / rec['artifact']['path']}")
 
 
@@ -305,16 +371,24 @@ def main(argv: list[str]) -> int:
         die_with_parent(int(spec["parent_pid"]))
     runs_dir = Path(spec["runs_dir"])
     try:
-        with host_jobs.Watch(spec["run_id"]) as host:
+        with host_sharing.Watch(spec["run_id"]) as host:
             rec = run(spec)
             rec["where"]["jobs_sharing_host"] = host.most  # measured while it trained and was timed
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - every failure must leave a record
         error = f"{type(exc).__name__}: {exc}"
-        records.write(runs_dir, records.problem(spec["run_id"], spec["job"], "failed", error,
-                                                started_at=spec.get("started_at"),
-                                                detail=traceback.format_exc().strip().splitlines()))
+        records.write(
+            runs_dir,
+            records.problem(
+                spec["run_id"],
+                spec["job"],
+                "failed",
+                error,
+                started_at=spec.get("started_at"),
+                detail=traceback.format_exc().strip().splitlines(),
+            ),
+        )
         log(f"failed: {' '.join(error.split())}")
         return 1
     records.write(runs_dir, rec)

@@ -35,7 +35,9 @@ def probe_digest(proba: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(proba, dtype=np.float64).tobytes()).hexdigest()
 
 
-def save(adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x: np.ndarray) -> dict:
+def save(
+    adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x: np.ndarray
+) -> dict:
     """Save ``adapter``'s fitted model as ``<results>/models/<run_id>/``; returns the record's
     pointer ``{"path", "sha256", "bytes"}`` (path relative to the results folder).
 
@@ -49,25 +51,43 @@ def save(adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x
     try:
         path = Path(adapter.save(tmp))
         manifest = {
-            "schema": SCHEMA, "run_id": run_id, "model": job["model"], "family": job["family"],
-            "params": job["params"], "origin": job.get("origin"), "library": job.get("library"),
-            "threads": job.get("threads"), "view": adapter.view, "dataset": job["dataset"],
-            "data_digest": data.get("digest"), "test_digest": data.get("test_digest"),
-            "file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
-            "probe": {"images": int(len(probe_x)),
-                      "sha256": probe_digest(adapter.predict_proba(probe_x, batch_size=len(probe_x)))},
-            "runtime": adapter.runtime_info(), "libraries": envinfo.library_versions(),
+            "schema": SCHEMA,
+            "run_id": run_id,
+            "model": job["model"],
+            "family": job["family"],
+            "params": job["params"],
+            "origin": job.get("origin"),
+            "library": job.get("library"),
+            "threads": job.get("threads"),
+            "view": adapter.view,
+            "dataset": job["dataset"],
+            "data_digest": data.get("digest"),
+            "test_digest": data.get("test_digest"),
+            "file": path.name,
+            "sha256": sha256_file(path),
+            "bytes": path.stat().st_size,
+            "probe": {
+                "images": int(len(probe_x)),
+                "sha256": probe_digest(adapter.predict_proba(probe_x, batch_size=len(probe_x))),
+            },
+            "runtime": adapter.runtime_info(),
+            "libraries": envinfo.library_versions(),
             "created_at": records.now_iso(),
         }
         atomic.write_json(tmp / MANIFEST, manifest)
         os.replace(tmp, final)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"path": final.relative_to(results_dir).as_posix(), "sha256": manifest["sha256"],
-            "bytes": manifest["bytes"]}
+    return {
+        "path": final.relative_to(results_dir).as_posix(),
+        "sha256": manifest["sha256"],
+        "bytes": manifest["bytes"],
+    }
 
 
-def store_files(results_dir: Path, pointer: dict, files: dict[str, bytes], run_id: str | None = None) -> Path:
+def store_files(
+    results_dir: Path, pointer: dict, files: dict[str, bytes], run_id: str | None = None
+) -> Path:
     """Write a model folder that was saved elsewhere (a cluster worker) under
     ``<results>/<pointer["path"]>``: the path must be ``models/<run_id>`` (``BenchError``
     otherwise, before anything is written: a remote record may point anywhere), the files
@@ -80,7 +100,9 @@ def store_files(results_dir: Path, pointer: dict, files: dict[str, bytes], run_i
     manifest = json.loads(files[MANIFEST]) if MANIFEST in files else {}
     model = files.get(manifest.get("file", ""))
     if model is None or hashlib.sha256(model).hexdigest() != pointer.get("sha256"):
-        raise BenchError(f"model files for {pointer.get('path')} arrived incomplete or changed (sha256 mismatch)")
+        raise BenchError(
+            f"model files for {pointer.get('path')} arrived incomplete or changed (sha256 mismatch)"
+        )
     final = Path(results_dir) / pointer["path"]
     tmp = final.parent / f".{final.name}.part"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -104,7 +126,9 @@ def read_manifest(folder: Path) -> dict:
         for key in ("model", "params", "view", "file", "sha256", "dataset"):
             assert key in m, key
     except (OSError, ValueError, KeyError, TypeError, AssertionError) as exc:
-        raise BenchError(f"{path}: not a model manifest ({type(exc).__name__} {exc})".strip()) from None
+        raise BenchError(
+            f"{path}: not a model manifest ({type(exc).__name__} {exc})".strip()
+        ) from None
     return m
 
 
@@ -121,10 +145,14 @@ def load(folder: Path, threads: int | None = None):
     if Path(m["file"]).name != m["file"] or not path.is_file():
         raise BenchError(f"{folder}: the model file {m['file']!r} named by {MANIFEST} is missing")
     if sha256_file(path) != m["sha256"]:
-        raise BenchError(f"{path}: sha256 differs from {MANIFEST} (tampered with, truncated or replaced); "
-                         "refusing to load it")
+        raise BenchError(
+            f"{path}: sha256 differs from {MANIFEST} (tampered with, truncated or replaced); "
+            "refusing to load it"
+        )
     origin = m.get("origin") or {}
-    if origin.get("kind") == "file":  # an already-trained file: the artifact's own copy of it registers it
+    if (
+        origin.get("kind") == "file"
+    ):  # an already-trained file: the artifact's own copy of it registers it
         registry.add_file(path, origin.get("options"), expect_sha256=origin.get("sha256"))
     else:
         registry.restore(origin)  # a plugin file's model: that file registers it here too
@@ -132,13 +160,17 @@ def load(folder: Path, threads: int | None = None):
     try:
         adapter = cls.load(path, m["params"], threads=threads or m.get("threads"))
     except ImportError as exc:
-        raise BenchError(f"{m['model']} needs {exc.name or exc}, which is not installed here "
-                         "(pip install -e . installs every framework)") from None
+        raise BenchError(
+            f"{m['model']} needs {exc.name or exc}, which is not installed here "
+            "(pip install -e . installs every framework)"
+        ) from None
     except BenchError:
         raise
     except Exception as exc:  # noqa: BLE001 - the framework could not read it: one line
-        raise BenchError(f"{path}: the {m['family']} model could not be loaded "
-                         f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+        raise BenchError(
+            f"{path}: the {m['family']} model could not be loaded "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+        ) from None
     return adapter, m
 
 
@@ -163,17 +195,23 @@ def resolve(ref: str, results_dir: Path, dataset: str = "mnist") -> Path:
     folder = results_dir / "models" / ref
     if (folder / MANIFEST).is_file():
         return folder
-    raise BenchError(f"unknown model {ref!r}: not a run id with a saved model in {results_dir / 'models'}, "
-                     "an artifact folder, a record file, or 'best'")
+    raise BenchError(
+        f"unknown model {ref!r}: not a run id with a saved model in {results_dir / 'models'}, "
+        "an artifact folder, a record file, or 'best'"
+    )
 
 
 def _artifact_of(rec: dict, results_dir: Path) -> Path:
     art = rec.get("artifact")
     if rec["status"] != "ok" or not art:
-        raise BenchError(f"record {rec['run_id']} has no saved model (status {rec['status']}; saved models "
-                         "come from runs without --no-save-models)")
+        raise BenchError(
+            f"record {rec['run_id']} has no saved model (status {rec['status']}; saved models "
+            "come from runs without --no-save-models)"
+        )
     if not _pointer_ok(art):
-        raise BenchError(f"record {rec['run_id']}: its artifact pointer {art!r} is not a relative model path")
+        raise BenchError(
+            f"record {rec['run_id']}: its artifact pointer {art!r} is not a relative model path"
+        )
     folder = results_dir / art["path"]
     if not (folder / MANIFEST).is_file():
         raise BenchError(f"record {rec['run_id']}: its model folder {folder} is missing")
@@ -187,17 +225,29 @@ def _pointer_ok(art, run_id: str | None = None) -> bool:
     if not (isinstance(art, dict) and isinstance(art.get("path"), str)):
         return False
     parts = art["path"].split("/")
-    return len(parts) == 2 and parts[0] == "models" and parts[1] not in ("", ".", "..") \
-        and "\\" not in parts[1] and (run_id is None or parts[1] == run_id)
+    return (
+        len(parts) == 2
+        and parts[0] == "models"
+        and parts[1] not in ("", ".", "..")
+        and "\\" not in parts[1]
+        and (run_id is None or parts[1] == run_id)
+    )
 
 
 def _best(results_dir: Path, dataset: str) -> Path:
     runs = results_dir / "runs"
-    candidates = [r for r in (records.read_all(runs) if runs.is_dir() else [])
-                  if r["status"] == "ok" and r["job"]["dataset"] == dataset and _pointer_ok(r.get("artifact"))
-                  and (results_dir / r["artifact"]["path"] / MANIFEST).is_file()]
+    candidates = [
+        r
+        for r in (records.read_all(runs) if runs.is_dir() else [])
+        if r["status"] == "ok"
+        and r["job"]["dataset"] == dataset
+        and _pointer_ok(r.get("artifact"))
+        and (results_dir / r["artifact"]["path"] / MANIFEST).is_file()
+    ]
     if not candidates:
-        raise BenchError(f"best: no saved model trained on {dataset} in {results_dir} "
-                         f"(train one: python -m bench run cnn-small --dataset {dataset})")
+        raise BenchError(
+            f"best: no saved model trained on {dataset} in {results_dir} "
+            f"(train one: python -m bench run cnn-small --dataset {dataset})"
+        )
     best = max(candidates, key=lambda r: (r["metrics"]["accuracy"], r["started_at"], r["run_id"]))
     return results_dir / best["artifact"]["path"]

@@ -9,7 +9,7 @@ was trained and how to train it again, how to use it with this harness, and limi
 off the measurements. A figure the record lacks (no robustness, a non-finite value) is left
 out, never written as None or NaN. The project declares no license, so the card names none.
 The interval is not in the record: it comes from its per-image outcomes, as the
-leaderboard's one-seed interval (``bench.report.uncertainty``: writers the unit on MNIST).
+leaderboard's one-seed interval (``bench.analysis.uncertainty``: writers the unit on MNIST).
 """
 
 from __future__ import annotations
@@ -28,9 +28,18 @@ from bench.use.reproduce import cli_value, reproduce_command
 
 CARD = "README.md"
 TASK = "image-classification"
-LIBRARY = {"linear": "scikit-learn", "kernel": "scikit-learn", "trees": "xgboost", "neural": "keras"}
-LIBRARY_VERSIONS = {"scikit-learn": ("scikit-learn",), "xgboost": ("xgboost", "xgboost-cpu"),
-                    "keras": ("keras", "tensorflow", "tensorflow-cpu"), "onnx": ("onnx", "onnxruntime")}
+LIBRARY = {
+    "linear": "scikit-learn",
+    "kernel": "scikit-learn",
+    "trees": "xgboost",
+    "neural": "keras",
+}
+LIBRARY_VERSIONS = {
+    "scikit-learn": ("scikit-learn",),
+    "xgboost": ("xgboost", "xgboost-cpu"),
+    "keras": ("keras", "tensorflow", "tensorflow-cpu"),
+    "onnx": ("onnx", "onnxruntime"),
+}
 HUB_DATASETS = {"mnist": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist"}
 PRETTY = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "digits": "scikit-learn digits"}
 WORST = 3  # classes and corruptions named under Limitations
@@ -43,9 +52,21 @@ def card_text(rec: dict) -> str:
     front matter; depends on nothing but ``rec`` (and the adapter's registry entry)."""
     from huggingface_hub import ModelCard
 
-    body = "\n\n".join(part for part in (_summary(rec), _model(rec), _training(rec), _results(rec),
-                                         _usage(rec), _limitations(rec)) if part)
-    return str(ModelCard(f"---\n{_card_data(rec).to_yaml()}\n---\n\n{body}\n"))  # parses what it wrote
+    body = "\n\n".join(
+        part
+        for part in (
+            _summary(rec),
+            _model(rec),
+            _training(rec),
+            _results(rec),
+            _usage(rec),
+            _limitations(rec),
+        )
+        if part
+    )
+    return str(
+        ModelCard(f"---\n{_card_data(rec).to_yaml()}\n---\n\n{body}\n")
+    )  # parses what it wrote
 
 
 def write(folder: Path, rec: dict) -> Path:
@@ -64,20 +85,28 @@ def write_all(results_dir: Path) -> list[Path]:
     results_dir = Path(results_dir)
     runs = results_dir / "runs"
     if not runs.is_dir():
-        raise BenchError(f"{results_dir}: not a results folder (no runs/ in it; give the --out of a `bench run`)")
+        raise BenchError(
+            f"{results_dir}: not a results folder (no runs/ in it; give the --out of a `bench run`)"
+        )
     written = []
     for rec in records.read_all(runs):
         folder = results_dir / "models" / str(rec["run_id"])
-        if rec["status"] != "ok" or (rec.get("artifact") or {}).get("path") != f"models/{rec['run_id']}" \
-                or not (folder / artifacts.MANIFEST).is_file():
+        if (
+            rec["status"] != "ok"
+            or (rec.get("artifact") or {}).get("path") != f"models/{rec['run_id']}"
+            or not (folder / artifacts.MANIFEST).is_file()
+        ):
             continue
         try:
             owner = artifacts.read_manifest(folder).get("run_id")
         except BenchError as exc:
             owner = exc
         if owner != rec["run_id"]:
-            print(f"warning: no card for {folder}: " + (f"its manifest is run {owner}'s" if isinstance(owner, str)
-                                                        else str(owner)), file=sys.stderr)
+            print(
+                f"warning: no card for {folder}: "
+                + (f"its manifest is run {owner}'s" if isinstance(owner, str) else str(owner)),
+                file=sys.stderr,
+            )
             continue
         written.append(write(folder, rec))
     return written
@@ -87,7 +116,9 @@ def library_of(job: dict) -> str | None:
     """The library the model is saved with: what its adapter declared (``Adapter.library``);
     for a built-in family's record made before adapters declared it, the family's."""
     kind = (job.get("origin") or {}).get("kind") if isinstance(job.get("origin"), dict) else None
-    return job.get("library") or (LIBRARY.get(job["family"]) if kind in (None, "builtin", "module") else None)
+    return job.get("library") or (
+        LIBRARY.get(job["family"]) if kind in (None, "builtin", "module") else None
+    )
 
 
 def _card_data(rec: dict):
@@ -96,10 +127,14 @@ def _card_data(rec: dict):
 
     job, results, hub = rec["job"], _eval_results(rec), HUB_DATASETS.get(rec["job"]["dataset"])
     return ModelCardData(
-        library_name=library_of(job), pipeline_tag=TASK,
-        tags=[TASK, "mnist-bench", _dataset_tag(job["dataset"])], datasets=[hub] if hub else None,
+        library_name=library_of(job),
+        pipeline_tag=TASK,
+        tags=[TASK, "mnist-bench", _dataset_tag(job["dataset"])],
+        datasets=[hub] if hub else None,
         metrics=sorted({r.metric_type for r in results}) or None,
-        model_name=f"{job['model']}-{_dataset_tag(job['dataset'])}-{rec['run_id']}", eval_results=results or None)
+        model_name=f"{job['model']}-{_dataset_tag(job['dataset'])}-{rec['run_id']}",
+        eval_results=results or None,
+    )
 
 
 def _eval_results(rec: dict) -> list:
@@ -107,136 +142,237 @@ def _eval_results(rec: dict) -> list:
     ECE and Brier on the test set; mean accuracy on its MNIST-C corruptions."""
     from huggingface_hub import EvalResult
 
-    dataset, cal, rob = rec["job"]["dataset"], _section(rec, "calibration"), _section(rec, "robustness")
+    dataset, cal, rob = (
+        rec["job"]["dataset"],
+        _section(rec, "calibration"),
+        _section(rec, "robustness"),
+    )
     ci = _interval(rec)
-    low, high, what = (ci.low, ci.high, f"unit: {ci.unit}, {ci.n_units:,} {ci.unit}s") if ci else (None, None, "")
-    figures = [("accuracy", rec["metrics"].get("accuracy"), "Test accuracy"),
-               ("accuracy_ci95_low", low, f"Test accuracy, 95% confidence interval lower bound ({what})"),
-               ("accuracy_ci95_high", high, f"Test accuracy, 95% confidence interval upper bound ({what})"),
-               ("ece", cal.get("ece"), f"Expected calibration error (top label, {cal.get('n_bins')} equal-width bins)"),
-               ("brier", cal.get("brier"), "Brier score (multiclass, 0 best, 2 worst)")]
+    low, high, what = (
+        (ci.low, ci.high, f"unit: {ci.unit}, {ci.n_units:,} {ci.unit}s") if ci else (None, None, "")
+    )
+    figures = [
+        ("accuracy", rec["metrics"].get("accuracy"), "Test accuracy"),
+        ("accuracy_ci95_low", low, f"Test accuracy, 95% confidence interval lower bound ({what})"),
+        (
+            "accuracy_ci95_high",
+            high,
+            f"Test accuracy, 95% confidence interval upper bound ({what})",
+        ),
+        (
+            "ece",
+            cal.get("ece"),
+            f"Expected calibration error (top label, {cal.get('n_bins')} equal-width bins)",
+        ),
+        ("brier", cal.get("brier"), "Brier score (multiclass, 0 best, 2 worst)"),
+    ]
     where = {"task_type": TASK, "dataset_type": _dataset_type(dataset), "dataset_split": "test"}
-    out = [EvalResult(**where, dataset_name=f"{_pretty(dataset)} test set", metric_type=metric,
-                      metric_value=_num(value), metric_name=name) for metric, value, name in figures
-           if _num(value) is not None]
+    out = [
+        EvalResult(
+            **where,
+            dataset_name=f"{_pretty(dataset)} test set",
+            metric_type=metric,
+            metric_value=_num(value),
+            metric_name=name,
+        )
+        for metric, value, name in figures
+        if _num(value) is not None
+    ]
     if _num(rob.get("mean_accuracy")) is not None:
-        out.append(EvalResult(**where, dataset_config=rob.get("suite", "mnist-c"), metric_type="accuracy",
-                              dataset_name=f"{_pretty(dataset)} test set, MNIST-C corruptions "
-                                           f"({rob.get('n_corruptions')} x {rob.get('n_per_corruption')} images)",
-                              metric_value=_num(rob["mean_accuracy"]), metric_name="Mean corrupted accuracy"))
+        out.append(
+            EvalResult(
+                **where,
+                dataset_config=rob.get("suite", "mnist-c"),
+                metric_type="accuracy",
+                dataset_name=f"{_pretty(dataset)} test set, MNIST-C corruptions "
+                f"({rob.get('n_corruptions')} x {rob.get('n_per_corruption')} images)",
+                metric_value=_num(rob["mean_accuracy"]),
+                metric_name="Mean corrupted accuracy",
+            )
+        )
     return out
 
 
 def _summary(rec: dict) -> str:
     job, acc, interval = rec["job"], _fmt(rec["metrics"].get("accuracy"), PCT), _interval(rec)
     what = getattr(_adapter(job["model"]), "description", "") or "no description"
-    text = (f"# {job['model']} on {_pretty(job['dataset'])} (mnist-bench run {rec['run_id']})\n\n"
-            f"`{job['model']}`: {what}. Trained and measured by mnist-bench.")
+    text = (
+        f"# {job['model']} on {_pretty(job['dataset'])} (mnist-bench run {rec['run_id']})\n\n"
+        f"`{job['model']}`: {what}. Trained and measured by mnist-bench."
+    )
     if acc and interval:
-        text += (f" Test accuracy {acc} (95% confidence interval {interval.low:.2%} to {interval.high:.2%} "
-                 f"for its expected accuracy on new {'writers' if interval.unit == 'writer' else 'images'} "
-                 f"of the same kind; unit: {interval.unit}, {interval.n_units:,} {interval.unit}s).")
+        text += (
+            f" Test accuracy {acc} (95% confidence interval {interval.low:.2%} to {interval.high:.2%} "
+            f"for its expected accuracy on new {'writers' if interval.unit == 'writer' else 'images'} "
+            f"of the same kind; unit: {interval.unit}, {interval.n_units:,} {interval.unit}s)."
+        )
     return text + (f" Test accuracy {acc}." if acc and not interval else "")
 
 
 def _model(rec: dict) -> str:
     job, size, art = rec["job"], rec.get("size") or {}, rec.get("artifact") or {}
-    rows = [f"- Adapter `{job['model']}` (family {job['family']}, registered in mnist-bench's `models/`)"]
+    rows = [
+        f"- Adapter `{job['model']}` (family {job['family']}, registered in mnist-bench's `models/`)"
+    ]
     if size.get("total") is not None:
-        rows.append(f"- Parameters: {size['total']:,} ({size.get('trainable', 0):,} trainable)"
-                    + (f": {size['detail']}" if size.get("detail") else ""))
-    rows.append(f"- FLOPs per image (one forward pass): {_fmt(size.get('flops_per_image'), '{:,.0f}') or 'not counted'}")
+        rows.append(
+            f"- Parameters: {size['total']:,} ({size.get('trainable', 0):,} trainable)"
+            + (f": {size['detail']}" if size.get("detail") else "")
+        )
+    rows.append(
+        f"- FLOPs per image (one forward pass): {_fmt(size.get('flops_per_image'), '{:,.0f}') or 'not counted'}"
+    )
     if art.get("bytes") is not None:
-        rows.append(f"- Saved model: {art['bytes']:,} bytes, sha256 `{art.get('sha256')}`, beside this card with "
-                    "`model.json` (adapter, parameters, preprocessing view, dataset digest, probe)")
+        rows.append(
+            f"- Saved model: {art['bytes']:,} bytes, sha256 `{art.get('sha256')}`, beside this card with "
+            "`model.json` (adapter, parameters, preprocessing view, dataset digest, probe)"
+        )
     ref = rec.get("reference") or {}
     if _num(ref.get("accuracy")) is not None:
-        rows.append(f"- Published accuracy of the recipe it follows: {ref['accuracy']:.2%} ({ref.get('recipe', 'published recipe')})")
+        rows.append(
+            f"- Published accuracy of the recipe it follows: {ref['accuracy']:.2%} ({ref.get('recipe', 'published recipe')})"
+        )
     return "## Model\n\n" + "\n".join(rows)
 
 
 def _training(rec: dict) -> str:
     job, data, timing, env = rec["job"], rec["data"], rec.get("timing") or {}, rec.get("env") or {}
-    rows = [(f"- Dataset: {_pretty(job['dataset'])} (`{job['dataset']}`): {data.get('n_train', 0):,} training, "
-             f"{data.get('n_val', 0):,} validation{WRITERS_VAL * (data.get('val_split') == 'writers')}, {data.get('n_test', 0):,} test images; source "
-             f"{data.get('source')}; content digest `{str(data.get('digest'))[:16]}`"),
-            (f"- Profile `{job['profile']}`, seed {job['seed']}, device {job['device']}, "
-             f"{job.get('threads') or 'all'} CPU threads"),
-            (f"- Defaults: the adapter's `{job['recipe']}` recipe (chosen on that dataset's validation split)"
-             if job.get("recipe") else f"- Defaults: the adapter's `{job['profile']}` profile")]
+    rows = [
+        (
+            f"- Dataset: {_pretty(job['dataset'])} (`{job['dataset']}`): {data.get('n_train', 0):,} training, "
+            f"{data.get('n_val', 0):,} validation{WRITERS_VAL * (data.get('val_split') == 'writers')}, {data.get('n_test', 0):,} test images; source "
+            f"{data.get('source')}; content digest `{str(data.get('digest'))[:16]}`"
+        ),
+        (
+            f"- Profile `{job['profile']}`, seed {job['seed']}, device {job['device']}, "
+            f"{job.get('threads') or 'all'} CPU threads"
+        ),
+        (
+            f"- Defaults: the adapter's `{job['recipe']}` recipe (chosen on that dataset's validation split)"
+            if job.get("recipe")
+            else f"- Defaults: the adapter's `{job['profile']}` profile"
+        ),
+    ]
     fit, target = _fmt(timing.get("fit_s"), "{:.1f}"), timing.get("target") or {}
     if fit:
-        rows.append(f"- Training: {fit} s for {timing.get('passes')} x {timing.get('pass_unit', 'pass')}"
-                    + (f" (stopped by `--target {target.get('value')}` after pass {target.get('at_pass')} of "
-                       f"{target.get('planned_passes')})" if target.get("stopped_early") else ""))
+        rows.append(
+            f"- Training: {fit} s for {timing.get('passes')} x {timing.get('pass_unit', 'pass')}"
+            + (
+                f" (stopped by `--target {target.get('value')}` after pass {target.get('at_pass')} of "
+                f"{target.get('planned_passes')})"
+                if target.get("stopped_early")
+                else ""
+            )
+        )
     ev = rec.get("evaluated") if isinstance(rec.get("evaluated"), dict) else None
     if ev:
-        rows.append(f"- Not trained here: the already-trained {ev.get('library')} file `{ev.get('name')}` (sha256 "
-                    f"`{str(ev.get('sha256'))[:16]}`), evaluated only; outputs: {ev.get('outputs')}")
+        rows.append(
+            f"- Not trained here: the already-trained {ev.get('library')} file `{ev.get('name')}` (sha256 "
+            f"`{str(ev.get('sha256'))[:16]}`), evaluated only; outputs: {ev.get('outputs')}"
+        )
     rows.append(f"- Hardware: {_hardware(rec)}")
     if env.get("commit"):
-        rows.append(f"- Code: mnist-bench commit `{env['commit'][:12]}`" + " with uncommitted changes" * bool(env.get("dirty")))
-    seeds = f"; `--seeds {job['seed'] + 1}` trains seeds 0 to {job['seed']}, this model is the last" * bool(job["seed"])
-    params = "\n".join(f"| `{k}` | {cli_value(v)} |" for k, v in sorted(job.get("params", {}).items()))
-    return ("## Training\n\n" + "\n".join(rows) + "\n\nHyper-parameters:\n\n| parameter | value |\n|---|---|\n"
-            + params + f"\n\nTo {'measure' if ev else 'train'} it again (from the repository root" + seeds
-            + "):\n\n```bash\n"
-            + reproduce_command(rec) + "\n```")
+        rows.append(
+            f"- Code: mnist-bench commit `{env['commit'][:12]}`"
+            + " with uncommitted changes" * bool(env.get("dirty"))
+        )
+    seeds = (
+        f"; `--seeds {job['seed'] + 1}` trains seeds 0 to {job['seed']}, this model is the last"
+        * bool(job["seed"])
+    )
+    params = "\n".join(
+        f"| `{k}` | {cli_value(v)} |" for k, v in sorted(job.get("params", {}).items())
+    )
+    return (
+        "## Training\n\n"
+        + "\n".join(rows)
+        + "\n\nHyper-parameters:\n\n| parameter | value |\n|---|---|\n"
+        + params
+        + f"\n\nTo {'measure' if ev else 'train'} it again (from the repository root"
+        + seeds
+        + "):\n\n```bash\n"
+        + reproduce_command(rec)
+        + "\n```"
+    )
 
 
 def _results(rec: dict) -> str:
     m, cal, rob = rec["metrics"], _section(rec, "calibration"), _section(rec, "robustness")
     inf = (rec.get("timing") or {}).get("inference") or {}
-    rows = [("test accuracy", _fmt(m.get("accuracy"), PCT)), ("macro F1", _fmt(m.get("macro_f1"), FIX)),
-            ("log-loss", _fmt(m.get("log_loss"), FIX)), ("ECE", _fmt(cal.get("ece"), FIX)),
-            ("Brier", _fmt(cal.get("brier"), FIX)), ("mean MNIST-C accuracy", _fmt(rob.get("mean_accuracy"), PCT)),
-            ("throughput (images/s)", _fmt((inf.get("large") or {}).get("images_per_s"), "{:,.0f}")),
-            ("batch-1 latency p50 (ms)", _fmt(latency_ms(inf.get("batch_1"), 50), "{:.3f}"))]
-    return "## Results (the test set)\n\n| measure | value |\n|---|---|\n" + \
-        "\n".join(f"| {k} | {v} |" for k, v in rows if v is not None)
+    rows = [
+        ("test accuracy", _fmt(m.get("accuracy"), PCT)),
+        ("macro F1", _fmt(m.get("macro_f1"), FIX)),
+        ("log-loss", _fmt(m.get("log_loss"), FIX)),
+        ("ECE", _fmt(cal.get("ece"), FIX)),
+        ("Brier", _fmt(cal.get("brier"), FIX)),
+        ("mean MNIST-C accuracy", _fmt(rob.get("mean_accuracy"), PCT)),
+        ("throughput (images/s)", _fmt((inf.get("large") or {}).get("images_per_s"), "{:,.0f}")),
+        ("batch-1 latency p50 (ms)", _fmt(latency_ms(inf.get("batch_1"), 50), "{:.3f}")),
+    ]
+    return "## Results (the test set)\n\n| measure | value |\n|---|---|\n" + "\n".join(
+        f"| {k} | {v} |" for k, v in rows if v is not None
+    )
 
 
 def _usage(rec: dict) -> str:
     folder = f"results/models/{rec['run_id']}"
-    return ("## Use it with mnist-bench\n\n"
-            f"`{folder}` is this folder as seen from the directory that holds `results/` (the default `--out` of "
-            "`python -m bench run`); wherever the folder lies, give its path instead (a copied folder works: the "
-            "manifest and the sha256 travel with it).\n\n```bash\n"
-            f"python -m bench predict {folder} image.png\npython -m bench evaluate {folder}\n```\n\n"
-            "`predict` classifies PNG, JPEG, BMP or GIF files (or folders of them), brought into MNIST's form "
-            "first; `--json` prints JSON. `evaluate` reloads the model, recomputes the test metrics on the dataset "
-            "it was trained on, compares them with the record (found under `--out`, default `results/`) and checks "
-            "that the probe probabilities are bit-identical. The model file is parsed only after its sha256 "
-            "matches `model.json`.")
+    return (
+        "## Use it with mnist-bench\n\n"
+        f"`{folder}` is this folder as seen from the directory that holds `results/` (the default `--out` of "
+        "`python -m bench run`); wherever the folder lies, give its path instead (a copied folder works: the "
+        "manifest and the sha256 travel with it).\n\n```bash\n"
+        f"python -m bench predict {folder} image.png\npython -m bench evaluate {folder}\n```\n\n"
+        "`predict` classifies PNG, JPEG, BMP or GIF files (or folders of them), brought into MNIST's form "
+        "first; `--json` prints JSON. `evaluate` reloads the model, recomputes the test metrics on the dataset "
+        "it was trained on, compares them with the record (found under `--out`, default `results/`) and checks "
+        "that the probe probabilities are bit-identical. The model file is parsed only after its sha256 "
+        "matches `model.json`."
+    )
 
 
 def _limitations(rec: dict) -> str:
-    rows = [_worst_classes(rec), _worst_corruptions(rec), _calibration_note(rec),
-            (f"- Every figure is from one test set ({rec['data'].get('n_test', 0):,} images of "
-             f"{_pretty(rec['job']['dataset'])}) and one training run (seed {rec['job']['seed']}): the interval "
-             "above covers the sampling of test images, not seed-to-seed spread, and says nothing about other data."),
-            _resources(rec)]
+    rows = [
+        _worst_classes(rec),
+        _worst_corruptions(rec),
+        _calibration_note(rec),
+        (
+            f"- Every figure is from one test set ({rec['data'].get('n_test', 0):,} images of "
+            f"{_pretty(rec['job']['dataset'])}) and one training run (seed {rec['job']['seed']}): the interval "
+            "above covers the sampling of test images, not seed-to-seed spread, and says nothing about other data."
+        ),
+        _resources(rec),
+    ]
     return "## Limitations\n\n" + "\n".join(r for r in rows if r)
 
 
 def _worst_classes(rec: dict) -> str | None:
     per = rec["metrics"].get("per_class") or {}
-    scored = sorted((f1, int(c), v) for c, v in per.items() if (f1 := _num(v.get("f1"))) is not None)
-    named = ", ".join(f"class {c} (F1 {f1:.3f}, precision {_fmt(v.get('precision'), '{:.3f}')}, "
-                      f"recall {_fmt(v.get('recall'), '{:.3f}')})" for f1, c, v in scored[:WORST])
+    scored = sorted(
+        (f1, int(c), v) for c, v in per.items() if (f1 := _num(v.get("f1"))) is not None
+    )
+    named = ", ".join(
+        f"class {c} (F1 {f1:.3f}, precision {_fmt(v.get('precision'), '{:.3f}')}, "
+        f"recall {_fmt(v.get('recall'), '{:.3f}')})"
+        for f1, c, v in scored[:WORST]
+    )
     return f"- Weakest classes by F1: {named}." if scored else None
 
 
 def _worst_corruptions(rec: dict) -> str | None:
     rob = _section(rec, "robustness")
-    accs = sorted((a, name) for name, v in (rob.get("corruptions") or {}).items()
-                  if (a := _num((v or {}).get("accuracy"))) is not None)
+    accs = sorted(
+        (a, name)
+        for name, v in (rob.get("corruptions") or {}).items()
+        if (a := _num((v or {}).get("accuracy"))) is not None
+    )
     clean = _num(rob.get("clean_accuracy"))
     if not accs or clean is None:
         return None
     named = ", ".join(f"{name} {a:.2%} ({100 * (a - clean):+.1f} pp)" for a, name in accs[:WORST])
-    return (f"- Largest drops under the MNIST-C corruptions (clean accuracy on the same "
-            f"{rob.get('n_per_corruption')} base images {clean:.2%}): {named}.")
+    return (
+        f"- Largest drops under the MNIST-C corruptions (clean accuracy on the same "
+        f"{rob.get('n_per_corruption')} base images {clean:.2%}): {named}."
+    )
 
 
 def _calibration_note(rec: dict) -> str | None:
@@ -246,25 +382,41 @@ def _calibration_note(rec: dict) -> str | None:
     ece, gap = _num(cal.get("ece")), confidence_gap(cal)
     if ece is None:
         return None
-    text = (f"- Calibration: ECE {100 * ece:.2f} pp (the bin-weighted gap between top-label confidence and "
-            "accuracy)")
+    text = (
+        f"- Calibration: ECE {100 * ece:.2f} pp (the bin-weighted gap between top-label confidence and "
+        "accuracy)"
+    )
     if gap is None:
         return text + "."
     beyond = "beyond" if gap["lean"].endswith("-confident") else "within"
     lean = f"it is {gap['lean']}" if beyond == "beyond" else gap["lean"]
-    return (f"{text}; overall {lean}: mean confidence minus accuracy {100 * gap['gap']:+.2f} pp, {beyond} the "
-            f"±{100 * gap['threshold']:.2f} pp that test-set noise gives a calibrated model (1.96 standard errors).")
+    return (
+        f"{text}; overall {lean}: mean confidence minus accuracy {100 * gap['gap']:+.2f} pp, {beyond} the "
+        f"±{100 * gap['threshold']:.2f} pp that test-set noise gives a calibrated model (1.96 standard errors)."
+    )
 
 
 def _resources(rec: dict) -> str | None:
     mem, cold = rec.get("memory") or {}, rec.get("cold_start") or {}
-    predicting = _fmt(mem.get("inference_added_mb"), "{:.0f} MB added by predicting (above what was resident)") \
-        or _fmt(mem.get("inference_peak_mb"), "{:.0f} MB predicting (everything resident included, training's too)")
-    parts = [text for text in (_fmt(mem.get("train_peak_mb"), "peak resident memory {:.0f} MB training"),
-                               predicting) if text]
+    predicting = _fmt(
+        mem.get("inference_added_mb"), "{:.0f} MB added by predicting (above what was resident)"
+    ) or _fmt(
+        mem.get("inference_peak_mb"),
+        "{:.0f} MB predicting (everything resident included, training's too)",
+    )
+    parts = [
+        text
+        for text in (
+            _fmt(mem.get("train_peak_mb"), "peak resident memory {:.0f} MB training"),
+            predicting,
+        )
+        if text
+    ]
     if _num(cold.get("load_s")) is not None:
-        parts.append(f"a cold start ({coldstart.LABEL}: load and first prediction) of {cold['load_s']:.2f} s"
-                     + (_fmt(cold.get("process_s"), ", {:.2f} s with the interpreter's start") or ""))
+        parts.append(
+            f"a cold start ({coldstart.LABEL}: load and first prediction) of {cold['load_s']:.2f} s"
+            + (_fmt(cold.get("process_s"), ", {:.2f} s with the interpreter's start") or "")
+        )
     elif cold.get("error"):
         parts.append(f"the cold start failed when it was measured: {cold['error']}")
     return f"- Resources on the training machine: {', '.join(parts)}." if parts else None
@@ -296,8 +448,8 @@ def _interval(rec: dict):
     outcomes; from its accuracy and test-set size, images the unit, for a record without
     them; None without a finite accuracy."""
     from bench import measure
+    from bench.analysis import uncertainty
     from bench.data import writers
-    from bench.report import uncertainty
 
     acc, n = _num(rec["metrics"].get("accuracy")), rec["data"].get("n_test")
     if acc is None or not isinstance(n, int) or n <= 0:
@@ -307,8 +459,9 @@ def _interval(rec: dict):
         return uncertainty.from_accuracies([acc], n)
     mask = measure.correct_mask(outcomes)
     records.register_groups(rec)  # a user file's writers, carried by the record itself
-    return uncertainty.accuracy_interval({0: mask}, writers.test_groups(outcomes.get("test_digest"), len(mask)))
-
+    return uncertainty.accuracy_interval(
+        {0: mask}, writers.test_groups(outcomes.get("test_digest"), len(mask))
+    )
 
 
 def _adapter(model: str):
@@ -323,7 +476,9 @@ def _adapter(model: str):
 
 def _hardware(rec: dict) -> str:
     env = rec.get("env") or {}
-    line = (env.get("hardware") or {}).get("title") or f"{env.get('cpu', 'unknown CPU')}, {env.get('cores')} cores"
+    line = (env.get("hardware") or {}).get(
+        "title"
+    ) or f"{env.get('cpu', 'unknown CPU')}, {env.get('cores')} cores"
     if rec["job"].get("device") == "gpu" and env.get("gpus"):
         line += "; GPU " + ", ".join(g.get("name", "?") for g in env["gpus"])
     libs = env.get("libraries") or {}

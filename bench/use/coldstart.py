@@ -48,9 +48,14 @@ def measure(folder: Path, image: np.ndarray, timeout_s: float = 300.0) -> dict:
         path = Path(tmp) / "image.npy"
         np.save(path, np.asarray(image, dtype=np.uint8).reshape(1, 28, 28))
         t0 = time.perf_counter()
-        done = subprocess.run(pychild.python_m("bench.use.coldstart", str(folder), str(path)),
-                              capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        done = subprocess.run(
+            pychild.python_m("bench.use.coldstart", str(folder), str(path)),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
         process_s = time.perf_counter() - t0
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:

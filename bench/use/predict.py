@@ -1,7 +1,7 @@
 """Using a saved model: ``predict`` on your own images and ``evaluate`` on a dataset.
 
 Both load an artifact through ``bench.use.artifacts`` (sha256 checked, safe formats only).
-``predict`` brings each image into MNIST's form (``bench.use.mnistify``) and then through the
+``predict`` brings each image into MNIST's form (``bench.use.image_to_mnist``) and then through the
 same ``bench.prep.preprocess`` view every model was trained on; ``evaluate`` recomputes the test
 metrics and, on the data the model was trained on, compares them with its record.
 """
@@ -17,7 +17,7 @@ import numpy as np
 from bench import measure
 from bench.core.errors import BenchError
 from bench.prep.preprocess import VIEWS
-from bench.use import artifacts, mnistify
+from bench.use import artifacts, image_to_mnist
 
 
 @dataclass
@@ -26,12 +26,13 @@ class Prediction:
     top: list[tuple[int, float]]  # (class, probability), most likely first
 
 
-def predict(ref: str, results_dir: Path, dataset: str, image_paths: list[str]) \
-        -> tuple[dict, list[Prediction], np.ndarray, dict]:
+def predict(
+    ref: str, results_dir: Path, dataset: str, image_paths: list[str]
+) -> tuple[dict, list[Prediction], np.ndarray, dict]:
     """(manifest, one ``Prediction`` per image, the 28x28 inputs as the model saw them,
     timings) for the model ``ref`` (``artifacts.resolve``); every image is read and checked
     before the model is looked up and loaded."""
-    files, images = mnistify.load_images(image_paths)
+    files, images = image_to_mnist.load_images(image_paths)
     folder = artifacts.resolve(ref, results_dir, dataset)
     t0 = time.perf_counter()
     adapter, manifest = artifacts.load(folder)
@@ -50,18 +51,31 @@ def predict(ref: str, results_dir: Path, dataset: str, image_paths: list[str]) \
 def table(predictions: list[Prediction]) -> str:
     from tabulate import tabulate
 
-    rows = [[p.image, p.top[0][0], f"{p.top[0][1]:.3f}", *(f"{c} ({q:.3f})" for c, q in p.top[1:])]
-            for p in predictions]
-    return tabulate(rows, headers=["image", "digit", "probability", "2nd", "3rd"], tablefmt="github",
-                    disable_numparse=True)
+    rows = [
+        [p.image, p.top[0][0], f"{p.top[0][1]:.3f}", *(f"{c} ({q:.3f})" for c, q in p.top[1:])]
+        for p in predictions
+    ]
+    return tabulate(
+        rows,
+        headers=["image", "digit", "probability", "2nd", "3rd"],
+        tablefmt="github",
+        disable_numparse=True,
+    )
 
 
 def gallery(predictions: list[Prediction], images: np.ndarray, manifest: dict, path: Path) -> Path:
-    from bench.report import plots
+    from bench.publish import plots
 
-    captions = [f"{Path(p.image).name[:14]}: {p.top[0][0]} ({p.top[0][1]:.2f})" for p in predictions]
-    return plots.mistakes_gallery(list(images), captions, f"{manifest['model']} ({manifest['run_id']}): "
-                                  "each input as the model saw it, with its prediction", path)
+    captions = [
+        f"{Path(p.image).name[:14]}: {p.top[0][0]} ({p.top[0][1]:.2f})" for p in predictions
+    ]
+    return plots.mistakes_gallery(
+        list(images),
+        captions,
+        f"{manifest['model']} ({manifest['run_id']}): "
+        "each input as the model saw it, with its prediction",
+        path,
+    )
 
 
 def evaluate(folder: Path, dataset: str | None, results_dir: Path) -> dict:
@@ -74,18 +88,29 @@ def evaluate(folder: Path, dataset: str | None, results_dir: Path) -> dict:
     name = dataset or manifest["dataset"]
     splits = data.load(name).splits
     if splits.x_test.shape[1:] != (28, 28):
-        raise BenchError(f"dataset {name}: images of shape {splits.x_test.shape[1:]}, the model takes 28x28")
+        raise BenchError(
+            f"dataset {name}: images of shape {splits.x_test.shape[1:]}, the model takes 28x28"
+        )
     x = VIEWS[manifest["view"]](splits.x_test)
     with blas_threads(manifest):
         proba = adapter.predict_proba(x, batch_size=PROFILES["full"].inference.large_batch)
         probe = None
         if splits.digest() == manifest.get("data_digest") and "probe" in manifest:
-            n = manifest["probe"]["images"]  # the same images in the same batch as when it was saved
+            n = manifest["probe"][
+                "images"
+            ]  # the same images in the same batch as when it was saved
             probe = adapter.predict_proba(x[:n], batch_size=n)
     metrics = measure.classification_metrics(splits.y_test, proba)
     same = splits.digest() == manifest.get("data_digest")
-    out = {"model": manifest["model"], "run_id": manifest["run_id"], "dataset": name, "metrics": metrics,
-           "same_data": same, "record": None, "probe_identical": None}
+    out = {
+        "model": manifest["model"],
+        "run_id": manifest["run_id"],
+        "dataset": name,
+        "metrics": metrics,
+        "same_data": same,
+        "record": None,
+        "probe_identical": None,
+    }
     if probe is not None:
         out["probe_identical"] = artifacts.probe_digest(probe) == manifest["probe"]["sha256"]
     record = _record(results_dir, manifest["run_id"])
@@ -100,7 +125,9 @@ def blas_threads(manifest: dict):
 
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=manifest["threads"]) if manifest.get("threads") else nullcontext()
+    return (
+        threadpool_limits(limits=manifest["threads"]) if manifest.get("threads") else nullcontext()
+    )
 
 
 def _record(results_dir: Path, run_id: str) -> dict | None:
@@ -119,7 +146,10 @@ def _record(results_dir: Path, run_id: str) -> dict | None:
             print(f"warning: skipping {path}: not a run record ({exc})", file=sys.stderr)
             return None
         if rec["status"] not in records.RESULT_STATUSES:  # a record with metrics to compare
-            print(f"warning: skipping {path}: its status is {rec['status']}, it has no metrics", file=sys.stderr)
+            print(
+                f"warning: skipping {path}: its status is {rec['status']}, it has no metrics",
+                file=sys.stderr,
+            )
             return None
         return rec
     return None

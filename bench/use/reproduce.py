@@ -15,29 +15,48 @@ def reproduce_command(rec: dict) -> str:
     every hyper-parameter that differs from the adapter's defaults as ``--set``, and the
     seed as ``--seeds seed+1`` (seeds run 0..N-1, this one last)."""
     job, model, cls = rec["job"], rec["job"]["model"], _adapter(rec["job"]["model"])
-    defaults = cls.defaults_for(job["profile"], job["dataset"])[0] if cls and job["profile"] in cls.defaults \
-        else (job.get("defaults") or {})  # a plugin not loaded here: the defaults its job stated
-    if (job.get("origin") or {}).get("kind") == "file":  # a trained file: its params are its identity
+    defaults = (
+        cls.defaults_for(job["profile"], job["dataset"])[0]
+        if cls and job["profile"] in cls.defaults
+        else (job.get("defaults") or {})
+    )  # a plugin not loaded here: the defaults its job stated
+    if (job.get("origin") or {}).get(
+        "kind"
+    ) == "file":  # a trained file: its params are its identity
         defaults = {**job.get("params", {}), "input_scale": 1}
-    sets = [f"{model}.{k}={cli_value(v)}" for k, v in sorted(job.get("params", {}).items())
-            if k not in defaults or defaults[k] != v or type(defaults[k]) is not type(v)]
-    optional = [(job.get("device", "cpu") != "cpu", ["--device", str(job.get("device"))]),
-                (bool(job.get("seed")), ["--seeds", str(int(job.get("seed") or 0) + 1)]),
-                *((True, ["--set", s]) for s in sets),
-                (bool(job.get("threads")), ["--threads", str(job.get("threads"))]),
-                (bool(job.get("deterministic")), ["--deterministic"]),
-                (job.get("target") is not None, ["--target", cli_value(job.get("target"))]),
-                ((job.get("precision") or "fp32") != "fp32", ["--precision", str(job.get("precision"))]),
-                (job.get("robustness") is False, ["--robustness", "off"])]
+    sets = [
+        f"{model}.{k}={cli_value(v)}"
+        for k, v in sorted(job.get("params", {}).items())
+        if k not in defaults or defaults[k] != v or type(defaults[k]) is not type(v)
+    ]
+    optional = [
+        (job.get("device", "cpu") != "cpu", ["--device", str(job.get("device"))]),
+        (bool(job.get("seed")), ["--seeds", str(int(job.get("seed") or 0) + 1)]),
+        *((True, ["--set", s]) for s in sets),
+        (bool(job.get("threads")), ["--threads", str(job.get("threads"))]),
+        (bool(job.get("deterministic")), ["--deterministic"]),
+        (job.get("target") is not None, ["--target", cli_value(job.get("target"))]),
+        ((job.get("precision") or "fp32") != "fp32", ["--precision", str(job.get("precision"))]),
+        (job.get("robustness") is False, ["--robustness", "off"]),
+    ]
     origin = job.get("origin") if isinstance(job.get("origin"), dict) else {}
     if origin.get("kind") == "plugin-file":
         optional.append((True, ["--plugin", str(origin.get("path"))]))
     if origin.get("kind") == "file":  # an already-trained file: measured again, not trained
         optional.append((True, ["--with", str(origin.get("path"))]))
-        for key, value in sorted((origin.get("options") or {}).items()):  # its input convention, as given
+        for key, value in sorted(
+            (origin.get("options") or {}).items()
+        ):  # its input convention, as given
             optional.append((True, [f"--{key.replace('_', '-')}", str(value)]))
-    args = [model, "--dataset", job["dataset"], "--profile", job["profile"],
-            *(flag for on, flags in optional if on for flag in flags), *_inference_flags(job)]
+    args = [
+        model,
+        "--dataset",
+        job["dataset"],
+        "--profile",
+        job["profile"],
+        *(flag for on, flags in optional if on for flag in flags),
+        *_inference_flags(job),
+    ]
     return "python -m bench run " + " ".join(shlex.quote(a) for a in args)
 
 
@@ -47,9 +66,17 @@ def _inference_flags(job: dict) -> list[str]:
 
     got, base = job.get("inference"), PROFILES.get(job["profile"])
     want = base.inference.as_dict() if base else None
-    pairs = [("--infer-batch", lambda p: p["large_batch"]), ("--infer-min-repeats", lambda p: p["large"]["min_repeats"]),
-             ("--infer-min-seconds", lambda p: p["large"]["min_seconds"])]
-    return [x for flag, pick in pairs if got and want and pick(got) != pick(want) for x in (flag, cli_value(pick(got)))]
+    pairs = [
+        ("--infer-batch", lambda p: p["large_batch"]),
+        ("--infer-min-repeats", lambda p: p["large"]["min_repeats"]),
+        ("--infer-min-seconds", lambda p: p["large"]["min_seconds"]),
+    ]
+    return [
+        x
+        for flag, pick in pairs
+        if got and want and pick(got) != pick(want)
+        for x in (flag, cli_value(pick(got)))
+    ]
 
 
 def cli_value(value) -> str:

@@ -23,7 +23,12 @@ def families() -> list:
     out = []
     for name in MODULES:
         module = importlib.import_module(f"{__name__}.{name}")
-        out += [c for c in vars(module).values()
-                if isinstance(c, type) and issubclass(c, Adapter) and c.__module__ == module.__name__
-                and "name" in c.__dict__]
+        out += [
+            c
+            for c in vars(module).values()
+            if isinstance(c, type)
+            and issubclass(c, Adapter)
+            and c.__module__ == module.__name__
+            and "name" in c.__dict__
+        ]
     return out

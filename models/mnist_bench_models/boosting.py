@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.adapters.contract import Adapter, ParamCount, require
-from bench.adapters.training_log import Stopwatch, TrainingLog
 from bench.adapters.registry import register
+from bench.adapters.training_log import Stopwatch, TrainingLog
 from bench.prep import preprocess
 
 
@@ -31,12 +31,30 @@ class XGBoostAdapter(Adapter):
     # is the same digit) doubles the cost of a round and reached 97.96% at 100 rounds, 98.18%
     # at 160 (51 s) and 98.32% at 200 (61 s: over the 60 s budget).
     defaults = {
-        "full": {"n_estimators": 160, "max_depth": 6, "learning_rate": 0.3, "max_bin": 16,
-                 "subsample": 1.0, "colsample_bytree": 1.0, "colsample_bynode": 0.3, "zero_is_missing": True,
-                 "shifted_copies": 1, "shift": 1},
-        "quick": {"n_estimators": 60, "max_depth": 6, "learning_rate": 0.3, "max_bin": 16,
-                  "subsample": 1.0, "colsample_bytree": 1.0, "colsample_bynode": 0.3, "zero_is_missing": True,
-                  "shifted_copies": 1, "shift": 1},
+        "full": {
+            "n_estimators": 160,
+            "max_depth": 6,
+            "learning_rate": 0.3,
+            "max_bin": 16,
+            "subsample": 1.0,
+            "colsample_bytree": 1.0,
+            "colsample_bynode": 0.3,
+            "zero_is_missing": True,
+            "shifted_copies": 1,
+            "shift": 1,
+        },
+        "quick": {
+            "n_estimators": 60,
+            "max_depth": 6,
+            "learning_rate": 0.3,
+            "max_bin": 16,
+            "subsample": 1.0,
+            "colsample_bytree": 1.0,
+            "colsample_bynode": 0.3,
+            "zero_is_missing": True,
+            "shifted_copies": 1,
+            "shift": 1,
+        },
     }
 
     def prepare(self, **settings):
@@ -44,15 +62,23 @@ class XGBoostAdapter(Adapter):
         import xgboost as xgb
 
         if self.prepared["device"] == "gpu" and not xgb.build_info().get("USE_CUDA"):
-            raise RuntimeError("this XGBoost build has no CUDA support; --device gpu needs one that has")
+            raise RuntimeError(
+                "this XGBoost build has no CUDA support; --device gpu needs one that has"
+            )
         p = self.params
         self.booster_params = {
-            "objective": "multi:softprob", "num_class": 10, "tree_method": "hist",
-            "max_depth": p["max_depth"], "eta": p["learning_rate"], "max_bin": p["max_bin"],
-            "subsample": p["subsample"], "colsample_bytree": p["colsample_bytree"],
+            "objective": "multi:softprob",
+            "num_class": 10,
+            "tree_method": "hist",
+            "max_depth": p["max_depth"],
+            "eta": p["learning_rate"],
+            "max_bin": p["max_bin"],
+            "subsample": p["subsample"],
+            "colsample_bytree": p["colsample_bytree"],
             "colsample_bynode": p["colsample_bynode"],
             "device": "cuda" if self.prepared["device"] == "gpu" else "cpu",
-            "seed": self.prepared["seed"], "eval_metric": ["mlogloss", "merror"],
+            "seed": self.prepared["seed"],
+            "eval_metric": ["mlogloss", "merror"],
         }
         if self.prepared["threads"]:
             self.booster_params["nthread"] = self.prepared["threads"]
@@ -67,15 +93,26 @@ class XGBoostAdapter(Adapter):
         rounds = p["n_estimators"]
         watch = Stopwatch()
         with watch:  # shifted copies, then the quantile sketch of the training data: the set-up
-            x, y = preprocess.with_shifted_copies(x, y, p.get("shifted_copies", 0), p.get("shift", 0),
-                                                  seed=self.prepared["seed"])
+            x, y = preprocess.with_shifted_copies(
+                x, y, p.get("shifted_copies", 0), p.get("shift", 0), seed=self.prepared["seed"]
+            )
             missing = _missing(p)
-            dtrain = xgb.QuantileDMatrix(x, y, max_bin=p["max_bin"], nthread=threads, missing=missing)
-            dval = (xgb.QuantileDMatrix(x_val, y_val, ref=dtrain, max_bin=p["max_bin"], nthread=threads,
-                                        missing=missing)
-                    if x_val is not None and len(x_val) else None)
-            self.booster = xgb.Booster(self.booster_params, [dtrain] + ([dval] if dval is not None else []))
-        training = TrainingLog("boosting round", images_processed=len(x) * rounds)  # copies included
+            dtrain = xgb.QuantileDMatrix(
+                x, y, max_bin=p["max_bin"], nthread=threads, missing=missing
+            )
+            dval = (
+                xgb.QuantileDMatrix(
+                    x_val, y_val, ref=dtrain, max_bin=p["max_bin"], nthread=threads, missing=missing
+                )
+                if x_val is not None and len(x_val)
+                else None
+            )
+            self.booster = xgb.Booster(
+                self.booster_params, [dtrain] + ([dval] if dval is not None else [])
+            )
+        training = TrainingLog(
+            "boosting round", images_processed=len(x) * rounds
+        )  # copies included
         training.setup_s = watch.take()
         train_watch, eval_watch = Stopwatch(), Stopwatch()
         for i in range(rounds):
@@ -84,12 +121,17 @@ class XGBoostAdapter(Adapter):
             measured = {}
             if dval is not None:
                 with eval_watch:
-                    measured = _parse_eval(self.booster.eval_set([(dval, "validation")], iteration=i))
+                    measured = _parse_eval(
+                        self.booster.eval_set([(dval, "validation")], iteration=i)
+                    )
             training.add(train_watch.take(), eval_watch.take(), **measured)
             stop = training.reached(target) and i + 1 < rounds
             if (i + 1) % 25 == 0 or i + 1 == rounds or stop:
                 acc = measured.get("val_accuracy")
-                log(f"round {i + 1}/{rounds}" + (f" val_accuracy {acc:.4f}" if acc is not None else ""))
+                log(
+                    f"round {i + 1}/{rounds}"
+                    + (f" val_accuracy {acc:.4f}" if acc is not None else "")
+                )
             if stop:
                 log(f"validation accuracy reached the target {target:g}: boosting stops")
                 break
@@ -100,19 +142,27 @@ class XGBoostAdapter(Adapter):
     def predict_proba(self, x, batch_size=1024):
         # inplace_predict skips the DMatrix copy: the fastest honest path, also on CUDA
         missing = _missing(self.params)
-        out = [self.booster.inplace_predict(x[i:i + batch_size], missing=missing)
-               for i in range(0, len(x), batch_size)]
+        out = [
+            self.booster.inplace_predict(x[i : i + batch_size], missing=missing)
+            for i in range(0, len(x), batch_size)
+        ]
         return np.asarray(np.concatenate(out), dtype=np.float64)
 
     def n_params(self):
-        trees = json.loads(self.booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+        trees = json.loads(self.booster.save_raw("json"))["learner"]["gradient_booster"]["model"][
+            "trees"
+        ]
         leaves = splits = 0
         for tree in trees:
             left = np.asarray(tree["left_children"])
             n_leaves = int((left == -1).sum())
             leaves += n_leaves
             splits += len(left) - n_leaves
-        return ParamCount(leaves + splits, 0, f"{len(trees)} trees: {splits} split thresholds + {leaves} leaf values")
+        return ParamCount(
+            leaves + splits,
+            0,
+            f"{len(trees)} trees: {splits} split thresholds + {leaves} leaf values",
+        )
 
     def save(self, folder):
         path = Path(folder) / "model.ubj"
@@ -141,16 +191,30 @@ class XGBoostAdapter(Adapter):
         require(params, "max_depth", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
         require(params, "max_bin", lambda v: isinstance(v, int) and v >= 2, "an integer >= 2")
         require(params, "learning_rate", lambda v: v > 0, "a number > 0")
-        require(params, "shifted_copies", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0")
-        require(params, "shift", lambda v: isinstance(v, int) and v >= 0, "whole pixels, an integer >= 0")
+        require(
+            params, "shifted_copies", lambda v: isinstance(v, int) and v >= 0, "an integer >= 0"
+        )
+        require(
+            params,
+            "shift",
+            lambda v: isinstance(v, int) and v >= 0,
+            "whole pixels, an integer >= 0",
+        )
         for key in ("subsample", "colsample_bytree", "colsample_bynode"):
             require(params, key, lambda v: 0 < v <= 1, "a fraction > 0 and <= 1")
 
     @classmethod
     def uses_seed(cls, params):
-        shifted = params.get("shifted_copies", 0) and params.get("shift", 0)  # offsets drawn from the seed
-        return bool(shifted) or min(params["subsample"], params["colsample_bytree"],
-                                    params.get("colsample_bynode", 1.0)) < 1.0  # else no randomness
+        shifted = params.get("shifted_copies", 0) and params.get(
+            "shift", 0
+        )  # offsets drawn from the seed
+        return (
+            bool(shifted)
+            or min(
+                params["subsample"], params["colsample_bytree"], params.get("colsample_bynode", 1.0)
+            )
+            < 1.0
+        )  # else no randomness
 
     def threads_used(self):
         config = json.loads(self.booster.save_config())
@@ -160,9 +224,12 @@ class XGBoostAdapter(Adapter):
         import xgboost as xgb
 
         info = xgb.build_info()
-        return {"xgboost": xgb.__version__, "use_cuda": bool(info.get("USE_CUDA")),
-                "cuda_version": info.get("CUDA_VERSION"),
-                "device": self.booster_params["device"]}
+        return {
+            "xgboost": xgb.__version__,
+            "use_cuda": bool(info.get("USE_CUDA")),
+            "cuda_version": info.get("CUDA_VERSION"),
+            "device": self.booster_params["device"],
+        }
 
 
 def _missing(params) -> float:

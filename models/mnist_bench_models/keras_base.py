@@ -31,7 +31,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-
 from bench.adapters import arch, keras_tools
 from bench.adapters.contract import Adapter, ParamCount, require
 from bench.adapters.keras_tools import (  # noqa: F401 - re-exported: shared with the generic keras_model
@@ -45,8 +44,16 @@ from bench.adapters.keras_tools import (  # noqa: F401 - re-exported: shared wit
 # steps_per_execution: Keras runs that many optimizer steps per call into the compiled graph.
 # At 1, the per-step Python round trip cost 30-50% of a small network's epoch on this 2-core
 # CPU (a 3x3 conv + batch-norm probe: 11.0 s -> 5.5 s per epoch at 8); it changes no arithmetic.
-TRAINING_DEFAULTS = {"epochs": 10, "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine", "warmup": 0.0,
-                     "label_smoothing": 0.0, "shift": 0, "steps_per_execution": 16}
+TRAINING_DEFAULTS = {
+    "epochs": 10,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "schedule": "cosine",
+    "warmup": 0.0,
+    "label_smoothing": 0.0,
+    "shift": 0,
+    "steps_per_execution": 16,
+}
 
 
 class KerasAdapter(Adapter):
@@ -72,36 +79,71 @@ class KerasAdapter(Adapter):
         require(params, "steps_per_execution", positive_int, "an integer >= 1")
         require(params, "learning_rate", lambda v: v > 0, "a number > 0")
         require(params, "schedule", lambda v: v in ("cosine", "constant"), "cosine or constant")
-        require(params, "warmup", lambda v: 0 <= v < params["epochs"], "epochs of warm-up, >= 0 and < epochs")
+        require(
+            params,
+            "warmup",
+            lambda v: 0 <= v < params["epochs"],
+            "epochs of warm-up, >= 0 and < epochs",
+        )
         require(params, "label_smoothing", lambda v: 0 <= v < 1, "a fraction >= 0 and < 1")
-        require(params, "shift", lambda v: isinstance(v, int) and v >= 0, "whole pixels, an integer >= 0")
+        require(
+            params,
+            "shift",
+            lambda v: isinstance(v, int) and v >= 0,
+            "whole pixels, an integer >= 0",
+        )
         if params.get("shift") and cls.view != "image":
-            raise ValueError(f"shift={params['shift']}: random shifts need the image view, not {cls.view!r}")
+            raise ValueError(
+                f"shift={params['shift']}: random shifts need the image view, not {cls.view!r}"
+            )
         if params.get("warmup") and params["schedule"] != "cosine":
             raise ValueError("warmup needs schedule=cosine")
         for key in params:
             if key.startswith("dropout"):
                 require(params, key, lambda v: 0 <= v < 1, "a rate >= 0 and < 1")
-        arch.param_counts(cls.architecture(params), arch.INPUT_SHAPES[cls.view])  # shapes that vanish
+        arch.param_counts(
+            cls.architecture(params), arch.INPUT_SHAPES[cls.view]
+        )  # shapes that vanish
 
     def flops_per_image(self):
-        return float(arch.forward_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view]))
+        return float(
+            arch.forward_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view])
+        )
 
     def train_flops_per_image(self):
-        return float(arch.training_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view]))
+        return float(
+            arch.training_flops(self.architecture(self.params), arch.INPUT_SHAPES[self.view])
+        )
 
     def build(self):
         keras = import_keras()
         mixed = keras.config.dtype_policy().name != "float32"
-        return arch.build_keras(self.architecture(self.params), arch.INPUT_SHAPES[self.view], keras,
-                                output_float32=mixed)
+        return arch.build_keras(
+            self.architecture(self.params),
+            arch.INPUT_SHAPES[self.view],
+            keras,
+            output_float32=mixed,
+        )
 
-    def prepare(self, *, n_train=None, seed=0, device="cpu", threads=None, deterministic=False, precision="fp32"):
-        super().prepare(n_train=n_train, seed=seed, device=device, threads=threads, deterministic=deterministic)
+    def prepare(
+        self,
+        *,
+        n_train=None,
+        seed=0,
+        device="cpu",
+        threads=None,
+        deterministic=False,
+        precision="fp32",
+    ):
+        super().prepare(
+            n_train=n_train, seed=seed, device=device, threads=threads, deterministic=deterministic
+        )
         self.prepared["precision"] = precision
         keras = import_keras()
         configure(device, threads, deterministic)
-        keras.config.set_dtype_policy(POLICIES[precision])  # before the model is built: its layers take it
+        keras.config.set_dtype_policy(
+            POLICIES[precision]
+        )  # before the model is built: its layers take it
         keras.utils.set_random_seed(seed)
         self.model = self.build()
         self._compile(keras, n_train)
@@ -111,26 +153,55 @@ class KerasAdapter(Adapter):
         p = self.params
         smoothing = p.get("label_smoothing", 0.0)  # reference recipes predate it
         # Keras smooths only one-hot targets; without smoothing the integer labels stay as they were
-        loss = (keras.losses.CategoricalCrossentropy(label_smoothing=smoothing) if smoothing
-                else "sparse_categorical_crossentropy")
-        self.model.compile(optimizer=keras.optimizers.Adam(learning_rate_schedule(keras, p, n_train)),
-                           loss=loss, metrics=["accuracy"],
-                           steps_per_execution=p.get("steps_per_execution", 1))
+        loss = (
+            keras.losses.CategoricalCrossentropy(label_smoothing=smoothing)
+            if smoothing
+            else "sparse_categorical_crossentropy"
+        )
+        self.model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate_schedule(keras, p, n_train)),
+            loss=loss,
+            metrics=["accuracy"],
+            steps_per_execution=p.get("steps_per_execution", 1),
+        )
         self.model.optimizer.build(self.model.trainable_variables)
 
     def _trace_off_the_clock(self, keras, seed: int) -> None:
-        keras_tools.trace_off_the_clock(keras, self.model, arch.INPUT_SHAPES[self.view], self.params["batch_size"],
-                                        seed, one_hot=self._one_hot())
+        keras_tools.trace_off_the_clock(
+            keras,
+            self.model,
+            arch.INPUT_SHAPES[self.view],
+            self.params["batch_size"],
+            seed,
+            one_hot=self._one_hot(),
+        )
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
-        settings = self.ensure_prepared(len(x))  # a caller who skipped prepare: building is not setup
-        started = time.perf_counter()  # setup_s: from here (the arrays' copy into tf.data) to epoch 1
+        settings = self.ensure_prepared(
+            len(x)
+        )  # a caller who skipped prepare: building is not setup
+        started = (
+            time.perf_counter()
+        )  # setup_s: from here (the arrays' copy into tf.data) to epoch 1
         if settings["n_train"] != len(x):
             raise ValueError(f"prepared for {settings['n_train']} training images, got {len(x)}")
         p = self.params
-        return keras_tools.train(import_keras(), self.model, x, y, x_val=x_val, y_val=y_val, epochs=p["epochs"],
-                                 batch_size=p["batch_size"], seed=settings["seed"], log=log, target=target,
-                                 started=started, one_hot=self._one_hot(), shift=p.get("shift", 0))
+        return keras_tools.train(
+            import_keras(),
+            self.model,
+            x,
+            y,
+            x_val=x_val,
+            y_val=y_val,
+            epochs=p["epochs"],
+            batch_size=p["batch_size"],
+            seed=settings["seed"],
+            log=log,
+            target=target,
+            started=started,
+            one_hot=self._one_hot(),
+            shift=p.get("shift", 0),
+        )
 
     def _one_hot(self) -> int | None:
         """Classes to one-hot the labels into when the loss smooths them, else None."""
@@ -143,8 +214,10 @@ class KerasAdapter(Adapter):
         return proba / proba.sum(axis=1, keepdims=True)
 
     def n_params(self):
-        return ParamCount(*keras_tools.weight_counts(self.model),
-                          f"Keras weights, {arch.describe(self.architecture(self.params))}")
+        return ParamCount(
+            *keras_tools.weight_counts(self.model),
+            f"Keras weights, {arch.describe(self.architecture(self.params))}",
+        )
 
     def threads_used(self):
         return keras_tools.threads_used()

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.adapters.contract import Adapter, ParamCount, pickled_size, require
-from bench.adapters.training_log import TrainingLog
 from bench.adapters.registry import register
+from bench.adapters.training_log import TrainingLog
 
 
 @register
@@ -29,8 +29,12 @@ class LogisticRegressionAdapter(Adapter):
         super().prepare(**settings)
         from sklearn.linear_model import LogisticRegression
 
-        self.model = LogisticRegression(C=self.params["C"], max_iter=self.params["max_iter"],
-                                        tol=self.params["tol"], random_state=self.prepared["seed"])
+        self.model = LogisticRegression(
+            C=self.params["C"],
+            max_iter=self.params["max_iter"],
+            tol=self.params["tol"],
+            random_state=self.prepared["seed"],
+        )
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
         import warnings
@@ -48,8 +52,12 @@ class LogisticRegressionAdapter(Adapter):
         log(f"L-BFGS: {iters} iterations, {'converged' if converged else 'stopped at max_iter'}")
         # scikit-learn's solver exposes no per-iteration hook: one timed pass covers the
         # solve; each L-BFGS iteration evaluates the loss and gradient on every image
-        training = TrainingLog.single("L-BFGS solve", seconds, len(x) * iters, iterations=iters, converged=converged)
-        training.stop_at_target(target, None, applies=False)  # no per-iteration evaluation to stop on
+        training = TrainingLog.single(
+            "L-BFGS solve", seconds, len(x) * iters, iterations=iters, converged=converged
+        )
+        training.stop_at_target(
+            target, None, applies=False
+        )  # no per-iteration evaluation to stop on
         return training
 
     def predict_proba(self, x, batch_size=1024):
@@ -85,16 +93,24 @@ class LogisticRegressionAdapter(Adapter):
         from . import skops_io
 
         adapter = cls(params)
-        adapter.model = skops_io.load(Path(path), expected=())  # skops trusts LogisticRegression itself
+        adapter.model = skops_io.load(
+            Path(path), expected=()
+        )  # skops trusts LogisticRegression itself
         skops_io.require_type(path, adapter.model, LogisticRegression)
         return adapter
 
     @classmethod
     def check_params(cls, params):
-        positive = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+        def positive(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
         require(params, "C", positive, "a number > 0 (the inverse of the regularisation strength)")
-        require(params, "max_iter", lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
-                "an integer >= 1")
+        require(
+            params,
+            "max_iter",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 1,
+            "an integer >= 1",
+        )
         require(params, "tol", positive, "a number > 0")
 
     @classmethod

@@ -15,12 +15,18 @@ from __future__ import annotations
 
 from bench.adapters.arch import Activation, Conv, Dense, Dropout, Flatten, MaxPool
 from bench.adapters.registry import register
+
 from .keras_base import KerasAdapter
 
 
 def _recipe(batch_size: int, epochs: int, quick_epochs: int = 2) -> dict:
     # steps_per_execution is how Keras feeds the steps, not part of the recipe: same arithmetic
-    base = {"batch_size": batch_size, "learning_rate": 1e-3, "schedule": "constant", "steps_per_execution": 16}
+    base = {
+        "batch_size": batch_size,
+        "learning_rate": 1e-3,
+        "schedule": "constant",
+        "steps_per_execution": 16,
+    }
     return {"full": {**base, "epochs": epochs}, "quick": {**base, "epochs": quick_epochs}}
 
 
@@ -104,5 +110,12 @@ class KerasConvnet(ReferenceAdapter):
 
     @classmethod
     def architecture(cls, params):
-        return (Conv(32, 3, "valid"), MaxPool(2), Conv(64, 3, "valid"), MaxPool(2), Flatten(), Dropout(0.5),
-                Dense(10, "softmax"))
+        return (
+            Conv(32, 3, "valid"),
+            MaxPool(2),
+            Conv(64, 3, "valid"),
+            MaxPool(2),
+            Flatten(),
+            Dropout(0.5),
+            Dense(10, "softmax"),
+        )

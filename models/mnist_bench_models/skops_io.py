@@ -26,14 +26,20 @@ def load(path: Path, expected: tuple[str, ...]):
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # noqa: BLE001 - a damaged zip, a foreign file: one line
-        raise BenchError(f"{path}: not a readable skops file ({type(exc).__name__}: {exc})") from None
+        raise BenchError(
+            f"{path}: not a readable skops file ({type(exc).__name__}: {exc})"
+        ) from None
     unexpected = sorted(set(untrusted) - set(expected))
     if unexpected:
-        raise BenchError(f"{path}: refusing to load types not trusted for this model: {', '.join(unexpected)}")
+        raise BenchError(
+            f"{path}: refusing to load types not trusted for this model: {', '.join(unexpected)}"
+        )
     return sio.load(path, trusted=list(untrusted))
 
 
 def require_type(path: Path, obj, expected: type) -> None:
     """``BenchError`` unless the loaded ``obj`` is what the adapter saved."""
     if not isinstance(obj, expected):
-        raise BenchError(f"{path}: holds a {type(obj).__name__}, not the {expected.__name__} this model saves")
+        raise BenchError(
+            f"{path}: holds a {type(obj).__name__}, not the {expected.__name__} this model saves"
+        )

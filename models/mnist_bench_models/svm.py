@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.adapters.contract import Adapter, ParamCount, pickled_size, require
-from bench.adapters.training_log import Stopwatch, TrainingLog
 from bench.adapters.registry import register
+from bench.adapters.training_log import Stopwatch, TrainingLog
 
 
 @register
@@ -40,7 +40,9 @@ class SVMAdapter(Adapter):
 
         seed = self.prepared["seed"]
         self.pca = PCA(self.params["n_components"], random_state=seed)
-        self.svc = SVC(C=self.params["C"], gamma=self.params["gamma"], kernel="rbf", random_state=seed)
+        self.svc = SVC(
+            C=self.params["C"], gamma=self.params["gamma"], kernel="rbf", random_state=seed
+        )
         self.calibrated = CalibratedClassifierCV(FrozenEstimator(self.svc), method="temperature")
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
@@ -58,7 +60,9 @@ class SVMAdapter(Adapter):
             self.pca.components_ = np.ascontiguousarray(self.pca.components_)
             projected = self.pca.transform(x)
         training.add(watch.take(), stage="PCA")
-        log(f"PCA: {self.pca.n_components_} components keep {self.pca.explained_variance_ratio_.sum():.1%} of variance")
+        log(
+            f"PCA: {self.pca.n_components_} components keep {self.pca.explained_variance_ratio_.sum():.1%} of variance"
+        )
         with watch:
             self.svc.fit(projected, y)
         training.add(watch.take(), stage="SVC")
@@ -78,23 +82,38 @@ class SVMAdapter(Adapter):
         dual = self.svc.dual_coef_.size
         intercepts = self.svc.intercept_.size
         total = pca + sv + dual + intercepts + 1
-        return ParamCount(total, 0, f"PCA {pca} + support vectors {sv} + dual coefficients {dual} "
-                                    f"+ intercepts {intercepts} + temperature 1")
+        return ParamCount(
+            total,
+            0,
+            f"PCA {pca} + support vectors {sv} + dual coefficients {dual} "
+            f"+ intercepts {intercepts} + temperature 1",
+        )
 
     @classmethod
     def check_params(cls, params):
-        positive = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
-        require(params, "n_components", lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 784,
-                "an integer from 1 to 784 (pixels per image)")
+        def positive(v):
+            return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0
+
+        require(
+            params,
+            "n_components",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 784,
+            "an integer from 1 to 784 (pixels per image)",
+        )
         require(params, "C", positive, "a number > 0")
         require(params, "gamma", positive, "a number > 0 (the RBF kernel's width)")
 
-    TRUSTED = ("sklearn.calibration._CalibratedClassifier", "sklearn.calibration._TemperatureScaling")
+    TRUSTED = (
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._TemperatureScaling",
+    )
 
     def save(self, folder):
         from . import skops_io
 
-        return skops_io.dump({"pca": self.pca, "calibrated": self.calibrated}, Path(folder) / "model.skops")
+        return skops_io.dump(
+            {"pca": self.pca, "calibrated": self.calibrated}, Path(folder) / "model.skops"
+        )
 
     @classmethod
     def load(cls, path, params, threads=None):

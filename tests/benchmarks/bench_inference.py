@@ -16,8 +16,12 @@ from bench import data
 from bench.adapters import registry
 from bench.prep import preprocess as pp
 
-QUICK_FIT = {"xgboost": {"n_estimators": 30}, "mlp": {"epochs": 2}, "cnn-small": {"epochs": 2},
-             "cnn-deep": {"epochs": 1}}
+QUICK_FIT = {
+    "xgboost": {"n_estimators": 30},
+    "mlp": {"epochs": 2},
+    "cnn-small": {"epochs": 2},
+    "cnn-deep": {"epochs": 1},
+}
 _FITTED: dict = {}
 
 

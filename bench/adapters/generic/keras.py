@@ -21,8 +21,9 @@ Saved as ``.keras``; loaded with ``safe_mode=True`` (custom layers must be regis
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -41,13 +42,27 @@ from bench.core.errors import BenchError
 
 # the harness's recipe; steps_per_execution 16: see mnist_bench_models.keras_base (one graph
 # call per 16 steps; it changes no arithmetic)
-RECIPE = {"epochs": 5, "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine", "warmup": 0.0,
-          "steps_per_execution": 16}
+RECIPE = {
+    "epochs": 5,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "schedule": "cosine",
+    "warmup": 0.0,
+    "steps_per_execution": 16,
+}
 QUICK_RECIPE = {"epochs": 2}
 
 
-def keras_model(name: str, factory, *, defaults: dict | None = None, quick: dict | None = None,
-                view: str = "image", description: str = "", default_suite: bool = False) -> type[Adapter]:
+def keras_model(
+    name: str,
+    factory,
+    *,
+    defaults: dict | None = None,
+    quick: dict | None = None,
+    view: str = "image",
+    description: str = "",
+    default_suite: bool = False,
+) -> type[Adapter]:
     """Create, register and return an adapter for the ``keras.Model`` that ``factory(**params)``
     returns (its input: ``(28, 28, 1)`` for ``view="image"``, ``(784,)`` for ``"flat"``; its
     output: 10 logits or softmax probabilities).
@@ -62,14 +77,22 @@ def keras_model(name: str, factory, *, defaults: dict | None = None, quick: dict
     names, var_kw = accepts(fn)
     stray = sorted(k for k in own if k not in RECIPE and k not in names and not var_kw)
     if stray:
-        raise BenchError(f"model {name!r}: defaults {', '.join(stray)} are not parameters of the factory "
-                         f"{factory_path(fn)} nor of the training recipe ({', '.join(RECIPE)})")
+        raise BenchError(
+            f"model {name!r}: defaults {', '.join(stray)} are not parameters of the factory "
+            f"{factory_path(fn)} nor of the training recipe ({', '.join(RECIPE)})"
+        )
     full = {**RECIPE, **own}
     attrs = {
-        "name": name, "view": view, "default_suite": default_suite,
-        "description": description or f"{factory if isinstance(factory, str) else factory_path(fn)} (Keras, generic adapter)",
-        "defaults": profiles(full, {**{k: v for k, v in QUICK_RECIPE.items() if k not in own}, **(quick or {})}, name),
-        "factory": staticmethod(fn), "factory_path": factory if isinstance(factory, str) else factory_path(fn),
+        "name": name,
+        "view": view,
+        "default_suite": default_suite,
+        "description": description
+        or f"{factory if isinstance(factory, str) else factory_path(fn)} (Keras, generic adapter)",
+        "defaults": profiles(
+            full, {**{k: v for k, v in QUICK_RECIPE.items() if k not in own}, **(quick or {})}, name
+        ),
+        "factory": staticmethod(fn),
+        "factory_path": factory if isinstance(factory, str) else factory_path(fn),
         "factory_keys": tuple(k for k in full if k in names or (var_kw and k not in RECIPE)),
     }
     return registry.register(type(class_name(name, "KerasAdapter"), (KerasModelAdapter,), attrs))
@@ -96,7 +119,12 @@ class KerasModelAdapter(Adapter):
         require(params, "steps_per_execution", positive_int, "an integer >= 1")
         require(params, "learning_rate", lambda v: v > 0, "a number > 0")
         require(params, "schedule", lambda v: v in ("cosine", "constant"), "cosine or constant")
-        require(params, "warmup", lambda v: 0 <= v < params["epochs"], "epochs of warm-up, >= 0 and < epochs")
+        require(
+            params,
+            "warmup",
+            lambda v: 0 <= v < params["epochs"],
+            "epochs of warm-up, >= 0 and < epochs",
+        )
         if params.get("warmup") and params.get("schedule") != "cosine":
             raise ValueError("warmup needs schedule=cosine")
         cls._check_factory(params)
@@ -123,63 +151,114 @@ class KerasModelAdapter(Adapter):
         try:
             model = self.factory(**kwargs)
         except Exception as exc:  # noqa: BLE001 - the user's factory: one line naming it
-            raise BenchError(f"{self.name}: factory {self.factory_path}(**{kwargs}) raised "
-                             f"{type(exc).__name__}: {exc}") from None
+            raise BenchError(
+                f"{self.name}: factory {self.factory_path}(**{kwargs}) raised "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
         if not isinstance(model, keras.Model):
-            raise BenchError(f"{self.name}: factory {self.factory_path} returned a {type(model).__name__}, "
-                             "not a keras.Model")
+            raise BenchError(
+                f"{self.name}: factory {self.factory_path} returned a {type(model).__name__}, "
+                "not a keras.Model"
+            )
         shape = arch.INPUT_SHAPES[self.view]
         if not model.built:
             model(np.zeros((1, *shape), np.float32), training=False)
         expects = _input_shape(model)
-        if expects is not None and (len(expects) != len(shape) or any(e not in (None, s) for e, s in zip(expects, shape))):
-            raise BenchError(f"{self.name}: the model expects inputs of shape {expects}; the {self.view!r} view "
-                             f"gives {shape} (keras_model(..., view='flat' | 'image'))")
+        if expects is not None and (
+            len(expects) != len(shape) or any(e not in (None, s) for e, s in zip(expects, shape))
+        ):
+            raise BenchError(
+                f"{self.name}: the model expects inputs of shape {expects}; the {self.view!r} view "
+                f"gives {shape} (keras_model(..., view='flat' | 'image'))"
+            )
         return model
 
     def prepare(self, *, n_train=None, seed=0, device="cpu", threads=None, deterministic=False):
-        super().prepare(n_train=n_train, seed=seed, device=device, threads=threads, deterministic=deterministic)
+        super().prepare(
+            n_train=n_train, seed=seed, device=device, threads=threads, deterministic=deterministic
+        )
         keras = keras_tools.import_keras()
         keras_tools.configure(device, threads, deterministic)
         keras.utils.set_random_seed(seed)
         self.model = self.build()
         self.logits = outputs_logits(keras, self.model)
         self.one_hot = self._compile(keras, n_train)
-        keras_tools.trace_off_the_clock(keras, self.model, arch.INPUT_SHAPES[self.view], self.params["batch_size"],
-                                        seed, one_hot=self.one_hot)
+        keras_tools.trace_off_the_clock(
+            keras,
+            self.model,
+            arch.INPUT_SHAPES[self.view],
+            self.params["batch_size"],
+            seed,
+            one_hot=self.one_hot,
+        )
 
     def _compile(self, keras, n_train) -> int | None:
         """Compile with the harness's recipe, or keep the model's own optimizer and loss (with
         accuracy added, which ``--target`` and the per-epoch log read); returns the number of
         classes to one-hot the labels into (a categorical loss), else None."""
         p = self.params
-        own = getattr(self.model, "compiled", False) and getattr(self.model, "optimizer", None) is not None
+        own = (
+            getattr(self.model, "compiled", False)
+            and getattr(self.model, "optimizer", None) is not None
+        )
         if own:
             loss, optimizer = self.model.loss, self.model.optimizer
-            self.recipe = f"the model's own compile: {type(optimizer).__name__}, loss {_loss_name(loss)}"
+            self.recipe = (
+                f"the model's own compile: {type(optimizer).__name__}, loss {_loss_name(loss)}"
+            )
         else:
             loss = keras.losses.SparseCategoricalCrossentropy(from_logits=self.logits)
             optimizer = keras.optimizers.Adam(keras_tools.learning_rate_schedule(keras, p, n_train))
-            self.recipe = (f"harness: Adam, learning rate {p['learning_rate']:g} ({p['schedule']}), sparse categorical "
-                           f"cross-entropy{' from logits' if self.logits else ''}")
-        self.model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"],
-                           steps_per_execution=p["steps_per_execution"])
-        return 10 if _loss_name(loss).replace("_", "").lower() in ("categoricalcrossentropy",) else None
+            self.recipe = (
+                f"harness: Adam, learning rate {p['learning_rate']:g} ({p['schedule']}), sparse categorical "
+                f"cross-entropy{' from logits' if self.logits else ''}"
+            )
+        self.model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=["accuracy"],
+            steps_per_execution=p["steps_per_execution"],
+        )
+        return (
+            10
+            if _loss_name(loss).replace("_", "").lower() in ("categoricalcrossentropy",)
+            else None
+        )
 
     def fit(self, x, y, *, x_val=None, y_val=None, log=print, target=None):
-        settings = self.ensure_prepared(len(x))  # a caller who skipped prepare: building is not setup
-        started = time.perf_counter()  # setup_s: from here (the arrays' copy into tf.data) to epoch 1
+        settings = self.ensure_prepared(
+            len(x)
+        )  # a caller who skipped prepare: building is not setup
+        started = (
+            time.perf_counter()
+        )  # setup_s: from here (the arrays' copy into tf.data) to epoch 1
         if settings["n_train"] != len(x):
             raise ValueError(f"prepared for {settings['n_train']} training images, got {len(x)}")
         p = self.params
-        training = keras_tools.train(keras_tools.import_keras(), self.model, x, y, x_val=x_val, y_val=y_val,
-                                     epochs=p["epochs"], batch_size=p["batch_size"], seed=settings["seed"], log=log,
-                                     target=target, started=started, one_hot=self.one_hot)
+        training = keras_tools.train(
+            keras_tools.import_keras(),
+            self.model,
+            x,
+            y,
+            x_val=x_val,
+            y_val=y_val,
+            epochs=p["epochs"],
+            batch_size=p["batch_size"],
+            seed=settings["seed"],
+            log=log,
+            target=target,
+            started=started,
+            one_hot=self.one_hot,
+        )
         training.info.update({"recipe": self.recipe, "outputs": self._outputs_words()})
         return training
 
     def _outputs_words(self) -> str:
-        return "logits (the harness applies softmax)" if self.logits else "probabilities (softmax layer)"
+        return (
+            "logits (the harness applies softmax)"
+            if self.logits
+            else "probabilities (softmax layer)"
+        )
 
     def predict_proba(self, x, batch_size=1024):
         if getattr(self, "_forward", None) is None:
@@ -190,8 +269,10 @@ class KerasModelAdapter(Adapter):
         return scores / scores.sum(axis=1, keepdims=True)
 
     def n_params(self):
-        return ParamCount(*keras_tools.weight_counts(self.model),
-                          f"Keras weights of {self.model.name} ({len(self.model.layers)} layers)")
+        return ParamCount(
+            *keras_tools.weight_counts(self.model),
+            f"Keras weights of {self.model.name} ({len(self.model.layers)} layers)",
+        )
 
     def flops_per_image(self):
         flops, _ = graph_flops(self.model)
@@ -209,9 +290,17 @@ class KerasModelAdapter(Adapter):
 
     def runtime_info(self):
         _, unknown = graph_flops(self.model)
-        flops = "counted from the layer graph" if not unknown else f"not counted: {', '.join(unknown[:5])}"
-        return {**keras_tools.runtime_info(), "outputs": self._outputs_words(),
-                "recipe": getattr(self, "recipe", None), "flops": flops}
+        flops = (
+            "counted from the layer graph"
+            if not unknown
+            else f"not counted: {', '.join(unknown[:5])}"
+        )
+        return {
+            **keras_tools.runtime_info(),
+            "outputs": self._outputs_words(),
+            "recipe": getattr(self, "recipe", None),
+            "flops": flops,
+        }
 
     def save(self, folder):
         path = Path(folder) / "model.keras"
@@ -239,7 +328,11 @@ def _input_shape(model) -> tuple | None:
 def _loss_name(loss) -> str:
     if isinstance(loss, str):
         return loss
-    return type(loss).__name__ if not callable(loss) or hasattr(loss, "get_config") else getattr(loss, "__name__", "?")
+    return (
+        type(loss).__name__
+        if not callable(loss) or hasattr(loss, "get_config")
+        else getattr(loss, "__name__", "?")
+    )
 
 
 def outputs_logits(keras, model) -> bool:
@@ -251,7 +344,9 @@ def outputs_logits(keras, model) -> bool:
     if isinstance(layer, keras.layers.Softmax):
         return False
     activation = getattr(layer, "activation", None)
-    return not (activation is keras.activations.softmax or getattr(activation, "__name__", "") == "softmax")
+    return not (
+        activation is keras.activations.softmax or getattr(activation, "__name__", "") == "softmax"
+    )
 
 
 def _output_layer(model):

@@ -17,19 +17,59 @@ from bench.adapters import arch, keras_tools
 # multiply-adds of convolutions and dense products count; bias adds, activations, pooling,
 # normalization, reshaping, dropout, padding and element-wise merges do not).
 FREE_LAYERS = (
-    "InputLayer", "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax",
-    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
-    "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalMaxPooling3D",
-    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAveragePooling3D",
-    "BatchNormalization", "LayerNormalization", "GroupNormalization",
-    "Flatten", "Reshape", "Permute", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D",
-    "GaussianNoise", "GaussianDropout", "AlphaDropout", "ZeroPadding1D", "ZeroPadding2D", "Cropping1D", "Cropping2D",
-    "UpSampling1D", "UpSampling2D", "Rescaling", "Identity",
-    "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate",
+    "InputLayer",
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "PReLU",
+    "Softmax",
+    "MaxPooling1D",
+    "MaxPooling2D",
+    "MaxPooling3D",
+    "AveragePooling1D",
+    "AveragePooling2D",
+    "AveragePooling3D",
+    "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D",
+    "GlobalMaxPooling3D",
+    "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D",
+    "BatchNormalization",
+    "LayerNormalization",
+    "GroupNormalization",
+    "Flatten",
+    "Reshape",
+    "Permute",
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "AlphaDropout",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+    "Cropping1D",
+    "Cropping2D",
+    "UpSampling1D",
+    "UpSampling2D",
+    "Rescaling",
+    "Identity",
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Average",
+    "Maximum",
+    "Minimum",
+    "Concatenate",
 )
 # the same element-wise operations written as ``x + y`` or ``keras.ops.relu(x)`` in a functional model
-FREE_OPS = {"numpy": ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Reshape", "Concatenate"),
-            "nn": ("Relu", "Softmax", "Sigmoid")}
+FREE_OPS = {
+    "numpy": ("Add", "Subtract", "Multiply", "Maximum", "Minimum", "Reshape", "Concatenate"),
+    "nn": ("Relu", "Softmax", "Sigmoid"),
+}
 CONVS = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D")
 
 
@@ -100,7 +140,12 @@ def _walk(keras, model, free: set, grad_in: bool) -> tuple[int, int, list[str], 
                 out_grad = needs or weights
             if out_grad:
                 graded |= {id(t) for t in node.outputs}
-    return forward, training, unknown, bool(graded & {id(t) for t in getattr(graph, "outputs", None) or []})
+    return (
+        forward,
+        training,
+        unknown,
+        bool(graded & {id(t) for t in getattr(graph, "outputs", None) or []}),
+    )
 
 
 def _layer_flops(keras, layer, node) -> int | None:
@@ -117,6 +162,8 @@ def _layer_flops(keras, layer, node) -> int | None:
     if any(kind is getattr(keras.layers, n, None) for n in CONVS):
         channels_first = getattr(layer, "data_format", "channels_last") == "channels_first"
         in_channels = in_shape[0] if channels_first else in_shape[-1]
-        groups = in_channels if kind.__name__.startswith("Depthwise") else getattr(layer, "groups", 1)
+        groups = (
+            in_channels if kind.__name__.startswith("Depthwise") else getattr(layer, "groups", 1)
+        )
         return arch.conv_flops(out_shape, tuple(layer.kernel_size), in_channels, groups)
     return None

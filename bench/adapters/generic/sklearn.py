@@ -45,9 +45,18 @@ TRUSTED_ROOTS = ("sklearn", "numpy", "scipy")
 SOFTMAX = "softmax of decision_function"
 
 
-def sklearn_model(name: str, factory, *, defaults: dict | None = None, quick: dict | None = None,
-                  view: str = "flat", family: str = "sklearn", description: str = "",
-                  default_suite: bool = False, trusted: tuple[str, ...] = ()) -> type[Adapter]:
+def sklearn_model(
+    name: str,
+    factory,
+    *,
+    defaults: dict | None = None,
+    quick: dict | None = None,
+    view: str = "flat",
+    family: str = "sklearn",
+    description: str = "",
+    default_suite: bool = False,
+    trusted: tuple[str, ...] = (),
+) -> type[Adapter]:
     """Create, register and return an adapter for the estimator ``factory(**params)`` builds.
 
     ``factory``: an estimator class, a function returning an estimator or pipeline, or the
@@ -59,10 +68,15 @@ def sklearn_model(name: str, factory, *, defaults: dict | None = None, quick: di
     fn = resolve_factory(factory, name)
     base = dict(defaults) if defaults is not None else keyword_defaults(fn)
     attrs = {
-        "name": name, "family": family, "view": view, "default_suite": default_suite,
-        "description": description or f"{factory if isinstance(factory, str) else factory_path(fn)} (scikit-learn, generic adapter)",
+        "name": name,
+        "family": family,
+        "view": view,
+        "default_suite": default_suite,
+        "description": description
+        or f"{factory if isinstance(factory, str) else factory_path(fn)} (scikit-learn, generic adapter)",
         "defaults": profiles(base, quick, name),
-        "factory": staticmethod(fn), "factory_path": factory if isinstance(factory, str) else factory_path(fn),
+        "factory": staticmethod(fn),
+        "factory_path": factory if isinstance(factory, str) else factory_path(fn),
         "trusted_modules": tuple(trusted),
     }
     return registry.register(type(class_name(name, "SklearnAdapter"), (SklearnAdapter,), attrs))
@@ -84,10 +98,14 @@ class SklearnAdapter(Adapter):
         try:
             model = cls.factory(**params)
         except Exception as exc:  # noqa: BLE001 - the user's factory: one line naming it
-            raise ValueError(f"factory {cls.factory_path}(**{params}) raised {type(exc).__name__}: {exc}") from None
+            raise ValueError(
+                f"factory {cls.factory_path}(**{params}) raised {type(exc).__name__}: {exc}"
+            ) from None
         if not (hasattr(model, "fit") and hasattr(model, "get_params")):
-            raise ValueError(f"factory {cls.factory_path} returned a {type(model).__name__}, not a scikit-learn "
-                             "estimator (fit, get_params)")
+            raise ValueError(
+                f"factory {cls.factory_path} returned a {type(model).__name__}, not a scikit-learn "
+                "estimator (fit, get_params)"
+            )
         unset = _unset(model)
         fill = {k: seed for k in unset["random_state"]} if seed is not None else {}
         fill.update({k: threads for k in unset["n_jobs"]} if threads else {})
@@ -130,7 +148,9 @@ class SklearnAdapter(Adapter):
             info["converged"] = False
         if getattr(self.model, "n_iter_", None) is not None:
             info["iterations"] = int(np.max(self.model.n_iter_))
-        log(f"{type(self.model).__name__}: fitted in {seconds:.1f}s; probabilities: {info['probabilities']}")
+        log(
+            f"{type(self.model).__name__}: fitted in {seconds:.1f}s; probabilities: {info['probabilities']}"
+        )
         # scikit-learn exposes no per-iteration hook: one timed pass covers the whole fit
         training = TrainingLog.single("fit", seconds, len(x), **info)
         training.stop_at_target(target, None, applies=False)  # nothing evaluated between passes
@@ -141,8 +161,11 @@ class SklearnAdapter(Adapter):
         return "predict_proba" if hasattr(self.model, "predict_proba") else SOFTMAX
 
     def predict_proba(self, x, batch_size=1024):
-        parts = [self._proba(x[i:i + batch_size]) for i in range(0, len(x), batch_size)] if len(x) else [
-            np.zeros((0, 10))]
+        parts = (
+            [self._proba(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]
+            if len(x)
+            else [np.zeros((0, 10))]
+        )
         return np.concatenate(parts)
 
     def _proba(self, x) -> np.ndarray:
@@ -155,13 +178,17 @@ class SklearnAdapter(Adapter):
             scores = np.exp(scores - scores.max(axis=1, keepdims=True))
             scores /= scores.sum(axis=1, keepdims=True)
         out = np.zeros((len(x), 10))
-        out[:, np.asarray(self.model.classes_, dtype=np.int64)] = scores  # a class absent from training: 0
+        out[:, np.asarray(self.model.classes_, dtype=np.int64)] = (
+            scores  # a class absent from training: 0
+        )
         return out
 
     def n_params(self):
         counted = count_params(self.model)
         if counted is None:
-            return ParamCount.unknown(f"not exposed by {type(self.model).__name__} (or a step inside it)")
+            return ParamCount.unknown(
+                f"not exposed by {type(self.model).__name__} (or a step inside it)"
+            )
         total, detail = counted
         return ParamCount(total, 0, detail)
 
@@ -177,8 +204,12 @@ class SklearnAdapter(Adapter):
     def runtime_info(self):
         import sklearn
 
-        return {"sklearn": sklearn.__version__, "estimator": _type_path(self.model),
-                "factory": self.factory_path, "probabilities": self.probability_source()}
+        return {
+            "sklearn": sklearn.__version__,
+            "estimator": _type_path(self.model),
+            "factory": self.factory_path,
+            "probabilities": self.probability_source(),
+        }
 
     def save(self, folder):
         import skops.io as sio
@@ -195,16 +226,24 @@ class SklearnAdapter(Adapter):
         try:
             untrusted = sio.get_untrusted_types(file=path)
         except Exception as exc:  # noqa: BLE001 - a damaged zip, a foreign file: one line
-            raise BenchError(f"{path}: not a readable skops file ({type(exc).__name__}: {exc})") from None
+            raise BenchError(
+                f"{path}: not a readable skops file ({type(exc).__name__}: {exc})"
+            ) from None
         allowed = TRUSTED_ROOTS + cls.trusted_modules
-        refused = sorted(t for t in untrusted if not any(t == m or t.startswith(m + ".") for m in allowed))
+        refused = sorted(
+            t for t in untrusted if not any(t == m or t.startswith(m + ".") for m in allowed)
+        )
         if refused:
-            raise BenchError(f"{path}: refusing to load types outside {', '.join(allowed)}: {', '.join(refused)} "
-                             "(a plugin author may trust a module with sklearn_model(..., trusted=[...]))")
+            raise BenchError(
+                f"{path}: refusing to load types outside {', '.join(allowed)}: {', '.join(refused)} "
+                "(a plugin author may trust a module with sklearn_model(..., trusted=[...]))"
+            )
         adapter = cls(params)
         adapter.model = sio.load(path, trusted=list(untrusted))
         if not hasattr(adapter.model, "predict"):
-            raise BenchError(f"{path}: holds a {type(adapter.model).__name__}, not a fitted estimator")
+            raise BenchError(
+                f"{path}: holds a {type(adapter.model).__name__}, not a fitted estimator"
+            )
         return adapter
 
 
@@ -215,8 +254,10 @@ def _type_path(obj) -> str:
 def _unset(model) -> dict[str, list[str]]:
     """The deep parameter names ending in ``random_state`` / ``n_jobs`` whose value is None."""
     params = model.get_params(deep=True)
-    return {key: [k for k, v in params.items() if v is None and (k == key or k.endswith("__" + key))]
-            for key in ("random_state", "n_jobs")}
+    return {
+        key: [k for k, v in params.items() if v is None and (k == key or k.endswith("__" + key))]
+        for key in ("random_state", "n_jobs")
+    }
 
 
 def _estimators(model) -> list[tuple[str, Any]]:
@@ -247,7 +288,17 @@ def count_params(model) -> tuple[int, str] | None:
         return total, "; ".join(parts)
     if not type(model).__module__.startswith("sklearn."):
         return None  # a foreign estimator: its attributes mean what its author says
-    for counter in (_trees, _forest, _svm, _mlp, _linear, _components, _scaler, _neighbours, _naive_bayes):
+    for counter in (
+        _trees,
+        _forest,
+        _svm,
+        _mlp,
+        _linear,
+        _components,
+        _scaler,
+        _neighbours,
+        _naive_bayes,
+    ):
         counted = counter(model)
         if counted is not None:
             return counted
@@ -282,7 +333,9 @@ def _forest(model):
     numbers = [_tree_numbers(t) for t in flat]
     splits, leaves = sum(s for s, _ in numbers), sum(v for _, v in numbers)
     detail = f"{len(flat)} trees: {splits} split features and thresholds + {leaves} leaf values"
-    prior = _size(getattr(getattr(model, "init_", None), "class_prior_", None))  # gradient boosting's start
+    prior = _size(
+        getattr(getattr(model, "init_", None), "class_prior_", None)
+    )  # gradient boosting's start
     return splits + leaves + prior, detail + (f" + {prior} prior values" if prior else "")
 
 

@@ -27,8 +27,22 @@ def parse_size(raw: str | None, flag: str) -> int | None:
     if raw is None:
         return None
     text = str(raw).strip().lower().replace(" ", "")
-    units = {"kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "kb": 10**3, "mb": 10**6, "gb": 10**9,
-             "tb": 10**12, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40, "b": 1, "": 1}
+    units = {
+        "kib": 2**10,
+        "mib": 2**20,
+        "gib": 2**30,
+        "tib": 2**40,
+        "kb": 10**3,
+        "mb": 10**6,
+        "gb": 10**9,
+        "tb": 10**12,
+        "k": 2**10,
+        "m": 2**20,
+        "g": 2**30,
+        "t": 2**40,
+        "b": 1,
+        "": 1,
+    }
     for unit in sorted(units, key=len, reverse=True):
         if text.endswith(unit):
             number = text[: len(text) - len(unit)] if unit else text
@@ -42,7 +56,9 @@ def parse_size(raw: str | None, flag: str) -> int | None:
     raise BenchError(f"{flag} must be a size such as 2GiB, 1500MB or 3G, got {raw!r}")
 
 
-def make(name: str, workers: int = 1, scheduler: str | None = None, memory_limit: int | None = None):
+def make(
+    name: str, workers: int = 1, scheduler: str | None = None, memory_limit: int | None = None
+):
     """The executor called ``name``; ``BenchError`` for an unknown one, for options that do
     not fit it, and for ``dask`` without Dask installed."""
     if name not in EXECUTORS:
@@ -52,11 +68,13 @@ def make(name: str, workers: int = 1, scheduler: str | None = None, memory_limit
             raise BenchError("--workers and --scheduler need --executor dask")
         return LocalExecutor(memory_limit)
     if scheduler is not None and workers != 1:
-        raise BenchError("give --workers (a local Dask cluster) or --scheduler (an existing one), not both")
+        raise BenchError(
+            "give --workers (a local Dask cluster) or --scheduler (an existing one), not both"
+        )
     try:
         import distributed  # noqa: F401
     except ImportError:
-        raise BenchError("--executor dask needs Dask: pip install -e \".[dask]\"") from None
+        raise BenchError('--executor dask needs Dask: pip install -e ".[dask]"') from None
     from bench.run.executors.dask_cluster import DaskExecutor
 
     return DaskExecutor(workers=workers, scheduler=scheduler, memory_limit=memory_limit)

@@ -26,12 +26,13 @@ Guarantees, and how each is kept:
   identical jobs (repeats) are never merged into one.
 - **Where it ran.** Each record says the executor, the worker's address, the host and how
   many job slots that host has (``slots_per_host``); the job's worker measures how many
-  jobs did run there at once while it ran (``jobs_sharing_host``, ``bench.run.host_jobs``),
+  jobs did run there at once while it ran (``jobs_sharing_host``, ``bench.run.host_sharing``),
   so timings taken side by side are never presented as if the machine had been idle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import shutil
@@ -55,7 +56,14 @@ def _allow_failures(dask_scheduler=None, n: int = ALLOWED_FAILURES) -> int:
     return n
 
 
-MACHINE = ("platform", "cpu", "hardware", "cores", "memory_gib", "gpus")  # the env fields of a machine
+MACHINE = (
+    "platform",
+    "cpu",
+    "hardware",
+    "cores",
+    "memory_gib",
+    "gpus",
+)  # the env fields of a machine
 
 
 def _worker_facts() -> dict:
@@ -68,13 +76,31 @@ def _worker_facts() -> dict:
     from bench.core import envinfo, hardware
 
     gpus = envinfo.gpus()
-    machine = {"platform": platform.platform(), "cpu": envinfo.cpu_model(), "hardware": hardware.cached(),
-               "cores": envinfo.usable_cores(), "memory_gib": envinfo.memory_gib(), "gpus": gpus}
-    return {"cores": machine["cores"], "gpus": len(gpus), "host": socket.gethostname(), "machine": machine}
+    machine = {
+        "platform": platform.platform(),
+        "cpu": envinfo.cpu_model(),
+        "hardware": hardware.cached(),
+        "cores": envinfo.usable_cores(),
+        "memory_gib": envinfo.memory_gib(),
+        "gpus": gpus,
+    }
+    return {
+        "cores": machine["cores"],
+        "gpus": len(gpus),
+        "host": socket.gethostname(),
+        "machine": machine,
+    }
 
 
-def remote_job(job, index: int, suite_id: str, timeout_s: float, save_model: bool, memory_limit: int | None,
-               jobs_per_host: int) -> dict:
+def remote_job(
+    job,
+    index: int,
+    suite_id: str,
+    timeout_s: float,
+    save_model: bool,
+    memory_limit: int | None,
+    jobs_per_host: int,
+) -> dict:
     """The task a Dask worker runs: one job in a subprocess, in a private temporary folder;
     returns its record and its model folder's files (``{"stopped": True}`` when the suite's
     stop event ended it)."""
@@ -83,7 +109,11 @@ def remote_job(job, index: int, suite_id: str, timeout_s: float, save_model: boo
     from bench.run import supervise
 
     worker = get_worker()
-    limit = memory_limit or getattr(getattr(worker, "memory_manager", None), "memory_limit", None) or None
+    limit = (
+        memory_limit
+        or getattr(getattr(worker, "memory_manager", None), "memory_limit", None)
+        or None
+    )
     stop = Event(f"mnist-bench-stop-{suite_id}")
 
     def should_stop() -> bool:
@@ -93,19 +123,27 @@ def remote_job(job, index: int, suite_id: str, timeout_s: float, save_model: boo
             return False
 
     def tell(kind: str, **fields) -> None:
-        try:
+        with contextlib.suppress(Exception):  # progress is best effort; the record is what counts
             worker.log_event(TOPIC, {"suite": suite_id, "index": index, "kind": kind, **fields})
-        except Exception:  # noqa: BLE001 - progress is best effort; the record is what counts
-            pass
 
     tell("started", where=worker.address)
     tmp = Path(tempfile.mkdtemp(prefix="mnist-bench-job-"))
     try:
         try:
-            out = supervise.run_job(job, tmp / "runs", timeout_s, lambda t, text: tell("line", t=t, text=text),
-                                 save_model, where={"executor": "dask", "worker": worker.address,
-                                                    "slots_per_host": jobs_per_host},
-                                 memory_limit=limit, should_stop=should_stop)
+            out = supervise.run_job(
+                job,
+                tmp / "runs",
+                timeout_s,
+                lambda t, text: tell("line", t=t, text=text),
+                save_model,
+                where={
+                    "executor": "dask",
+                    "worker": worker.address,
+                    "slots_per_host": jobs_per_host,
+                },
+                memory_limit=limit,
+                should_stop=should_stop,
+            )
         except KeyboardInterrupt:
             return {"stopped": True}
         files = {}
@@ -125,15 +163,19 @@ def _check_address(address: str) -> None:
     try:
         get_address_host_port(address)
     except (ValueError, TypeError) as exc:
-        raise BenchError(f"--scheduler {address!r}: not a scheduler address such as tcp://HOST:8786 "
-                         f"({' '.join(str(exc).split())[:120]})") from None
+        raise BenchError(
+            f"--scheduler {address!r}: not a scheduler address such as tcp://HOST:8786 "
+            f"({' '.join(str(exc).split())[:120]})"
+        ) from None
 
 
 class DaskExecutor:
     name = "dask"
     parallel = True
 
-    def __init__(self, workers: int = 1, scheduler: str | None = None, memory_limit: int | None = None):
+    def __init__(
+        self, workers: int = 1, scheduler: str | None = None, memory_limit: int | None = None
+    ):
         self.n_workers, self.scheduler, self.memory_limit = workers, scheduler, memory_limit
         self.client = self.cluster = None
         self.suite_id = uuid.uuid4().hex[:12]
@@ -153,31 +195,44 @@ class DaskExecutor:
         if self.scheduler:
             _check_address(self.scheduler)
             try:
-                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+                self.client = Client(
+                    self.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False
+                )
             except (OSError, TimeoutError, ValueError) as exc:
-                raise BenchError(f"--scheduler {self.scheduler}: cannot connect "
-                                 f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from None
+                raise BenchError(
+                    f"--scheduler {self.scheduler}: cannot connect "
+                    f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+                ) from None
         else:
             with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-                self.cluster = LocalCluster(n_workers=self.n_workers, threads_per_worker=1, processes=True,
-                                            # any free port: None still means 8787, and a busy
-                                            # 8787 printed a warning into our one-line errors
-                                            resources={"slot": 1}, dashboard_address=":0",
-                                            silence_logs=logging.ERROR)
+                self.cluster = LocalCluster(
+                    n_workers=self.n_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    # any free port: None still means 8787, and a busy
+                    # 8787 printed a warning into our one-line errors
+                    resources={"slot": 1},
+                    dashboard_address=":0",
+                    silence_logs=logging.ERROR,
+                )
             self.client = Client(self.cluster, set_as_default=False)
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except TimeoutError:
             self.close()
-            raise BenchError(f"the Dask scheduler at {self.address} has no workers; start some with "
-                             f"`dask worker {self.address} --nworkers 1 --nthreads 1 --resources slot=1`") from None
+            raise BenchError(
+                f"the Dask scheduler at {self.address} has no workers; start some with "
+                f"`dask worker {self.address} --nworkers 1 --nthreads 1 --resources slot=1`"
+            ) from None
         self.client.run_on_scheduler(_allow_failures)
         workers = self.client.scheduler_info(n_workers=-1)["workers"]
         threaded = sorted(a for a, w in workers.items() if w.get("nthreads") != 1)
         if threaded:
             self.close()
-            raise BenchError(f"Dask worker(s) {', '.join(threaded)} run more than one thread; timings need one job "
-                             f"per worker: start workers with --nthreads 1")
+            raise BenchError(
+                f"Dask worker(s) {', '.join(threaded)} run more than one thread; timings need one job "
+                f"per worker: start workers with --nthreads 1"
+            )
         if all((w.get("resources") or {}).get("slot", 0) >= 1 for w in workers.values()):
             self.resources = {"slot": 1}
         self.facts = self.client.run(_worker_facts)
@@ -198,10 +253,15 @@ class DaskExecutor:
 
     def describe(self) -> str:
         hosts = Counter(f["host"] for f in self.facts.values())
-        kind = f"LocalCluster of {self.n_workers} worker(s)" if self.cluster is not None else \
-            f"scheduler {self.address}"
-        return (f"dask executor: {kind}, {len(self.facts)} worker(s) on {len(hosts)} host(s), one job per worker"
-                + (" (slot resource)" if self.resources else ""))
+        kind = (
+            f"LocalCluster of {self.n_workers} worker(s)"
+            if self.cluster is not None
+            else f"scheduler {self.address}"
+        )
+        return (
+            f"dask executor: {kind}, {len(self.facts)} worker(s) on {len(hosts)} host(s), one job per worker"
+            + (" (slot resource)" if self.resources else "")
+        )
 
     # -- running -----------------------------------------------------------------------
     def run(self, todo, runs_dir: Path, timeout_s: float, save_models: bool, progress):
@@ -219,10 +279,20 @@ class DaskExecutor:
         self.client.subscribe_topic(TOPIC, on_event)
         self.jobs = dict(todo)
         for index, job in todo:
-            fut = self.client.submit(remote_job, job, index, self.suite_id, timeout_s, save_models,
-                                     self.memory_limit, self.jobs_per_host, pure=False, resources=self.resources,
-                                     priority=-index,  # seed-major order, as planned
-                                     key=f"mnist-bench-{self.suite_id}-{index}")
+            fut = self.client.submit(
+                remote_job,
+                job,
+                index,
+                self.suite_id,
+                timeout_s,
+                save_models,
+                self.memory_limit,
+                self.jobs_per_host,
+                pure=False,
+                resources=self.resources,
+                priority=-index,  # seed-major order, as planned
+                key=f"mnist-bench-{self.suite_id}-{index}",
+            )
             self.futures[fut] = (index, job)
         pending = set(self.futures)
         try:
@@ -232,7 +302,9 @@ class DaskExecutor:
                         done = wait(list(pending), timeout=0.5, return_when="FIRST_COMPLETED").done
                 except TimeoutError:
                     done = set()
-                except CancelledError as exc:  # the client cancels every future when the scheduler is gone
+                except (
+                    CancelledError
+                ) as exc:  # the client cancels every future when the scheduler is gone
                     if self.cancelling:
                         raise KeyboardInterrupt from None
                     raise ExecutorLost(self._lost_text(exc)) from None
@@ -242,13 +314,13 @@ class DaskExecutor:
                     index, job = self.futures[fut]
                     yield self._finished(fut, index, job)
                 if self.client.status in ("closing", "closed"):
-                    raise ExecutorLost(f"the connection to the Dask scheduler at {self.address} is closed")
+                    raise ExecutorLost(
+                        f"the connection to the Dask scheduler at {self.address} is closed"
+                    )
         finally:
             self._drain(events, progress)
-            try:
+            with contextlib.suppress(Exception):  # a closed client has nothing to unsubscribe
                 self.client.unsubscribe_topic(TOPIC)
-            except Exception:  # noqa: BLE001 - a closed client has nothing to unsubscribe
-                pass
 
     def _drain(self, events: queue.Queue, progress) -> None:
         while True:
@@ -275,24 +347,40 @@ class DaskExecutor:
             result = fut.result()
         except KilledWorker as exc:
             last = getattr(getattr(exc, "last_worker", None), "address", None)
-            error = (f"the Dask worker running it died {ALLOWED_FAILURES + 1} times (killed, or out of memory"
-                     f"{'; last on ' + last if last else ''}); retried once, then given up")
-            rec = records.problem(records.new_run_id(), job.as_dict(), "failed", error,
-                                  started_at=records.now_iso(), where={**where, "worker": last},
-                                  env=self.env_of(last))
+            error = (
+                f"the Dask worker running it died {ALLOWED_FAILURES + 1} times (killed, or out of memory"
+                f"{'; last on ' + last if last else ''}); retried once, then given up"
+            )
+            rec = records.problem(
+                records.new_run_id(),
+                job.as_dict(),
+                "failed",
+                error,
+                started_at=records.now_iso(),
+                where={**where, "worker": last},
+                env=self.env_of(last),
+            )
             return Finished(index, job, rec, 0.0)
         except CancelledError as exc:
             if self.cancelling:
                 raise KeyboardInterrupt from None
             raise ExecutorLost(self._lost_text(exc)) from None
         except Exception as exc:  # noqa: BLE001 - the task itself raised on the worker
-            rec = records.problem(records.new_run_id(), job.as_dict(), "failed",
-                                  f"on a Dask worker: {type(exc).__name__}: {exc}", started_at=records.now_iso(),
-                                  where=where, env=self.env_of(None))
+            rec = records.problem(
+                records.new_run_id(),
+                job.as_dict(),
+                "failed",
+                f"on a Dask worker: {type(exc).__name__}: {exc}",
+                started_at=records.now_iso(),
+                where=where,
+                env=self.env_of(None),
+            )
             return Finished(index, job, rec, 0.0)
         if result.get("stopped"):
             raise KeyboardInterrupt
-        return Finished(index, job, result["record"], float(result["seconds"]), files=result["files"])
+        return Finished(
+            index, job, result["record"], float(result["seconds"]), files=result["files"]
+        )
 
     def env_of(self, address: str | None) -> dict:
         """The env of a record this client writes for a job that ran on worker ``address``:
@@ -304,14 +392,22 @@ class DaskExecutor:
 
         machines = [f.get("machine") for f in self.facts.values()]
         machine = (self.facts.get(address) or {}).get("machine")
-        if machine is None and machines and all(m is not None and m == machines[0] for m in machines):
+        if (
+            machine is None
+            and machines
+            and all(m is not None and m == machines[0] for m in machines)
+        ):
             machine = machines[0]
         if machine is None:
             machine = {k: ([] if k == "gpus" else None) for k in MACHINE}
         return {**envinfo.capture(), **machine}
 
     def _lost_text(self, exc) -> str:
-        reason = "scheduler-connection-lost" if "connection" in str(exc) else " ".join(str(exc).split())[:120]
+        reason = (
+            "scheduler-connection-lost"
+            if "connection" in str(exc)
+            else " ".join(str(exc).split())[:120]
+        )
         return f"lost the connection to the Dask scheduler at {self.address} ({reason})"
 
     def cancel(self) -> None:
@@ -331,8 +427,6 @@ class DaskExecutor:
     def close(self) -> None:
         for thing in (self.client, self.cluster):
             if thing is not None:
-                try:
+                with contextlib.suppress(Exception):  # closing what is already gone
                     thing.close()
-                except Exception:  # noqa: BLE001 - closing what is already gone
-                    pass
         self.client = self.cluster = None

@@ -24,8 +24,15 @@ class LocalExecutor:
     def run(self, todo, runs_dir: Path, timeout_s: float, save_models: bool, progress):
         for index, job in todo:
             progress.started(index, job)
-            out = run_job(job, runs_dir, timeout_s, lambda t, text, i=index: progress.line(i, t, text), save_models,
-                          where={"executor": "local", "slots_per_host": 1}, memory_limit=self.memory_limit)
+            out = run_job(
+                job,
+                runs_dir,
+                timeout_s,
+                lambda t, text, i=index: progress.line(i, t, text),
+                save_models,
+                where={"executor": "local", "slots_per_host": 1},
+                memory_limit=self.memory_limit,
+            )
             yield Finished(index, job, out.record, out.seconds, path=out.path)
 
     def cancel(self) -> None:

@@ -10,7 +10,12 @@ from bench.adapters import sklearn_model
 Forest = sklearn_model(
     "forest",
     "sklearn.ensemble:RandomForestClassifier",
-    defaults={"n_estimators": 200, "max_features": "sqrt", "min_samples_leaf": 1, "criterion": "gini"},
+    defaults={
+        "n_estimators": 200,
+        "max_features": "sqrt",
+        "min_samples_leaf": 1,
+        "criterion": "gini",
+    },
     quick={"n_estimators": 50},
     family="trees",
     description="random forest, 200 trees (scikit-learn, mnist-bench-forest plugin)",

@@ -1,0 +1,392 @@
+"""Speed verdicts of ``compare`` and ``check``: did a change make a model slower?
+
+In the spirit of ``asv compare``. Per pair of configurations (``Pair``: the records ``compare``
+pairs, ``bench.analysis.compare.speed_pairs``, or those ``check`` judges against the baseline's
+own records) and per speed figure (``METRICS``), the ratio of medians over seeds
+
+    ratio = median(after) / median(before)
+
+with a 95% interval from Welch's t-interval on the log values (the exponential of the interval
+of mean(log after) - mean(log before), Welch–Satterthwaite degrees of freedom; only when each
+side has two or more values). Verdict, where "slow side" means a larger time or a smaller rate:
+
+    slower     the ratio is beyond the noise threshold (``NOISE``) on the slow side, and the
+               whole interval lies on the slow side of 1 (or there is no interval)
+    faster     the same on the fast side
+    inconclusive  beyond the noise threshold, but the interval reaches 1 (or the other side
+               of it): the seeds do not agree on the direction
+    no change  within the noise threshold
+    no speed verdict   the two sides ran on different machines, thread budgets, GPUs or job
+               slots, or one side's records mix them, or a side has no value of the figure
+
+Missing, None, NaN and non-positive values are left out, figure by figure. Speed never fails
+by default; ``slower_than`` picks the slower figures beyond a percentage (``--fail-on-slower``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.analysis.stats import ALPHA
+from bench.core import hardware
+from bench.records import identity
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    path: tuple[str, ...]  # where the figure sits in a record
+    lower_is_better: bool  # True for times, False for rates
+    batch: tuple[str, ...] | None = (
+        None  # where the batch size it was measured at sits, if it varies
+    )
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({'lower' if self.lower_is_better else 'higher'} is faster)"
+
+
+METRICS = (
+    Metric("train s", ("timing", "fit_s"), True),
+    Metric("train img/s", ("timing", "train_images_per_s"), False),
+    Metric(
+        "inference img/s, large batch",
+        ("timing", "inference", "large", "images_per_s"),
+        False,
+        ("timing", "inference", "large", "batch_size"),
+    ),
+    Metric("p50 latency batch 1 ms", ("timing", "inference", "batch_1", "latency_ms_p50"), True),
+)
+
+# Relative change (0.25 = 25%) a figure must exceed, beyond its interval, to be called slower or
+# faster. Measured: `run --all --profile quick` twice on one commit, one after the other on the
+# 2-core AMD EPYC (Zen 4), gave same-commit ratios up to 1.178 for train s / train img/s
+# (logreg, a 2.4 s fit), 1.142 for inference img/s (mlp) and 1.724 for the p50 latency at batch
+# 1 (logreg, 0.11 ms: sub-millisecond calls on a VM); each threshold is about 1.4x the largest
+# deviation one such pair showed, since one pair is a small sample of the machine's noise.
+NOISE = {
+    "train s": 0.25,
+    "train img/s": 0.25,
+    "inference img/s, large batch": 0.20,
+    "p50 latency batch 1 ms": 1.00,
+}
+
+NO_VERDICT = "no speed verdict"
+VERDICTS = ("slower", "faster", "inconclusive", "no change", NO_VERDICT)
+
+
+@dataclass
+class Pair:
+    """One configuration's records on each side (seed -> record), as ``compare`` pairs them."""
+
+    label: str
+    where: str
+    before: dict[int, dict]
+    after: dict[int, dict]
+
+
+@dataclass
+class SpeedChange:
+    label: str
+    where: str
+    metric: Metric
+    before: list[float]  # the figure over seeds, A
+    after: list[float]  # and B
+    ratio: float | None = None  # median(after) / median(before)
+    interval: tuple[float, float] | None = None  # 95% interval of the ratio
+    verdict: str = NO_VERDICT  # slower | faster | inconclusive | no change | no speed verdict
+    note: str = ""
+
+    @property
+    def slowdown(self) -> float | None:
+        """How many times slower B is than A (above 1: slower), for times and rates alike."""
+        if self.ratio is None:
+            return None
+        return self.ratio if self.metric.lower_is_better else 1 / self.ratio
+
+    @property
+    def change_pct(self) -> float | None:
+        """The slowdown in percent: positive is slower, negative faster."""
+        return None if self.slowdown is None else 100 * (self.slowdown - 1)
+
+
+def _get(rec: dict, path: tuple[str, ...]):
+    value = rec
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def values(by_seed: dict[int, dict], metric: Metric) -> list[float]:
+    """The figure of each seed's record, in seed order, leaving out missing, None, NaN,
+    infinite and non-positive values (a time or a rate is positive)."""
+    out = []
+    for seed in sorted(by_seed):
+        v = _get(by_seed[seed], metric.path)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0:
+            out.append(float(v))
+    return out
+
+
+def ratio_interval(
+    before: list[float], after: list[float], alpha: float = ALPHA
+) -> tuple[float, float] | None:
+    """The ``1 - alpha`` interval of after / before: Welch's t-interval of mean(log after) -
+    mean(log before), exponentiated; None unless each side has two or more values. Sides
+    without spread give the point itself."""
+    if len(before) < 2 or len(after) < 2:
+        return None
+    from scipy import stats as sps
+
+    lb, la = np.log(before), np.log(after)
+    d = float(la.mean() - lb.mean())
+    vb, va = lb.var(ddof=1) / len(lb), la.var(ddof=1) / len(la)
+    se = math.sqrt(vb + va)
+    if se == 0:
+        return math.exp(d), math.exp(d)
+    df = (vb + va) ** 2 / (vb**2 / (len(lb) - 1) + va**2 / (len(la) - 1))
+    half = float(sps.t.ppf(1 - alpha / 2, df)) * se
+    return math.exp(d - half), math.exp(d + half)
+
+
+def verdict(
+    ratio: float, interval: tuple[float, float] | None, lower_is_better: bool, noise: float
+) -> str:
+    """slower, faster, inconclusive or no change (module docstring): beyond ``noise`` (a
+    fraction) on one side, with the whole interval (when there is one) on that side of 1;
+    beyond ``noise`` with an interval that does not lie wholly on that side: inconclusive."""
+    slow = ratio if lower_is_better else 1 / ratio
+    lo, hi = (
+        (None, None)
+        if interval is None
+        else (interval if lower_is_better else (1 / interval[1], 1 / interval[0]))
+    )
+    if slow > 1 + noise:
+        return "slower" if lo is None or lo > 1 else "inconclusive"
+    if slow < 1 / (1 + noise):
+        return "faster" if hi is None or hi < 1 else "inconclusive"
+    return "no change"
+
+
+def _machine(rec: dict) -> dict:
+    ident = identity.of_record(rec)
+    return {
+        "hardware": ident.hardware,
+        "gpu": ident.gpu,
+        "threads": ident.threads,
+        "slots": ident.slots,
+    }
+
+
+SAID = {"gpu": "GPU", "threads": "threads", "slots": "job slots per host"}
+
+
+def _title(rec: dict) -> str:
+    return hardware.of_env(rec.get("env"))["title"]
+
+
+def where_differs(
+    before: list[dict], after: list[dict], names: tuple[str, str] = ("A", "B")
+) -> str | None:
+    """Why the two sides' speeds are not comparable, in words, or None when every record ran
+    on one hardware fingerprint with one GPU, thread budget and number of job slots."""
+    for name, recs in zip(names, (before, after)):
+        seen: dict[str, dict] = {}
+        for r in recs:
+            for field, v in _machine(r).items():
+                seen.setdefault(field, {}).setdefault(v, r)
+        for field, by_value in seen.items():
+            if len(by_value) > 1:
+                if field == "hardware":
+                    return f"{name}'s records ran on {len(by_value)} machines: " + "; ".join(
+                        map(_title, by_value.values())
+                    )
+                return f"{name}'s records mix {SAID[field]} " + ", ".join(
+                    sorted(map(str, by_value))
+                )
+    if not before or not after:
+        return None
+    mb, ma = _machine(before[0]), _machine(after[0])
+    if mb["hardware"] != ma["hardware"]:
+        return f"{names[0]} ran on {_title(before[0])}, {names[1]} on {_title(after[0])}"
+    return "; ".join(f"{SAID[f]} {mb[f]} vs {ma[f]}" for f in SAID if mb[f] != ma[f]) or None
+
+
+def _batch_differs(pair: Pair, metric: Metric) -> str | None:
+    if metric.batch is None:
+        return None
+    sizes = [{_get(r, metric.batch) for r in side.values()} for side in (pair.before, pair.after)]
+    return (
+        None
+        if len(sizes[0] | sizes[1]) <= 1
+        else "batch sizes " + " vs ".join("/".join(map(str, sorted(s, key=str))) for s in sizes)
+    )
+
+
+def _noise(noise: dict[str, float] | float | None) -> dict[str, float]:
+    if noise is None:
+        return dict(NOISE)
+    if isinstance(noise, (int, float)):
+        return {m.name: float(noise) for m in METRICS}
+    return {**NOISE, **noise}
+
+
+def change_of(
+    pair: Pair,
+    metric: Metric,
+    noise: float,
+    machine_note: str | None,
+    names: tuple[str, str] = ("A", "B"),
+) -> SpeedChange | None:
+    """The change of one figure of one pair; None when neither side has the figure."""
+    before, after = values(pair.before, metric), values(pair.after, metric)
+    if not before and not after:
+        return None
+    change = SpeedChange(pair.label, pair.where, metric, before, after)
+    if before and after:
+        change.ratio = float(np.median(after) / np.median(before))
+        change.interval = ratio_interval(before, after)
+    missing = [name for name, side in zip(names, (before, after)) if not side]
+    why = (
+        machine_note
+        or _batch_differs(pair, metric)
+        or (f"not measured in {missing[0]}" if missing else None)
+    )
+    if why:
+        change.note = why
+    else:
+        change.verdict = verdict(change.ratio, change.interval, metric.lower_is_better, noise)
+        if change.interval is None:
+            change.note = "one seed on a side: no interval, the threshold alone"
+    return change
+
+
+def compare_speed(
+    pairs: list[Pair],
+    noise: dict[str, float] | float | None = None,
+    names: tuple[str, str] = ("A", "B"),
+) -> list[SpeedChange]:
+    """A ``SpeedChange`` per pair and figure of ``METRICS`` (figures neither side has are left
+    out), in the pairs' order. ``noise``: the thresholds (``NOISE``; a number sets every figure's,
+    a dict overrides some); ``names``: what the two sides are called in the notes."""
+    thresholds = _noise(noise)
+    out = []
+    for pair in pairs:
+        machine_note = where_differs(list(pair.before.values()), list(pair.after.values()), names)
+        for metric in METRICS:
+            change = change_of(pair, metric, thresholds[metric.name], machine_note, names)
+            if change is not None:
+                out.append(change)
+    return out
+
+
+def slower_than(changes: list[SpeedChange], pct: float) -> list[SpeedChange]:
+    """The changes with the verdict slower whose slowdown exceeds ``pct`` percent: a time
+    ratio above 1 + pct/100, a rate ratio below 1 / (1 + pct/100)."""
+    return [c for c in changes if c.verdict == "slower" and c.slowdown > 1 + pct / 100]
+
+
+def _num(v: float) -> str:
+    return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
+
+
+def _median(xs: list[float]) -> str:
+    return _num(float(np.median(xs))) + (f" (n={len(xs)})" if len(xs) != 1 else "") if xs else "-"
+
+
+def table(changes: list[SpeedChange]) -> str:
+    """GitHub-Markdown table of the changes: medians over seeds, the ratio and its interval,
+    the slowdown in percent (positive: slower) and the verdict."""
+    from tabulate import tabulate
+
+    rows = []
+    for c in changes:
+        ratio = (
+            "-"
+            if c.ratio is None
+            else f"{c.ratio:.3f}"
+            + ("" if c.interval is None else f" ({c.interval[0]:.3f}–{c.interval[1]:.3f})")
+        )
+        slower = "-" if c.change_pct is None else f"{c.change_pct:+.1f}%"
+        verdict_text = (c.verdict.upper() if c.verdict == "slower" else c.verdict) + (
+            f" ({c.note})" if c.note else ""
+        )
+        rows.append(
+            [
+                c.label,
+                c.where,
+                c.metric.title,
+                _median(c.before),
+                _median(c.after),
+                ratio,
+                slower,
+                verdict_text.replace("|", "\\|"),
+            ]
+        )
+    return tabulate(
+        rows,
+        headers=[
+            "model",
+            "data",
+            "metric",
+            "before (median)",
+            "after (median)",
+            "ratio (95% CI)",
+            "slower by",
+            "verdict",
+        ],
+        tablefmt="github",
+        disable_numparse=True,
+    )
+
+
+def legend(noise: dict[str, float] | float | None = None) -> str:
+    """One line saying what the table's columns mean and the noise thresholds."""
+    thresholds = _noise(noise)
+    shown = {f"{100 * v:g}%" for v in thresholds.values()}
+    said = (
+        shown.pop() + " for every figure"
+        if len(shown) == 1
+        else ", ".join(f"{name} {100 * v:g}%" for name, v in thresholds.items())
+    )
+    return (
+        "ratio = median after / median before over seeds; its 95% interval is Welch's t on the logs (the "
+        "ratio of geometric means, two or more seeds a side), so with skewed seeds the two may part; "
+        f"slower by: positive = slower; noise threshold (same commit run twice, x1.4): {said}"
+    )
+
+
+def section(
+    changes: list[SpeedChange],
+    fail_pct: float | None = None,
+    noise: dict[str, float] | float | None = None,
+) -> tuple[str, list[SpeedChange]]:
+    """The text ``compare`` and ``check`` print (table, legend, counts, and with ``fail_pct``
+    the figures that fail it), and the failing changes (empty without ``fail_pct``)."""
+    if not changes:
+        return "no speed figures to compare", []
+    counts = {v: sum(c.verdict == v for c in changes) for v in VERDICTS}
+    lines = [
+        table(changes),
+        "",
+        legend(noise),
+        "",
+        ", ".join(f"{n} {v}" for v, n in counts.items()) + f" ({len(changes)} figures)",
+    ]
+    failing = [] if fail_pct is None else slower_than(changes, fail_pct)
+    for c in failing:
+        lines.append(
+            f"SLOWER by more than {fail_pct:g}%: {c.label} ({c.where}) {c.metric.name}: "
+            f"{c.change_pct:+.1f}%"
+        )
+    if fail_pct is not None and not failing:
+        unjudged = (
+            f" ({counts[NO_VERDICT]} without a speed verdict, which never fail)"
+            if counts[NO_VERDICT]
+            else ""
+        )
+        lines.append(f"no figure slower by more than {fail_pct:g}%{unjudged}")
+    return "\n".join(lines), failing

@@ -1,0 +1,115 @@
+"""The clock times training alone, every column means one thing, tables never mix runs."""
+
+import json
+
+import pytest
+
+from bench import records
+from bench.adapters import registry
+from bench.run import plan
+from tests.conftest import run_cli
+
+FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
+FAST = (
+    "--dataset",
+    "digits",
+    "--profile",
+    "quick",
+    "--infer-min-seconds",
+    "0.05",
+    "--infer-min-repeats",
+    "3",
+)
+
+
+def _run(out, *args, env_extra=None):
+    proc = run_cli("run", *args, *FAST, "--out", str(out), env_extra=env_extra)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return records.read_all(out / "runs")
+
+
+@pytest.fixture(scope="module")
+def six_families(tmp_path_factory):
+    """Every family trained once on digits, each in a fresh worker process (so every
+    framework is imported for the first time inside the job, in ``prepare``)."""
+    out = tmp_path_factory.mktemp("six")
+    recs = _run(
+        out,
+        "--all",
+        "--set",
+        "xgboost.n_estimators=20",
+        "--set",
+        "mlp.epochs=3",
+        "--set",
+        "cnn-small.epochs=2",
+        "--set",
+        "cnn-deep.epochs=1",
+    )
+    return {r["job"]["model"]: r for r in recs}
+
+
+def test_seeds_are_interleaved():
+    jobs = plan.plan(["logreg", "svm"], ["digits"], "quick", "cpu", [0, 1], [], has_gpu=False)
+    assert [(j.seed, j.model) for j in jobs] == [
+        (0, "logreg"),
+        (0, "svm"),
+        (1, "logreg"),
+        (1, "svm"),
+    ]
+
+
+def test_new_model_module_needs_only_register():
+    """Every module of the built-in package that defines a model is listed in ``MODULES`` (the
+    entry point ``builtin = mnist_bench_models:families`` imports those), and every built-in
+    class is registered through that entry point, with the origin saying so."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import mnist_bench_models as pkg
+    from bench.adapters.contract import Adapter
+
+    registry.names()  # the entry points first: they, not these imports, register the built-ins
+    defining = set()
+    for info in pkgutil.iter_modules(pkg.__path__):
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        if any(
+            issubclass(c, Adapter)
+            and c.__module__ == module.__name__
+            and "name" in c.__dict__
+            and not inspect.isabstract(c)
+            for c in vars(module).values()
+            if isinstance(c, type)
+        ):
+            defining.add(info.name)
+    assert defining and defining <= set(pkg.MODULES), sorted(defining - set(pkg.MODULES))
+    made = pkg.families()
+    assert {c.__module__.rsplit(".", 1)[1] for c in made} == set(pkg.MODULES)
+    builtin = {
+        n: c for n, c in registry.REGISTRY.items() if c.__module__.startswith(pkg.__name__ + ".")
+    }
+    assert sorted(builtin) == sorted(c.name for c in made)
+    for name, cls in builtin.items():
+        assert cls.origin["kind"] == "builtin", (name, cls.origin)
+        assert cls.origin["entry_point"] == "builtin = mnist_bench_models:families", (
+            name,
+            cls.origin,
+        )
+        assert cls.origin["distribution"].startswith("mnist-bench "), (name, cls.origin)
+
+
+def test_job_spec_is_self_describing():
+    job = plan.Job(
+        "logreg",
+        "linear",
+        "digits",
+        "quick",
+        "cpu",
+        0,
+        {"C": 1.0},
+        threads=2,
+        inference={"large_batch": 10},
+    )
+    d = job.as_dict()
+    assert d["threads"] == 2 and d["inference"] == {"large_batch": 10}
+    assert json.loads(json.dumps(d)) == d
