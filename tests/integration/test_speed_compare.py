@@ -10,7 +10,7 @@ import pytest
 from bench import cli, records
 from bench.gate import check
 from tests.conftest import assert_one_line_error, run_cli
-from tests.unit.analysis.test_speed_compare import folders, ten_percent  # noqa: F401 (fixtures)
+from tests.unit.analysis.test_speed_compare import folders, template, ten_percent  # noqa: F401 (fixtures)
 
 
 @pytest.mark.parametrize("bad", ["abc", "-5", "0"])

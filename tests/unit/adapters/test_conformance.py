@@ -2,6 +2,8 @@
 and each planted defect (``tests/conformance_faults.py``) is reported in one line, by its rule
 alone."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -15,9 +17,14 @@ BUILTINS = ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep", "cnn-fas
 
 @pytest.fixture(scope="module")
 def faults():
-    """The fault adapters, registered in this process after the built-ins; removed afterwards."""
+    """The fault adapters, registered in this process after the built-ins; removed afterwards.
+    Each module that uses it registers them again (the module registers at import, so a second
+    use reloads it)."""
     registry.names()
     from tests import conformance_faults
+
+    if not any(c.__module__ == conformance_faults.__name__ for c in registry.REGISTRY.values()):
+        conformance_faults = importlib.reload(conformance_faults)
 
     yield conformance_faults
     for name in [
