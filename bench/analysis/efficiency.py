@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.measure import peaks
+from bench.records import number
 
 RECORD, LATER = "record", "later"  # where a peak came from: the record itself, the machines folder
 # frame column -> Peak field
@@ -138,10 +139,9 @@ def resolve(
 
 
 def _finite(v) -> float | None:
-    """``v`` as a float when it is a finite, non-negative number (not a bool), else None."""
-    if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v) or v < 0:
-        return None
-    return float(v)
+    """``v`` as a float when it is a number (``records.number``) and not negative, else None."""
+    f = number(v)
+    return f if f is not None and f >= 0 else None
 
 
 def percent(gflops, peak: float | None) -> float | None:

@@ -24,6 +24,7 @@ from bench import measure
 from bench.analysis import uncertainty
 from bench.data import corrupted, writers
 from bench.data.sampling import stratified_subset
+from bench.records import number
 
 # MNIST-C's order (Mu and Gilmer 2019); names a record adds beyond these follow, sorted
 MNIST_C = (
@@ -70,14 +71,6 @@ def column(g, col: str) -> list:
     return list(g[col]) if col in g.columns else [None] * len(g)
 
 
-def _number(v) -> float | None:
-    """``v`` as a float when it is a number and not NaN, else None."""
-    number = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
-        v, (bool, np.bool_)
-    )
-    return float(v) if number and not np.isnan(v) else None  # pandas gives numpy scalars
-
-
 def ordered(names) -> list[str]:
     """Corruption names in MNIST-C order, any others after them, sorted."""
     names = set(names)
@@ -92,19 +85,17 @@ def robustness(
     ``clean_correct`` (seed -> mask over the clean test set): the row's, for the base images'
     writers and the clean interval; without per-corruption outcomes in every record the
     interval comes from each seed's mean (``uncertainty.from_accuracies``, conservative)."""
-    have = [
-        i for i, v in enumerate(column(g, "robustness.mean_accuracy")) if _number(v) is not None
-    ]
+    have = [i for i, v in enumerate(column(g, "robustness.mean_accuracy")) if number(v) is not None]
     if not have:
         return None
     sub = g.iloc[have]
     last = sub.iloc[-1]
     mean = [float(v) for v in sub["robustness.mean_accuracy"]]
-    n = int(_number(last.get("robustness.n_per_corruption")) or 0)
+    n = int(number(last.get("robustness.n_per_corruption")) or 0)
     per: dict[str, list[float]] = {}
     for entry in column(sub, "robustness.corruptions"):
         for name, c in (entry or {}).items():
-            if isinstance(c, dict) and _number(c.get("accuracy")) is not None:
+            if isinstance(c, dict) and number(c.get("accuracy")) is not None:
                 per.setdefault(name, []).append(100 * float(c["accuracy"]))
     masks, base = corrupted_masks(sub), base_indices(test_digest, n)
     groups = None if base is None else writers.mnist_test().writer[base]
@@ -119,12 +110,12 @@ def robustness(
         ci.unit,
         len(sub),
         n,
-        int(_number(last.get("robustness.n_corruptions")) or len(per)),
+        int(number(last.get("robustness.n_corruptions")) or len(per)),
         str(last.get("robustness.digest")),
         {name: float(np.mean(per[name])) for name in ordered(per)},
         ci=ci,
     )
-    clean = [v for v in map(_number, column(sub, "robustness.clean_accuracy")) if v is not None]
+    clean = [v for v in map(number, column(sub, "robustness.clean_accuracy")) if v is not None]
     if clean and n > 0:
         seeds = [int(s) for s in sub["job.seed"]] if "job.seed" in sub.columns else []
         if base is not None and clean_correct and all(s in clean_correct for s in seeds):
@@ -155,7 +146,7 @@ def corrupted_masks(sub) -> dict[int, np.ndarray]:
         ):
             return {}
         m = np.stack([measure.correct_mask(entry[k]["outcomes"]) for k in names])
-        stated = [_number(entry[k].get("accuracy")) for k in names]
+        stated = [number(entry[k].get("accuracy")) for k in names]
         if shape not in (None, (tuple(names), m.shape)) or not np.allclose(
             m.mean(axis=1), stated, atol=1e-9
         ):

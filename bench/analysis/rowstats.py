@@ -206,22 +206,15 @@ class Row:
 
 
 def _throughput(frame):
-    """Each record's large-batch images/s, chosen as ``measure.throughput`` does on the flat
-    columns: ``timing.inference.large``, else (older records) its ``batch_<n>`` with n > 1;
-    NaN where a record has neither. Per record, so rows of different ``--infer-batch`` values
-    in one table each keep their own."""
+    """Each record's large-batch images/s (``timing.inference.large``); NaN where a record
+    has none. Per record, so rows of different ``--infer-batch`` values in one table each
+    keep their own."""
     import pandas as pd
 
-    pre, post = "timing.inference.", ".images_per_s"
-    older = sorted(
-        c
-        for c in frame.columns
-        if c.startswith(pre + "batch_") and c.endswith(post) and c != f"{pre}batch_1{post}"
-    )
-    cols = [c for c in (f"{pre}large{post}",) if c in frame.columns] + older
-    if not cols:
+    col = "timing.inference.large.images_per_s"
+    if col not in frame.columns:
         return pd.Series(np.nan, index=frame.index, dtype=float)
-    return frame[cols].astype(float).bfill(axis=1).iloc[:, 0]
+    return frame[col].astype(float)
 
 
 def _latency(g, col: str, q: int) -> list[float]:

@@ -189,15 +189,22 @@ def title(fp: dict) -> str:
 
 
 def of_env(env: dict | None) -> dict:
-    """The fingerprint a record's ``env`` carries; for records written before fingerprints
-    existed, one built from what they did record (CPU model name, cores, memory), marked
-    ``legacy`` (its vendor and family unknown, so its id never equals a measured one's)."""
+    """The fingerprint a record's ``env`` carries (``env.hardware``, with its title); a record
+    read through ``bench.records.upgrade`` always carries one, and an ``env`` without one
+    (not a record's) gets ``legacy``'s."""
     env = env if isinstance(env, dict) else {}
     stored = env.get("hardware")
     if isinstance(stored, dict) and isinstance(stored.get("id"), str):
         return (
             stored if isinstance(stored.get("title"), str) else {**stored, "title": title(stored)}
         )
+    return legacy(env)
+
+
+def legacy(env: dict) -> dict:
+    """The fingerprint of an ``env`` written before fingerprints existed, built from what it
+    did record (CPU model name, cores, memory) and marked ``legacy`` (its vendor and family
+    unknown, so its id never equals a measured one's)."""
     fp = {
         "vendor": None,
         "family": None,

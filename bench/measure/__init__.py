@@ -34,6 +34,5 @@ from bench.measure.timing import (  # noqa: F401
     measure_inference,
     percentile,
     summarise,
-    throughput,
     time_calls,
 )

@@ -270,8 +270,8 @@ GPU_FP32_NAMES = {
 
 
 def library_of(library, family) -> str | None:
-    """The library a job ran: the record's ``job.library``, else (a record made before jobs
-    carried it) its built-in family's; None when neither says."""
+    """The library a job ran: the record's ``job.library``, else (an adapter that declares
+    none) the library of the built-in family of its name; None when neither says."""
     if isinstance(library, str) and library:
         return library
     return FAMILY_LIBRARY.get(family) if isinstance(family, str) else None

@@ -159,9 +159,8 @@ def measure_inference(
 
     ``large`` is the throughput measurement whatever its batch size (``--infer-batch 1``
     included, where it is a second batch-1 measurement under its own timing rule);
-    ``batch_<n>`` repeats it under the name older records use, for n > 1 only, so it can
-    never overwrite the latency measurement ``batch_1``. Readers take it through
-    ``throughput``. Batch-1 calls cycle through distinct images so no result is cached by
+    ``batch_<n>`` repeats it under the name records of schema 1 used, for n > 1 only, so it
+    can never overwrite the latency measurement ``batch_1``; readers take ``large``. Batch-1 calls cycle through distinct images so no result is cached by
     accident.
     """
     n = min(protocol.large_batch, len(x))
@@ -172,19 +171,3 @@ def measure_inference(
     if n > 1:
         out[f"batch_{n}"] = out["large"]
     return out
-
-
-def throughput(inference: dict | None) -> dict | None:
-    """The large-batch measurement of a record's ``timing.inference``: ``large``, or in
-    records written before that key the one ``batch_<n>`` entry with n > 1 (``None`` when
-    there is none: an old ``--infer-batch 1`` record kept only its batch-1 latency)."""
-    if not isinstance(inference, dict):
-        return None
-    if isinstance(inference.get("large"), dict):
-        return inference["large"]
-    older = sorted(
-        k
-        for k, v in inference.items()
-        if k.startswith("batch_") and k != "batch_1" and isinstance(v, dict)
-    )
-    return inference[older[0]] if older else None

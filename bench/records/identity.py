@@ -39,6 +39,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 
 from bench.core import hardware
+from bench.records.shape import number
 
 
 def params_hash(params: dict) -> str:
@@ -92,11 +93,6 @@ ROW = tuple(f for f in FIELDS if f not in TABLE)  # one row per value of these, 
 SPEED_ONLY = ("threads", "inference", *WHERE)
 
 
-def _number(v):
-    """A real number, or None for None/NaN/missing (pandas rows hold NaN for absent values)."""
-    return v if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v else None
-
-
 def source_of(origin: dict | None) -> str | None:
     """The identity's ``source`` for an adapter's ``origin`` (see the module docstring)."""
     origin = origin if isinstance(origin, dict) else {}
@@ -112,8 +108,8 @@ def source_of(origin: dict | None) -> str | None:
 def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int = 1) -> Identity:
     """The identity of a planned job (``Job.as_dict()``); ``hw`` defaults to this machine,
     ``slots`` to one job at a time (the local executor)."""
-    threads = _number(job.get("threads"))
-    target = _number(job.get("target"))
+    threads = number(job.get("threads"))
+    target = number(job.get("target"))
     return Identity(
         job["model"],
         params_hash(job["params"]),
@@ -135,14 +131,9 @@ def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int 
 
 
 def of_record(rec: dict) -> Identity:
-    """The identity of a stored record (nested dict). Records written before a field existed
-    get that field's old meaning: threads from ``threads.requested``, the protocol from
-    ``timing.inference_protocol``, the hardware from the CPU name they recorded."""
+    """The identity of a stored record (nested dict, read through ``upgrade``, which gives
+    older records each field's old meaning)."""
     job = dict(rec["job"])
-    if job.get("threads") is None:
-        job["threads"] = _section(rec, "threads").get("requested")
-    if job.get("inference") is None:
-        job["inference"] = _section(rec, "timing").get("inference_protocol")
     job["data_digest"] = _section(rec, "data").get("digest") or job.get("data_digest")
     env = _section(rec, "env")
     return of_job(
@@ -159,14 +150,10 @@ def _section(rec: dict, name: str) -> dict:
 
 
 def slots_of(where: dict) -> int:
-    """The job slots per host a record's executor had (``where.slots_per_host``; records
-    written before it was told apart from what a job shared call it ``jobs_per_host``)."""
-    n = where.get("slots_per_host", where.get("jobs_per_host")) if isinstance(where, dict) else None
-    return (
-        int(n)
-        if isinstance(n, (int, float)) and not isinstance(n, bool) and n == n and n >= 1
-        else 1
-    )
+    """The job slots per host a record's executor had (``where.slots_per_host``); 1 when it
+    does not say."""
+    n = number(where.get("slots_per_host")) if isinstance(where, dict) else None
+    return int(n) if n is not None and n >= 1 else 1
 
 
 def differences(a: Identity, b: Identity) -> list[str]:

@@ -1,4 +1,5 @@
-"""Run records: one JSON file per job in ``<results>/runs/``; schema, store and loading.
+"""Run records: one JSON file per job in ``<results>/runs/``; the store and loading (the
+shape is ``shape``'s, older records become it through ``upgrade``).
 
 A record is written once, atomically, when its job ends (``ok``, ``diverged``, ``failed``,
 ``timeout`` or ``skipped``), and never rewritten. A record of an already-trained file
@@ -9,9 +10,9 @@ training loss (or the model's probabilities) became NaN/inf, and the record has 
 is stored as JSON ``null`` (``json_safe``), so no value can make a record unwritable. File names start with a unique run id, so suites
 writing into one folder at once never touch each other's files. ``load`` turns a folder
 into a pandas DataFrame, one row per record with flattened columns
-(``metrics.accuracy``, ``timing.fit_s`` ...); ``read_all`` gives the raw dicts. Both pass
-each record through ``upgrade``, which brings the figures of records made by older versions
-to today's definitions (the files stay as they were written).
+(``metrics.accuracy``, ``timing.fit_s`` ...); ``read_all`` gives the dicts. Both pass each
+record through ``upgrade``, which brings records written by older versions to today's shape
+(the files stay as they were written).
 """
 
 from __future__ import annotations
@@ -27,26 +28,9 @@ from pathlib import Path
 
 from bench.core import atomic, hardware
 from bench.records import identity
-from bench.records.identity import params_hash, protocol_hash  # noqa: F401 (re-exported)
+from bench.records.shape import SCHEMA, RecordError, validate
+from bench.records.upgrade import upgrade
 
-SCHEMA = 1
-STATUSES = ("ok", "diverged", "failed", "timeout", "skipped")
-RESULT_STATUSES = ("ok", "diverged")  # records that carry metrics; only ``ok`` ones make table rows
-REQUIRED = {
-    "schema",
-    "run_id",
-    "started_at",
-    "status",
-    "error",
-    "job",
-    "data",
-    "metrics",
-    "size",
-    "timing",
-    "history",
-    "env",
-}
-JOB_FIELDS = ("model", "family", "dataset", "profile", "device", "seed", "params")
 KEEP_WHOLE = {
     "env",
     "job.params",
@@ -61,11 +45,6 @@ KEEP_WHOLE = {
     "robustness.corruptions",
     "calibration.bins",
 }
-OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
-
-
-class RecordError(ValueError):
-    """A file that is not a valid run record."""
 
 
 def now_iso() -> str:
@@ -131,80 +110,6 @@ def problem(
     return rec
 
 
-def validate(rec: dict) -> dict:
-    """Return ``rec`` if it follows the schema; ``RecordError`` naming what is wrong otherwise."""
-    if not isinstance(rec, dict):
-        raise RecordError("not a JSON object")
-    if rec.get("schema") != SCHEMA:
-        raise RecordError(f"schema {rec.get('schema')!r}, expected {SCHEMA}")
-    missing = REQUIRED - rec.keys()
-    if missing:
-        raise RecordError(f"missing fields {sorted(missing)}")
-    if rec["status"] not in STATUSES:
-        raise RecordError(f"status {rec['status']!r} not one of {STATUSES}")
-    for name in ("job", "metrics"):
-        if not isinstance(rec[name], dict):
-            raise RecordError(f"{name} is not a JSON object")
-    missing_job = [k for k in JOB_FIELDS if k not in rec["job"]]
-    if missing_job:
-        raise RecordError(f"job lacks {missing_job}")
-    if rec["status"] in RESULT_STATUSES:
-        missing_m = [k for k in OK_METRICS if k not in rec["metrics"]]
-        if missing_m:
-            raise RecordError(f"{rec['status']} record lacks metrics {missing_m}")
-    # an already-trained file measured without training: which file (its content) it was
-    if "evaluated" in rec and not (
-        isinstance(rec["evaluated"], dict) and isinstance(rec["evaluated"].get("sha256"), str)
-    ):
-        raise RecordError("evaluated is not an object naming the file's sha256")
-    return rec
-
-
-KERAS_DETAIL = "Keras weights, "  # the built-in Keras families' ``size.detail``: this, then ``arch.describe``'s summary
-
-
-def upgrade(rec: dict) -> dict:
-    """``rec`` as this version reads it (a new dict where anything changed; ``rec`` itself
-    is never modified): a record made before records carried ``size.train_flops_per_image``
-    (when training GFLOP/s were 3 x forward FLOPs for every model) gets that field and its
-    ``timing.train_gflops_per_s`` recomputed as training images/s x the training FLOPs of the
-    architecture its ``size.detail`` describes (``arch.parse``; only when that architecture's
-    forward FLOPs are the record's ``size.flops_per_image``); where they cannot be counted
-    (L-BFGS, a model described otherwise) both become None."""
-    size, timing = rec.get("size"), rec.get("timing")
-    if (
-        not (isinstance(size, dict) and isinstance(timing, dict))
-        or "train_flops_per_image" in size
-        or timing.get("train_gflops_per_s") is None
-    ):
-        return rec
-    train = _train_flops(size)
-    ips = timing.get("train_images_per_s")
-    gflops = train * ips / 1e9 if train and isinstance(ips, (int, float)) and ips > 0 else None
-    return {
-        **rec,
-        "size": {**size, "train_flops_per_image": train},
-        "timing": {**timing, "train_gflops_per_s": gflops},
-    }
-
-
-def _train_flops(size: dict) -> float | None:
-    """Training FLOPs per image of the built-in Keras architecture ``size["detail"]`` names,
-    checked against its forward FLOPs; None when it names none or they differ."""
-    from bench.adapters import arch
-
-    detail, forward = size.get("detail"), size.get("flops_per_image")
-    if not isinstance(detail, str) or not detail.startswith(KERAS_DETAIL) or not forward:
-        return None
-    try:
-        layers, shape = arch.parse(detail[len(KERAS_DETAIL) :])
-        if arch.forward_flops(layers, shape) != forward:
-            return None
-        return float(arch.training_flops(layers, shape))
-    except ValueError:
-        return None
-
-
 def json_safe(value):
     """A copy of ``value`` that strict JSON can hold: every NaN, inf and -inf (Python or
     numpy floats, at any depth of dicts, lists and tuples) becomes ``None``; numpy scalars
@@ -228,9 +133,10 @@ def path_for(runs_dir: Path, rec: dict) -> Path:
 
 
 def write(runs_dir: Path, rec: dict) -> Path:
-    """Validate and atomically store ``rec`` with its non-finite numbers as null
-    (``json_safe``); returns its path."""
-    rec = json_safe(validate(rec))
+    """Store ``rec`` atomically in today's shape (a record of an older version is upgraded
+    first), with its non-finite numbers as null (``json_safe``), once it validates; returns
+    its path."""
+    rec = validate(json_safe(upgrade(rec)))
     path = path_for(runs_dir, rec)
     atomic.write_json(path, rec)
     return path
@@ -241,7 +147,7 @@ def read(path: Path) -> dict:
     on a user test set whose file gave groups (``outcomes.groups``) makes them known for its
     test digest (``writers.register_test_groups``), so every view that reads it can use them."""
     try:
-        rec = upgrade(validate(json.loads(Path(path).read_text())))
+        rec = validate(upgrade(json.loads(Path(path).read_text())))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RecordError(str(exc)) from None
     register_groups(rec)

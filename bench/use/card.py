@@ -14,7 +14,6 @@ leaderboard's one-seed interval (``bench.analysis.uncertainty``: writers the uni
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -28,12 +27,6 @@ from bench.use.reproduce import cli_value, reproduce_command
 
 CARD = "README.md"
 TASK = "image-classification"
-LIBRARY = {
-    "linear": "scikit-learn",
-    "kernel": "scikit-learn",
-    "trees": "xgboost",
-    "neural": "keras",
-}
 LIBRARY_VERSIONS = {
     "scikit-learn": ("scikit-learn",),
     "xgboost": ("xgboost", "xgboost-cpu"),
@@ -113,12 +106,10 @@ def write_all(results_dir: Path) -> list[Path]:
 
 
 def library_of(job: dict) -> str | None:
-    """The library the model is saved with: what its adapter declared (``Adapter.library``);
-    for a built-in family's record made before adapters declared it, the family's."""
-    kind = (job.get("origin") or {}).get("kind") if isinstance(job.get("origin"), dict) else None
-    return job.get("library") or (
-        LIBRARY.get(job["family"]) if kind in (None, "builtin", "module") else None
-    )
+    """The library the model is saved with: what its adapter declared (``Adapter.library``;
+    ``upgrade`` gives a built-in family's record made before adapters declared it the
+    family's); None when it declared none."""
+    return job.get("library") or None
 
 
 def _card_data(rec: dict):
@@ -172,13 +163,13 @@ def _eval_results(rec: dict) -> list:
             **where,
             dataset_name=f"{_pretty(dataset)} test set",
             metric_type=metric,
-            metric_value=_num(value),
+            metric_value=records.number(value),
             metric_name=name,
         )
         for metric, value, name in figures
-        if _num(value) is not None
+        if records.number(value) is not None
     ]
-    if _num(rob.get("mean_accuracy")) is not None:
+    if records.number(rob.get("mean_accuracy")) is not None:
         out.append(
             EvalResult(
                 **where,
@@ -186,7 +177,7 @@ def _eval_results(rec: dict) -> list:
                 metric_type="accuracy",
                 dataset_name=f"{_pretty(dataset)} test set, MNIST-C corruptions "
                 f"({rob.get('n_corruptions')} x {rob.get('n_per_corruption')} images)",
-                metric_value=_num(rob["mean_accuracy"]),
+                metric_value=records.number(rob["mean_accuracy"]),
                 metric_name="Mean corrupted accuracy",
             )
         )
@@ -228,7 +219,7 @@ def _model(rec: dict) -> str:
             "`model.json` (adapter, parameters, preprocessing view, dataset digest, probe)"
         )
     ref = rec.get("reference") or {}
-    if _num(ref.get("accuracy")) is not None:
+    if records.number(ref.get("accuracy")) is not None:
         rows.append(
             f"- Published accuracy of the recipe it follows: {ref['accuracy']:.2%} ({ref.get('recipe', 'published recipe')})"
         )
@@ -348,7 +339,7 @@ def _limitations(rec: dict) -> str:
 def _worst_classes(rec: dict) -> str | None:
     per = rec["metrics"].get("per_class") or {}
     scored = sorted(
-        (f1, int(c), v) for c, v in per.items() if (f1 := _num(v.get("f1"))) is not None
+        (f1, int(c), v) for c, v in per.items() if (f1 := records.number(v.get("f1"))) is not None
     )
     named = ", ".join(
         f"class {c} (F1 {f1:.3f}, precision {_fmt(v.get('precision'), '{:.3f}')}, "
@@ -363,9 +354,9 @@ def _worst_corruptions(rec: dict) -> str | None:
     accs = sorted(
         (a, name)
         for name, v in (rob.get("corruptions") or {}).items()
-        if (a := _num((v or {}).get("accuracy"))) is not None
+        if (a := records.number((v or {}).get("accuracy"))) is not None
     )
-    clean = _num(rob.get("clean_accuracy"))
+    clean = records.number(rob.get("clean_accuracy"))
     if not accs or clean is None:
         return None
     named = ", ".join(f"{name} {a:.2%} ({100 * (a - clean):+.1f} pp)" for a, name in accs[:WORST])
@@ -379,7 +370,7 @@ def _calibration_note(rec: dict) -> str | None:
     """ECE, and mean confidence minus accuracy over the binned images: called over- or
     under-confident only beyond the test set's noise (``calibration.confidence_gap``)."""
     cal = _section(rec, "calibration")
-    ece, gap = _num(cal.get("ece")), confidence_gap(cal)
+    ece, gap = records.number(cal.get("ece")), confidence_gap(cal)
     if ece is None:
         return None
     text = (
@@ -412,7 +403,7 @@ def _resources(rec: dict) -> str | None:
         )
         if text
     ]
-    if _num(cold.get("load_s")) is not None:
+    if records.number(cold.get("load_s")) is not None:
         parts.append(
             f"a cold start ({coldstart.LABEL}: load and first prediction) of {cold['load_s']:.2f} s"
             + (_fmt(cold.get("process_s"), ", {:.2f} s with the interpreter's start") or "")
@@ -422,18 +413,9 @@ def _resources(rec: dict) -> str | None:
     return f"- Resources on the training machine: {', '.join(parts)}." if parts else None
 
 
-def _num(value) -> float | None:
-    """A finite float, or None for anything else (None, NaN, inf, text)."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
-
-
 def _fmt(value, template: str) -> str | None:
     """``template.format(value)`` for a finite number, None otherwise."""
-    return None if (number := _num(value)) is None else template.format(number)
+    return None if (value := records.number(value)) is None else template.format(value)
 
 
 def _section(rec: dict, name: str) -> dict:
@@ -451,7 +433,7 @@ def _interval(rec: dict):
     from bench.analysis import uncertainty
     from bench.data import writers
 
-    acc, n = _num(rec["metrics"].get("accuracy")), rec["data"].get("n_test")
+    acc, n = records.number(rec["metrics"].get("accuracy")), rec["data"].get("n_test")
     if acc is None or not isinstance(n, int) or n <= 0:
         return None
     outcomes = rec.get("outcomes")

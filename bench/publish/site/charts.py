@@ -15,11 +15,11 @@ arrays (which plotly would write as base64), and NaN becomes null.
 from __future__ import annotations
 
 import json
-import math
 
 from bench import measure
 from bench.analysis import rowstats
 from bench.publish import figures, plots, robustness_plots
+from bench.records import number
 
 MARGIN = {"l": 60, "r": 20, "t": 50, "b": 50}
 BLUES = "Blues"
@@ -48,15 +48,6 @@ COLOURS = (
     "#9edae5",
 )
 GREY = "#444"
-
-
-def _num(v) -> float | None:
-    """``v`` as a finite float, else None (NaN, inf, None, non-numbers)."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 def _figure(data: list, layout: dict) -> dict:
@@ -113,13 +104,13 @@ def _colour(rows: list[rowstats.Row], row: rowstats.Row) -> str:
 
 
 def _interval(low, high) -> str:
-    low, high = _num(low), _num(high)
+    low, high = number(low), number(high)
     return f" [{low:.2f}, {high:.2f}]" if low is not None and high is not None else ""
 
 
 def _error(value: float, low, high) -> tuple[float, float]:
     """(minus, plus) of an asymmetric error bar; 0 where an end is unknown."""
-    low, high = _num(low), _num(high)
+    low, high = number(low), number(high)
     return (
         max(value - low, 0.0) if low is not None else 0.0,
         max(high - value, 0.0) if high is not None else 0.0,
@@ -133,7 +124,7 @@ def accuracy_vs_throughput(rows: list[rowstats.Row]) -> dict | None:
     usable = [
         r
         for r in rows
-        if _num(r.values.get("infer_ips")) and _num(r.values.get("accuracy")) is not None
+        if number(r.values.get("infer_ips")) and number(r.values.get("accuracy")) is not None
     ]
     if not usable:
         return None
@@ -278,21 +269,21 @@ def accuracy_vs_parameter(group: rowstats.Group, rows: list[rowstats.Row]) -> li
                     "mode": "lines+markers",
                     "name": name,
                     "x": xs,
-                    "y": [_num(p[1]) for p in points],
+                    "y": [number(p[1]) for p in points],
                     "error_y": {
                         "type": "data",
-                        "array": [_num(p[2]) or 0.0 for p in points],
+                        "array": [number(p[2]) or 0.0 for p in points],
                         "thickness": 1,
                     },
                     "text": [
                         f"{model} {param}={x:g} {label}<br>test accuracy {_fmt(p[1])}%"
-                        + (f" ± {p[2]:.2f} (std over seeds)" if _num(p[2]) is not None else "")
+                        + (f" ± {p[2]:.2f} (std over seeds)" if number(p[2]) is not None else "")
                         for x, p in zip(xs, points)
                     ],
                     "hovertemplate": "%{text}<extra></extra>",
                 }
             )
-            val = [(x, p[3]) for x, p in zip(xs, points) if _num(p[3]) is not None]
+            val = [(x, p[3]) for x, p in zip(xs, points) if number(p[3]) is not None]
             if val:
                 data.append(
                     {
@@ -326,7 +317,7 @@ def accuracy_vs_parameter(group: rowstats.Group, rows: list[rowstats.Row]) -> li
 
 
 def _fmt(v) -> str:
-    v = _num(v)
+    v = number(v)
     return "-" if v is None else f"{v:.2f}"
 
 
@@ -336,7 +327,9 @@ def clean_vs_corrupted(rows: list[rowstats.Row]) -> dict | None:
     interval as error bars (``robustness_plots._errors``), joined by a line; one trace per row,
     the first on top. None when no row has the section."""
     robust = [
-        r for r in rows if r.robustness is not None and _num(r.values.get("corrupted")) is not None
+        r
+        for r in rows
+        if r.robustness is not None and number(r.values.get("corrupted")) is not None
     ]
     if not robust:
         return None
@@ -344,16 +337,16 @@ def clean_vs_corrupted(rows: list[rowstats.Row]) -> dict | None:
     for r in robust:
         rb, corrupted = r.robustness, float(r.values["corrupted"])
         xs, cis, symbols, texts = [], [], [], []
-        if _num(rb.clean) is not None:
+        if number(rb.clean) is not None:
             xs.append(float(rb.clean))
-            cis.append((_num(rb.clean_low), _num(rb.clean_high)))
+            cis.append((number(rb.clean_low), number(rb.clean_high)))
             symbols.append("circle")
             texts.append(
                 f"{r.label}<br>clean {rb.clean:.2f}%{_interval(rb.clean_low, rb.clean_high)}"
                 f" on {rb.n_per_corruption:,} base images"
             )
         xs.append(corrupted)
-        cis.append((_num(rb.low), _num(rb.high)))
+        cis.append((number(rb.low), number(rb.high)))
         symbols.append("square")
         texts.append(
             f"{r.label}<br>corrupted {corrupted:.2f}%{_interval(rb.low, rb.high)} ({rb.interval})"
@@ -417,7 +410,7 @@ def reliability(group: rowstats.Group, rows: list[rowstats.Row]) -> dict | None:
             for j, (n, c, a) in enumerate(zip(b["count"], b["confidence"], b["accuracy"]))
             if n and c is not None and a is not None
         ]
-        ece = _num(r.values.get("ece"))
+        ece = number(r.values.get("ece"))
         texts = [
             f"{r.label}<br>confidence {c:.1f}%, accuracy {a:.1f}%<br>{n:,} images in bin "
             f"{100 * j / k:.1f}–{100 * (j + 1) / k:.1f}%"
@@ -475,7 +468,7 @@ def training_curves(group: rowstats.Group, row: rowstats.Row) -> dict | None:
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12)
     for col, key, scale in ((1, "loss", 1), (2, "accuracy", 100)):
         for prefix, dash, word in (("", "solid", "training"), ("val_", "dash", "validation")):
-            values = [_num(h.get(prefix + key)) for h in history]
+            values = [number(h.get(prefix + key)) for h in history]
             if all(v is None for v in values):
                 continue
             ys = [None if v is None else scale * v for v in values]
@@ -591,7 +584,7 @@ def per_class_f1(group: rowstats.Group, rows: list[rowstats.Row]) -> dict | None
             "type": "bar",
             "name": r.label,
             "x": classes,
-            "y": [_num(v) for v in f1[r.key]],
+            "y": [number(v) for v in f1[r.key]],
             "text": [
                 f"{r.label}<br>class {c}: F1 {_fmt(v)}% (mean over {r.n} seed{'s' if r.n != 1 else ''})"
                 for c, v in zip(classes, f1[r.key])
@@ -602,7 +595,7 @@ def per_class_f1(group: rowstats.Group, rows: list[rowstats.Row]) -> dict | None
         }
         for r in have
     ]
-    values = [v for r in have for v in map(_num, f1[r.key]) if v is not None]
+    values = [v for r in have for v in map(number, f1[r.key]) if v is not None]
     yaxis = {"range": [max(0.0, min(values) - 2.0), 100.0]} if values else {}
     return _figure(
         data,

@@ -10,7 +10,8 @@ import statistics
 
 from bench.analysis import efficiency, rowstats
 from bench.publish import figures
-from bench.publish.site.charts import GREY, _colour, _figure, _layout, _num, _short
+from bench.publish.site.charts import GREY, _colour, _figure, _layout, _short
+from bench.records import number
 
 ROOF_DASH = ("dash", "dot", "dashdot")
 
@@ -28,7 +29,7 @@ def training_gflops(group: rowstats.Group, rows: list[rowstats.Row]) -> dict | N
     for r, vals in shown:
         mean = statistics.fmean(vals)
         std = statistics.stdev(vals) if len(vals) > 1 else 0.0
-        pct = _num(r.values.get("peak_pct"))
+        pct = number(r.values.get("peak_pct"))
         precision = figures.row_precision(group, r)
         share = f"{pct:.1f}% of the {precision} peak" if pct is not None else "no measured peak"
         text = (

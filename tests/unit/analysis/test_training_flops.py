@@ -22,7 +22,6 @@ from bench.adapters.training_log import TrainingLog
 from bench.analysis import efficiency, rowstats
 from bench.measure import peaks
 from bench.publish import leaderboard as report
-from bench.records import schema
 from tests.conftest import ROOT
 
 RUNS = ROOT / "results" / "runs"
@@ -282,18 +281,19 @@ def test_committed_mlp_records_read_at_about_2_4_forwards_per_image():
         assert rec["timing"]["train_gflops_per_s"] * 1e9 / ips / MLP_FORWARD == pytest.approx(
             2.4, abs=0.01
         )
-        assert schema.upgrade(rec) is rec
+        up = records.upgrade(rec)
+        assert up["size"] == rec["size"] and up["timing"] == rec["timing"]
     # the shape of a record made before (3 x forward FLOPs, no training FLOPs): upgraded when read
     original = copy.deepcopy(raw[0])
     del original["size"]["train_flops_per_image"]
     ips = original["timing"]["train_images_per_s"]
     original["timing"]["train_gflops_per_s"] = 3 * MLP_FORWARD * ips / 1e9
     before = copy.deepcopy(original)
-    up = schema.upgrade(original)
+    up = records.upgrade(original)
     assert original == before  # the record itself is left as it was
     assert up["size"]["train_flops_per_image"] == MLP_TRAIN
     assert up["timing"]["train_gflops_per_s"] == pytest.approx(MLP_TRAIN * ips / 1e9)
-    assert schema.upgrade(up) is up  # once is enough
+    assert records.upgrade(up) is up  # once is enough
     frame = records.load(RUNS, recs=[original])  # a frame of records given whole is upgraded too
     assert frame["timing.train_gflops_per_s"].iloc[0] == pytest.approx(MLP_TRAIN * ips / 1e9)
 
@@ -301,20 +301,22 @@ def test_committed_mlp_records_read_at_about_2_4_forwards_per_image():
 def test_the_upgrade_drops_what_it_cannot_count_and_leaves_the_rest():
     logreg = _committed("logreg", OLDER)[0]
     assert logreg["timing"]["train_gflops_per_s"] > 0
-    up = schema.upgrade(logreg)
+    up = records.upgrade(logreg)
     assert (
         up["timing"]["train_gflops_per_s"] is None and up["size"]["train_flops_per_image"] is None
     )
     svm = _committed("svm", OLDER)[0]
-    assert schema.upgrade(svm) is svm  # no GFLOP/s to correct
+    up = records.upgrade(svm)  # no GFLOP/s to correct
+    assert up["size"] == {**svm["size"], "train_flops_per_image": None}
+    assert up["timing"]["train_gflops_per_s"] is None
     mlp = _committed("mlp", OLDER)[0]
     other = {
         **mlp,
         "size": {**mlp["size"], "flops_per_image": MLP_FORWARD + 2},
     }  # a description that does not fit
-    assert schema.upgrade(other)["timing"]["train_gflops_per_s"] is None
-    new = {**mlp, "size": {**mlp["size"], "train_flops_per_image": 123.0}}  # made by this version
-    assert schema.upgrade(new) is new
+    assert records.upgrade(other)["timing"]["train_gflops_per_s"] is None
+    new = {**mlp, "size": {**mlp["size"], "train_flops_per_image": 123.0}}  # carries them already
+    assert records.upgrade(new)["timing"] == mlp["timing"]
 
 
 def test_committed_mlp_percent_of_peak_uses_tensorflows_float32_peak():
