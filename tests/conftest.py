@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,61 @@ def digits():
     from bench import data
 
     return data.load("digits").splits
+
+
+# every built-in family on digits, with recipes short enough for a test (models saved)
+DIGITS_SUITE = (
+    "run",
+    "--all",
+    "--dataset",
+    "digits",
+    "--profile",
+    "quick",
+    "--infer-min-seconds",
+    "0.05",
+    "--infer-min-repeats",
+    "3",
+    "--set",
+    "xgboost.n_estimators=20",
+    "--set",
+    "mlp.epochs=3",
+    "--set",
+    "cnn-small.epochs=3",
+    "--set",
+    "cnn-deep.epochs=1",
+)
+
+
+@pytest.fixture(scope="session")
+def digits_suite(tmp_path_factory):
+    """(results folder, model -> record) of ``DIGITS_SUITE``, trained once for the whole test
+    session: the first worker process (pytest-xdist) to ask trains it under a file lock in the
+    session's shared temporary folder, the others wait and read it. Tests read the folder and
+    never write into it (copy it first)."""
+    from filelock import FileLock
+
+    from bench import records
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the session's folder, above each worker's own
+    home = root / "digits-suite"
+    with FileLock(str(root / "digits-suite.lock")):
+        if not (home / "complete").is_file():
+            shutil.rmtree(home, ignore_errors=True)
+            proc = run_cli(
+                *DIGITS_SUITE,
+                "--out",
+                str(home / "results"),
+                env_extra={
+                    "BENCH_DATA_DIR": str(home / "data"),
+                    "BENCH_HOST_JOBS_DIR": str(home / "host-jobs"),
+                },
+            )
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            (home / "complete").write_text("")
+    out = home / "results"
+    return out, {r["job"]["model"]: r for r in records.read_all(out / "runs")}
 
 
 def run_cli(*args, env_extra=None, cwd=None, timeout=900):

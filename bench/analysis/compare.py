@@ -19,7 +19,6 @@ of configurations to ``bench.analysis.speed`` for the speed verdicts.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -290,45 +289,3 @@ def decide(*tables: list[Change]) -> int:
             c.paired.decided(adjusted), "no significant change"
         )
     return len(tested)
-
-
-def table(changes: list[Change], what: str = "accuracy") -> str:
-    """GitHub-Markdown table of the changes in ``what`` (``MEASURES``)."""
-    from tabulate import tabulate
-
-    def pct(v: float, sign: str = "") -> str:  # NaN: a side without the figure
-        return "-" if math.isnan(v) else format(100 * v, f"{sign}.2f")
-
-    rows = []
-    for c in changes:
-        rows.append(
-            [
-                c.label,
-                c.where,
-                pct(c.before),
-                pct(c.after),
-                pct(c.after - c.before, "+"),
-                "-" if c.won is None else f"+{c.won} / -{c.lost}",
-                "-" if c.p_holm is None else stats.format_p(c.p_holm),
-                ",".join(map(str, c.seeds)) or "-",
-                (c.verdict.upper() if c.verdict == "worse" else c.verdict)
-                + (f" ({c.note})" if c.note else ""),
-            ]
-        )
-    won = "images won / lost" if what == "accuracy" else "base images won / lost"
-    return tabulate(
-        rows,
-        headers=[
-            "model",
-            "data",
-            "before %",
-            "after %",
-            "change pp",
-            won,
-            "p (Holm)",
-            "seeds",
-            "verdict",
-        ],
-        tablefmt="github",
-        disable_numparse=True,
-    )

@@ -22,28 +22,12 @@ import numpy as np
 
 from bench import measure
 from bench.analysis import uncertainty
-from bench.data import corrupted, writers
+from bench.data import corrupted, corruptions, writers
 from bench.data.sampling import stratified_subset
 from bench.records import number
 
 # MNIST-C's order (Mu and Gilmer 2019); names a record adds beyond these follow, sorted
-MNIST_C = (
-    "shot_noise",
-    "impulse_noise",
-    "glass_blur",
-    "motion_blur",
-    "shear",
-    "scale",
-    "rotate",
-    "brightness",
-    "translate",
-    "stripe",
-    "fog",
-    "spatter",
-    "dotted_line",
-    "zigzag",
-    "canny_edges",
-)
+MNIST_C = corruptions.NAMES  # the 15 corruptions in MNIST-C's order, defined with them
 
 
 @dataclass

@@ -226,7 +226,9 @@ def _batch_differs(pair: Pair, metric: Metric) -> str | None:
     )
 
 
-def _noise(noise: dict[str, float] | float | None) -> dict[str, float]:
+def noise_thresholds(noise: dict[str, float] | float | None) -> dict[str, float]:
+    """The noise threshold of each metric: ``NOISE``, one value for all, or ``NOISE``
+    overridden by name."""
     if noise is None:
         return dict(NOISE)
     if isinstance(noise, (int, float)):
@@ -272,7 +274,7 @@ def compare_speed(
     """A ``SpeedChange`` per pair and figure of ``METRICS`` (figures neither side has are left
     out), in the pairs' order. ``noise``: the thresholds (``NOISE``; a number sets every figure's,
     a dict overrides some); ``names``: what the two sides are called in the notes."""
-    thresholds = _noise(noise)
+    thresholds = noise_thresholds(noise)
     out = []
     for pair in pairs:
         machine_note = where_differs(list(pair.before.values()), list(pair.after.values()), names)
@@ -287,106 +289,3 @@ def slower_than(changes: list[SpeedChange], pct: float) -> list[SpeedChange]:
     """The changes with the verdict slower whose slowdown exceeds ``pct`` percent: a time
     ratio above 1 + pct/100, a rate ratio below 1 / (1 + pct/100)."""
     return [c for c in changes if c.verdict == "slower" and c.slowdown > 1 + pct / 100]
-
-
-def _num(v: float) -> str:
-    return f"{v:,.0f}" if v >= 1000 else f"{v:.3g}"
-
-
-def _median(xs: list[float]) -> str:
-    return _num(float(np.median(xs))) + (f" (n={len(xs)})" if len(xs) != 1 else "") if xs else "-"
-
-
-def table(changes: list[SpeedChange]) -> str:
-    """GitHub-Markdown table of the changes: medians over seeds, the ratio and its interval,
-    the slowdown in percent (positive: slower) and the verdict."""
-    from tabulate import tabulate
-
-    rows = []
-    for c in changes:
-        ratio = (
-            "-"
-            if c.ratio is None
-            else f"{c.ratio:.3f}"
-            + ("" if c.interval is None else f" ({c.interval[0]:.3f}–{c.interval[1]:.3f})")
-        )
-        slower = "-" if c.change_pct is None else f"{c.change_pct:+.1f}%"
-        verdict_text = (c.verdict.upper() if c.verdict == "slower" else c.verdict) + (
-            f" ({c.note})" if c.note else ""
-        )
-        rows.append(
-            [
-                c.label,
-                c.where,
-                c.metric.title,
-                _median(c.before),
-                _median(c.after),
-                ratio,
-                slower,
-                verdict_text.replace("|", "\\|"),
-            ]
-        )
-    return tabulate(
-        rows,
-        headers=[
-            "model",
-            "data",
-            "metric",
-            "before (median)",
-            "after (median)",
-            "ratio (95% CI)",
-            "slower by",
-            "verdict",
-        ],
-        tablefmt="github",
-        disable_numparse=True,
-    )
-
-
-def legend(noise: dict[str, float] | float | None = None) -> str:
-    """One line saying what the table's columns mean and the noise thresholds."""
-    thresholds = _noise(noise)
-    shown = {f"{100 * v:g}%" for v in thresholds.values()}
-    said = (
-        shown.pop() + " for every figure"
-        if len(shown) == 1
-        else ", ".join(f"{name} {100 * v:g}%" for name, v in thresholds.items())
-    )
-    return (
-        "ratio = median after / median before over seeds; its 95% interval is Welch's t on the logs (the "
-        "ratio of geometric means, two or more seeds a side), so with skewed seeds the two may part; "
-        f"slower by: positive = slower; noise threshold (same commit run twice, x1.4): {said}"
-    )
-
-
-def section(
-    changes: list[SpeedChange],
-    fail_pct: float | None = None,
-    noise: dict[str, float] | float | None = None,
-) -> tuple[str, list[SpeedChange]]:
-    """The text ``compare`` and ``check`` print (table, legend, counts, and with ``fail_pct``
-    the figures that fail it), and the failing changes (empty without ``fail_pct``)."""
-    if not changes:
-        return "no speed figures to compare", []
-    counts = {v: sum(c.verdict == v for c in changes) for v in VERDICTS}
-    lines = [
-        table(changes),
-        "",
-        legend(noise),
-        "",
-        ", ".join(f"{n} {v}" for v, n in counts.items()) + f" ({len(changes)} figures)",
-    ]
-    failing = [] if fail_pct is None else slower_than(changes, fail_pct)
-    for c in failing:
-        lines.append(
-            f"SLOWER by more than {fail_pct:g}%: {c.label} ({c.where}) {c.metric.name}: "
-            f"{c.change_pct:+.1f}%"
-        )
-    if fail_pct is not None and not failing:
-        unjudged = (
-            f" ({counts[NO_VERDICT]} without a speed verdict, which never fail)"
-            if counts[NO_VERDICT]
-            else ""
-        )
-        lines.append(f"no figure slower by more than {fail_pct:g}%{unjudged}")
-    return "\n".join(lines), failing

@@ -171,6 +171,7 @@ def _speed(
     figures slower by more than ``slower_pct`` percent (none without it)."""
     from bench.analysis import speed
     from bench.gate import check
+    from bench.publish import verdicts
 
     print("\n### Speed against the baseline's own records\n")
     pairs = check.speed_pairs(baseline, recs, only, baseline_recs)
@@ -179,7 +180,7 @@ def _speed(
             f"no speed comparison: the baseline's own records are not in {args.baseline_runs} (--baseline-runs)"
         )
         return []
-    text, slower = speed.section(
+    text, slower = verdicts.speed_section(
         speed.compare_speed(pairs, names=("the baseline", "this check")), slower_pct
     )
     print(text)

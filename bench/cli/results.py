@@ -99,6 +99,7 @@ def cmd_compare(args) -> int:
     figure is slower by more than PCT percent."""
     from bench import records
     from bench.analysis import compare, speed
+    from bench.publish import verdicts
 
     slower_pct = positive_float(args.fail_on_slower, "--fail-on-slower PCT (a percentage, e.g. 10)")
     before = records.require(args.before, "compare: before (A)")
@@ -127,7 +128,7 @@ def cmd_compare(args) -> int:
         changes, corrupted
     )  # one Holm family: --fail-on-worse fails on either table
     print(f"### {args.before} → {args.after}\n")
-    print(compare.table(changes))
+    print(verdicts.compare_table(changes))
     for label, keys in (("only in A", only_before), ("only in B", only_after)):
         if keys:
             print(f"\n{label}:\n" + "\n".join(f"  {k}" for k in keys))
@@ -137,13 +138,13 @@ def cmd_compare(args) -> int:
     worse = _counts(changes, f"without a significant change (McNemar mid-p, {holm}, 5%)")
     if corrupted:
         print("\n### corrupted test sets: mean accuracy over the 15 MNIST-C corruptions\n")
-        print(compare.table(corrupted, what="corrupted"))
+        print(verdicts.compare_table(corrupted, what="corrupted"))
         worse += _counts(
             corrupted,
             f"without a significant change on the corrupted sets (sign-flip test of the mean gain per base image, seed "
             f"paired with seed, {holm}, 5%)",
         )
-    text, slower = speed.section(
+    text, slower = verdicts.speed_section(
         speed.compare_speed(compare.speed_pairs(before, after)), slower_pct
     )
     print("\n### speed: train s, train img/s, inference img/s, p50 latency (A → B)\n")

@@ -72,8 +72,21 @@ def _trained_file(ref: str):
             records.read(path)
             return None
         except records.RecordError:
-            pass
+            if _names_a_run(path):  # a broken record: refused as one, never loaded as a model
+                return None
     return path
+
+
+def _names_a_run(path) -> bool:
+    """True when the JSON file at ``path`` is an object with a ``run_id`` and a ``job``: a run
+    record, valid or not (an XGBoost model's JSON holds ``learner`` and ``version``)."""
+    import json
+
+    try:
+        obj = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(obj, dict) and "run_id" in obj and "job" in obj
 
 
 def _evaluate_file(args, path) -> int:

@@ -27,14 +27,15 @@ _CODE: str | None = None
 
 
 # what the figures are computed from besides the records: the analysis and the drawing, the
-# measurement (curves, peaks' names), the records' reading, the corrupted images, the hardware
-# titles
+# measurement (curves, peaks' names), the records' reading, the gallery images and corrupted
+# sets, the hardware titles
 CODE = (
     "analysis/*.py",
     "publish/*.py",
     "measure/*.py",
     "records/*.py",
     "data/corrupt*.py",
+    "data/recorded.py",
     "core/hardware.py",
 )
 

@@ -3,7 +3,6 @@ and ``bench.publish.robustness_plots`` do the drawing; this module decides what 
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from bench import measure
 from bench.analysis import efficiency, robustness, rowstats
+from bench.data import recorded
 from bench.publish import plots, robustness_plots
 
 GALLERY_SIZE = 32
@@ -84,13 +84,13 @@ def draw(
     path, "gflops": path, "sweeps": [path, ...], "reliability": path, "robustness": path, "corruptions": path,
     row key: {kind: path}} (a figure without data is left out). ``dataset_loader(dataset,
     digest)`` gives the test images for the galleries, or None; ``corrupted_loader(dataset,
-    robustness digest, n per corruption)`` (default ``load_corrupted``) gives (test images,
+    robustness digest, n per corruption)`` (default ``bench.data.recorded.corrupted_set``) gives (test images,
     corrupted set) for the corruption gallery, or None."""
     out = _table_figures(group, rows, plots_dir)
     gflops = efficiency_figure(group, rows, plots_dir)
     if gflops is not None:
         out["gflops"] = gflops
-    out.update(_beyond_figures(group, rows, plots_dir, corrupted_loader or load_corrupted))
+    out.update(_beyond_figures(group, rows, plots_dir, corrupted_loader or recorded.corrupted_set))
     images = dataset_loader(group.dataset, group.ok["data.digest"].iloc[-1])
     for r in rows:
         out[r.key] = _row_figures(group, r, plots_dir, images)
@@ -223,25 +223,6 @@ def _row_figures(group: rowstats.Group, r: rowstats.Row, plots_dir: Path, images
     return figs
 
 
-def load_test_images(dataset: str, digest: str):
-    """The dataset's test images if it can be loaded here and is the one the records used."""
-    from bench import data
-    from bench.core.errors import BenchError
-
-    try:
-        splits = data.load(dataset).splits
-    except BenchError as exc:
-        print(f"warning: no mistake galleries for {dataset}: {exc}", file=sys.stderr)
-        return None
-    if splits.digest() != digest:
-        print(
-            f"warning: no mistake galleries for {dataset}: its content differs from the recorded one",
-            file=sys.stderr,
-        )
-        return None
-    return splits.x_test
-
-
 def reliability_bins(group: rowstats.Group, rows: list[rowstats.Row]) -> dict[str, dict]:
     """row key -> its reliability bins summed over seeds (``robustness.reliability``), for the
     rows whose records hold calibration bins."""
@@ -312,31 +293,3 @@ def _corruption_gallery(group: rowstats.Group, rb: list, plots_dir: Path, loader
         f"Test images under every corruption (set {digest[:12]}) — {group.dataset}",
         plots_dir / f"{group.slug}-corruptions.png",
     )
-
-
-def load_corrupted(dataset: str, digest: str, n: int):
-    """(test images, ``bench.data.corrupted`` set) when the dataset's corrupted test set can
-    be made here and is the one the records used (its digest, or that of its ``subset(n)``,
-    equals ``digest``); else None, with a warning on stderr."""
-    from bench import data
-    from bench.core.errors import BenchError
-    from bench.data import corrupted
-
-    try:
-        splits = data.load(dataset).splits
-        cset = corrupted.load(splits.x_test, splits.y_test, splits.test_digest())
-    except (
-        BenchError,
-        OSError,
-    ) as exc:  # OSError: a data folder it cannot write the built set into
-        print(f"warning: no corruption gallery for {dataset}: {exc}", file=sys.stderr)
-        return None
-    if cset.digest != digest and n < len(cset.indices):
-        cset = cset.subset(n)
-    if cset.digest != digest:
-        print(
-            f"warning: no corruption gallery for {dataset}: its corrupted set differs from the recorded one",
-            file=sys.stderr,
-        )
-        return None
-    return splits.x_test, cset

@@ -35,6 +35,7 @@ from bench import records
 from bench.analysis import efficiency, ranking, rowstats
 from bench.core import atomic
 from bench.core.errors import BenchError
+from bench.data import recorded
 from bench.publish import figure_cache, figures, ranking_plot, sections, tables
 
 README_START, README_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
@@ -163,9 +164,9 @@ def render(
     df,
     out_dir: Path,
     plots_dir: Path | None,
-    dataset_loader=figures.load_test_images,
+    dataset_loader=recorded.test_images,
     drawn: list | None = None,
-    corrupted_loader=figures.load_corrupted,
+    corrupted_loader=recorded.corrupted_set,
 ) -> str:
     """The whole leaderboard Markdown; draws figures into ``plots_dir`` unless it is None,
     appending the path of every figure drawn to ``drawn`` when given. ``dataset_loader`` and
@@ -279,7 +280,7 @@ def _draw_figures(
             rows,
             plots_dir,
             watched(dataset_loader),
-            watched(corrupted_loader or figures.load_corrupted),
+            watched(corrupted_loader or recorded.corrupted_set),
         ),
         complete=lambda: not any(missing),
     )

@@ -25,25 +25,9 @@ FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 
 
 @pytest.fixture(scope="module")
-def saved(tmp_path_factory):
-    out = tmp_path_factory.mktemp("saved")
-    proc = run_cli(
-        "run",
-        "--all",
-        *FAST,
-        "--set",
-        "xgboost.n_estimators=20",
-        "--set",
-        "mlp.epochs=3",
-        "--set",
-        "cnn-small.epochs=3",
-        "--set",
-        "cnn-deep.epochs=1",
-        "--out",
-        str(out),
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, {r["job"]["model"]: r for r in records.read_all(out / "runs")}
+def saved(digits_suite):
+    """Every built-in family trained on digits with its model saved (``digits_suite``)."""
+    return digits_suite
 
 
 @pytest.mark.parametrize("name", registry.DEFAULT_SUITE)

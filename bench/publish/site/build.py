@@ -19,7 +19,8 @@ from bench import records
 from bench.analysis import ranking, rowstats
 from bench.core import atomic
 from bench.core.errors import BenchError
-from bench.publish import figures, leaderboard, ranking_plot
+from bench.data import recorded
+from bench.publish import leaderboard, ranking_plot
 from bench.publish.site import assets, index, model_page
 from bench.publish.site.html import GENERATOR
 
@@ -91,10 +92,10 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def build(df, folder: Path, dataset_loader=figures.load_test_images) -> Path:
+def build(df, folder: Path, dataset_loader=recorded.test_images) -> Path:
     """Write the whole site of the records ``df`` into ``folder`` (empty or new): assets,
     model pages, the ranking diagrams and ``index.html`` (returned). ``dataset_loader``
-    (``figures.load_test_images``'s signature) gives each table's test images for the
+    (``recorded.test_images``'s signature) gives each table's test images for the
     mistakes, or None."""
     folder = Path(folder)
     assets.write_assets(folder / "assets")
@@ -152,7 +153,7 @@ def publish_site(
     runs_dir: Path,
     out_dir: Path,
     tta_target: float = rowstats.DEFAULT_TTA_TARGET,
-    dataset_loader=figures.load_test_images,
+    dataset_loader=recorded.test_images,
 ) -> Path:
     """Build the site of the records in ``runs_dir`` as the folder ``out_dir``; returns
     ``out_dir/index.html``. ``tta_target``: the "time to X (val)" column's validation

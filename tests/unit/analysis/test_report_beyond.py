@@ -5,7 +5,6 @@ checked against one worked out here."""
 import copy
 import json
 import re
-import sys
 import types
 from pathlib import Path
 
@@ -15,6 +14,7 @@ from scipy import stats as st
 
 from bench import records
 from bench.analysis import robustness, rowstats, uncertainty
+from bench.data import recorded
 from bench.measure import memory
 from bench.publish import figures, sections, tables
 from bench.publish import leaderboard as report
@@ -507,16 +507,13 @@ def test_no_gallery_when_the_loader_has_no_set(tmp_path):
 
 
 def test_default_loader_checks_the_digest_and_takes_the_subset(monkeypatch, capsys):
-    import bench.data
-
     fake = types.ModuleType("bench.data.corrupted")
     fake.load = lambda x, y, test_digest: FakeSet(400, "whole")
-    monkeypatch.setitem(sys.modules, "bench.data.corrupted", fake)
-    monkeypatch.setattr(bench.data, "corrupted", fake, raising=False)
-    x_test, cset = figures.load_corrupted("digits", DIGEST, 300)  # the quick profile's subset
+    monkeypatch.setattr(recorded, "corrupted", fake)
+    x_test, cset = recorded.corrupted_set("digits", DIGEST, 300)  # the quick profile's subset
     assert cset.digest == DIGEST and len(x_test) == 359
-    assert figures.load_corrupted("digits", "whole", 2000)[1].digest == "whole"
-    assert figures.load_corrupted("digits", "c0ffee", 300) is None
+    assert recorded.corrupted_set("digits", "whole", 2000)[1].digest == "whole"
+    assert recorded.corrupted_set("digits", "c0ffee", 300) is None
     assert re.search(
         r"warning: no corruption gallery for digits: .*differs", capsys.readouterr().err
     )

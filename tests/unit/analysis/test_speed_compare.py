@@ -13,6 +13,7 @@ from scipy import stats as sps
 
 from bench import cli, records
 from bench.analysis import compare, speed
+from bench.publish import verdicts
 from tests.conftest import ROOT
 
 SOURCE = min(
@@ -182,7 +183,7 @@ def test_a_ratio_beyond_the_threshold_whose_interval_spans_1_is_inconclusive(tem
     assert (
         speed.verdict(1.66, (1.0, 2.5), True, 0.25) == "inconclusive"
     )  # reaching 1 exactly: not "all above"
-    text, _ = speed.section([c])
+    text, _ = verdicts.speed_section([c])
     assert "1 inconclusive" in text and "| inconclusive" in text
 
 
@@ -212,7 +213,7 @@ def test_missing_none_and_nan_values_are_left_out(template):
 def test_empty_input():
     assert speed.compare_speed([]) == []
     assert speed.slower_than([], 10) == []
-    assert speed.section([], 10) == ("no speed figures to compare", [])
+    assert verdicts.speed_section([], 10) == ("no speed figures to compare", [])
     assert compare.speed_pairs([], []) == []
 
 
@@ -250,7 +251,7 @@ def test_table_says_which_way_is_slower(template):
     changes = speed.compare_speed(
         compare.speed_pairs(side(template, 0), side(template, 10, train_rate=[500.0, 520.0, 480.0]))
     )
-    text, failing = speed.section(changes, 10)
+    text, failing = verdicts.speed_section(changes, 10)
     assert [c.metric.name for c in failing] == ["train img/s"]
     line = next(x for x in text.splitlines() if "train img/s" in x and x.startswith("|"))
     assert (

@@ -29,23 +29,11 @@ def _run(out, *args, env_extra=None):
 
 
 @pytest.fixture(scope="module")
-def six_families(tmp_path_factory):
+def six_families(digits_suite):
     """Every family trained once on digits, each in a fresh worker process (so every
-    framework is imported for the first time inside the job, in ``prepare``)."""
-    out = tmp_path_factory.mktemp("six")
-    recs = _run(
-        out,
-        "--all",
-        "--set",
-        "xgboost.n_estimators=20",
-        "--set",
-        "mlp.epochs=3",
-        "--set",
-        "cnn-small.epochs=2",
-        "--set",
-        "cnn-deep.epochs=1",
-    )
-    return {r["job"]["model"]: r for r in recs}
+    framework is imported for the first time inside the job, in ``prepare``): model -> record
+    (``digits_suite``, shared with the saved-model tests)."""
+    return digits_suite[1]
 
 
 def test_seeds_are_interleaved():

@@ -23,6 +23,7 @@ import pytest
 from bench import records
 from bench.analysis import ranking, rowstats
 from bench.core.errors import BenchError
+from bench.data import recorded
 from bench.publish import figures, sections, tables
 from bench.publish import leaderboard as report
 from bench.publish.site import build, images, model_page
@@ -54,7 +55,7 @@ MNIST_QUICK = committed_records("mnist", "quick")
 def digits_only(dataset: str, digest: str):
     """The test images of digits (built here from scikit-learn, no download); None for the
     others, as when a dataset cannot be loaded where the site is built."""
-    return figures.load_test_images(dataset, digest) if dataset == "digits" else None
+    return recorded.test_images(dataset, digest) if dataset == "digits" else None
 
 
 def make_runs(folder: Path) -> Path:
