@@ -134,11 +134,11 @@ def test_reproduce_command_carries_every_flag_that_changed_the_run(tmp_path):
 
 
 def test_partial_line_and_hang_still_times_out(tmp_path):
-    t0 = time.monotonic()
+    t0 = time.monotonic()  # the timeout leaves a loaded machine time to reach fit's print
     proc = run_cli(
-        "run", "fault-partial", *FAST, "--timeout", "4", "--out", str(tmp_path), env_extra=FAULTS
+        "run", "fault-partial", *FAST, "--timeout", "15", "--out", str(tmp_path), env_extra=FAULTS
     )
-    assert proc.returncode == 1 and time.monotonic() - t0 < 40, proc.stdout
+    assert proc.returncode == 1 and time.monotonic() - t0 < 90, proc.stdout
     (rec,) = records.read_all(tmp_path / "runs")
     assert rec["status"] == "timeout" and "half a line" in " ".join(rec["error_detail"])
 

@@ -12,7 +12,7 @@ from bench import records
 from tests.conftest import ROOT, alive, assert_one_line_error, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
-QUICK = (
+QUICK = (  # no saved models: their cold start is not what these tests look at
     "--dataset",
     "digits",
     "--profile",
@@ -21,6 +21,7 @@ QUICK = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--no-save-models",
 )
 
 

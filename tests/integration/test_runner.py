@@ -13,6 +13,10 @@ from bench import records
 from bench.run import plan, supervise
 from tests.conftest import assert_one_line_error, run_cli
 
+# what these tests do not look at, measured briefly or not at all: inference timed for 0.05 s,
+# no saved model (so no cold start in a fresh process)
+LEAN = ("--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--no-save-models")
+
 
 def test_run_writes_one_record_per_job_and_a_leaderboard(tmp_path):
     out = tmp_path / "results"
@@ -28,6 +32,7 @@ def test_run_writes_one_record_per_job_and_a_leaderboard(tmp_path):
         "2",
         "--set",
         "logreg.max_iter=50",
+        *LEAN,
         "--out",
         str(out),
     )
@@ -64,7 +69,7 @@ def test_report_rebuilds_the_same_bytes(tmp_path):
     out = tmp_path / "results"
     assert (
         run_cli(
-            "run", "logreg", "--dataset", "digits", "--profile", "quick", "--out", str(out)
+            "run", "logreg", "--dataset", "digits", "--profile", "quick", *LEAN, "--out", str(out)
         ).returncode
         == 0
     )
@@ -191,10 +196,11 @@ def test_device_all_records_gpu_jobs_as_skipped_without_gpu(tmp_path):
     assert out.status == "skipped" and "no GPU" in records.read(out.path)["error"]
 
 
-def test_list_is_fast_and_imports_no_framework():
-    t0 = time.monotonic()
+def test_list_imports_no_framework():
+    """``list`` stays quick because neither it nor any module of ``bench`` imports a framework
+    at module level (how quick is not timed here: a loaded machine would make that flaky)."""
     proc = run_cli("list")
-    assert proc.returncode == 0 and time.monotonic() - t0 < 5
+    assert proc.returncode == 0, proc.stderr
     for name in ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep", "mnist", "csv:PATH"):
         assert name in proc.stdout
     probe = (

@@ -27,7 +27,16 @@ def before_after(tmp_path_factory):
     root = tmp_path_factory.mktemp("cmp")
     for tag, extra in (("a", ()), ("b", ("--set", "logreg.max_iter=2")), ("c", ())):
         proc = run_cli(
-            "run", "logreg", "svm", "--seeds", "2", *FAST, *extra, "--out", str(root / tag)
+            "run",
+            "logreg",
+            "svm",
+            "--seeds",
+            "2",
+            *FAST,
+            *extra,
+            "--no-save-models",
+            "--out",
+            str(root / tag),
         )
         assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return root

@@ -23,7 +23,9 @@ FAST = (
 
 
 def _run(out, *args, env_extra=None):
-    proc = run_cli("run", *args, *FAST, "--out", str(out), env_extra=env_extra)
+    proc = run_cli(  # no saved models: their cold start is not what these tests look at
+        "run", *args, *FAST, "--no-save-models", "--out", str(out), env_extra=env_extra
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return records.read_all(out / "runs")
 
