@@ -56,24 +56,16 @@ def _trained_file(ref: str):
     (a run id, ``model.json``, a run record, an artifact folder), else None."""
     from pathlib import Path
 
-    from bench import records
     from bench.adapters.trained import is_model_file
     from bench.use.artifacts import MANIFEST
 
     path = Path(ref)
     if not is_model_file(ref) or path.name == MANIFEST or path.is_dir():
         return None
-    if (
-        path.suffix.lower() == ".json"
-    ):  # a run record is a harness file; other JSON, an XGBoost model
-        if not path.is_file():
-            return None
-        try:
-            records.read(path)
-            return None
-        except records.RecordError:
-            if _names_a_run(path):  # a broken record: refused as one, never loaded as a model
-                return None
+    # a run record, even a broken one, is a harness file (refused as a record by
+    # artifacts.resolve, never loaded as a model); other JSON is an XGBoost model
+    if path.suffix.lower() == ".json" and (not path.is_file() or _names_a_run(path)):
+        return None
     return path
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from bench.core import atomic, hardware, pychild
 from bench.core.errors import BenchError
+from bench.records.upgrade import FAMILY_LIBRARY
 
 VERSION = 1  # bump when a figure's method changes: older cache entries are measured again
 GEMM_SIZES = (1024, 2048)
@@ -240,12 +241,6 @@ def for_record(threads: int | None) -> dict:
 
 
 TENSORFLOW = ("keras", "tensorflow")  # libraries whose jobs run TensorFlow's kernels
-FAMILY_LIBRARY = {
-    "neural": "keras",
-    "linear": "scikit-learn",
-    "kernel": "scikit-learn",
-    "trees": "xgboost",
-}
 # (device, precision, kernels) -> figure; "blas": NumPy's BLAS, what NumPy, scikit-learn and XGBoost run on
 PEAK_FIELDS = {
     ("cpu", "fp32", "blas"): "numpy_fp32_gemm_gflops",
