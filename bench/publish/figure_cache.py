@@ -32,6 +32,7 @@ _CODE: str | None = None
 CODE = (
     "analysis/*.py",
     "publish/*.py",
+    "publish/charts/*.py",
     "measure/*.py",
     "records/*.py",
     "data/corrupt*.py",

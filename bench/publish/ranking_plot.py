@@ -53,7 +53,7 @@ def cd_diagram(r: Ranking, path: Path) -> Path:
     import pandas as pd
     import scikit_posthocs as sp
 
-    plt = plots._pyplot()
+    plt = plots.pyplot()
     k = len(r.models)
     fig, ax = plt.subplots(figsize=(WIDTH, 1.6 + 0.32 * k))
     # no pair is called different unless Friedman rejects: then the diagram joins every model too
@@ -91,7 +91,7 @@ def cd_diagram(r: Ranking, path: Path) -> Path:
         fontsize=9,
     )
     fig.subplots_adjust(left=0.24, right=0.76, top=1 - 0.75 / (1.6 + 0.32 * k), bottom=0.04)
-    return plots._save(fig, path)
+    return plots.save(fig, path)
 
 
 def _wrap(title: str, width: int = 90) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.analysis import populations, robustness, rowstats, stats
 from bench.analysis.frame import shared_at_most, side_by_side
-from bench.publish import figures
+from bench.publish.charts import data
 
 ROBUSTNESS_INTRO = (
     "Robustness (MNIST-C): accuracy % on the corrupted test images, mean over seeds; clean: the same "
@@ -64,12 +64,12 @@ def most_confused(cm, k: int = 3) -> list[tuple[int, int, int]]:
 
 def confused_pairs(group: rowstats.Group, r: rowstats.Row) -> list[tuple[int, int, int]]:
     """The row's three most-confused pairs, of its confusion matrices summed over seeds."""
-    return most_confused(figures.confusion_sum(group.ok[group.ok["row.key"] == r.key]))
+    return most_confused(data.confusion_sum(group.ok[group.ok["row.key"] == r.key]))
 
 
 def f1_cells(group: rowstats.Group, rows: list[rowstats.Row]) -> Cells:
-    """Per-class F1 (%) per row, mean over seeds (``figures.per_class_f1``), sorting by value."""
-    f1 = figures.per_class_f1(group, rows)
+    """Per-class F1 (%) per row, mean over seeds (``data.per_class_f1``), sorting by value."""
+    f1 = data.per_class_f1(group, rows)
     return ["model", *map(str, range(10))], [
         (r, [(r.label, r.label), *((f"{v:.2f}", v) for v in f1[r.key])]) for r in rows
     ]
@@ -312,7 +312,7 @@ def _mean_std(r: rowstats.Row, key: str, scale_fmt: str) -> tuple[str, float | N
 def calibration_cells(group: rowstats.Group, rows: list[rowstats.Row]) -> Cells | None:
     """Rows with calibration x (ECE %, Brier, mean top-label confidence %, confidence less
     accuracy in points, from the bins summed over seeds); None when no row has it."""
-    bins = figures.reliability_bins(group, rows)
+    bins = data.reliability_bins(group, rows)
     shown = [
         r for r in rows if r.values.get("ece") is not None or r.values.get("brier") is not None
     ]

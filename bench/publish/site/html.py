@@ -2,8 +2,7 @@
 tables, embedded Plotly figures and the page shell.
 
 Text only: every function returns a string, and the same arguments give the same string
-(JSON with sorted keys, no clock). Nothing here refers to anything outside the site: the
-shell links the site's own ``assets/`` by a relative path.
+(JSON with sorted keys, no clock). The shell links the site's own ``assets/`` by a relative path.
 """
 
 from __future__ import annotations
@@ -15,6 +14,9 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from bench.publish.charts import to_plotly
+from bench.publish.charts.spec import Chart
 
 GENERATOR = "mnist-bench report --format html"  # marks a folder as a site this module made
 
@@ -113,12 +115,14 @@ def jsonable(value):
     return value
 
 
-def chart(fig: dict | None, chart_id: str, caption: str = "") -> str:
-    """A Plotly figure (``{"data": [...], "layout": {...}}``) as a ``<div class="chart">`` and
-    the JSON block ``site.js`` draws it from; an empty string for no figure. Every ``<`` in
-    the JSON is written ``\\u003c``, so no text in it can end the script block."""
-    if not fig:
+def chart(c: Chart | None, chart_id: str) -> str:
+    """A chart (``bench.publish.charts.spec.Chart``) as the site shows it: a ``<div
+    class="chart">`` with the chart's caption, and the JSON block of its Plotly figure
+    (``to_plotly.figure``) that ``site.js`` draws it from; an empty string for no chart. Every
+    ``<`` in the JSON is written ``\\u003c``, so no text in it can end the script block."""
+    if c is None:
         return ""
+    fig, caption = to_plotly.figure(c), c.caption
     data = json.dumps(
         jsonable({"data": fig.get("data", []), "layout": fig.get("layout", {})}),
         sort_keys=True,

@@ -1,6 +1,6 @@
 """Test images as inline PNGs: a grayscale PNG encoder (zlib, no imaging library, the same
 pixels give the same bytes) and the gallery of a row's most confident mistakes, chosen as
-``figures._row_figures`` chooses them (its first seed's stored ``mistakes``, the first
+``figures`` chooses them for the PNG gallery (its first seed's stored ``mistakes``, the first
 ``figures.GALLERY_SIZE``, captioned "true → predicted (probability)")."""
 
 from __future__ import annotations

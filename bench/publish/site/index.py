@@ -1,6 +1,6 @@
 """The site's ``index.html``: per leaderboard table (group) what the Markdown leaderboard
 shows — the data line, the summary table with its legend, the figures (interactive, from
-``charts``), per-class F1 and most-confused pairs, the robustness and calibration tables, the
+``bench.publish.charts``), per-class F1 and most-confused pairs, the robustness and calibration tables, the
 jobs without a result, the environment and the reproduce commands — then the ranking across
 conditions (``ranking``, ``ranking_plot``). Every table sorts by a click on a column header
 and the family and model filters at the top hide rows (``assets``' ``site.js``)."""
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from bench.analysis import efficiency, rowstats
 from bench.analysis.ranking import Ranking
 from bench.publish import leaderboard, ranking_plot, sections, tables
-from bench.publish.site import charts, efficiency_chart, group_tables
+from bench.publish.charts import define
+from bench.publish.site import group_tables
 from bench.publish.site.html import (
     bullets,
     cell,
@@ -53,29 +54,15 @@ def _legend(text: str, what: str = "What each column means") -> str:
 
 
 def _figures(t: Table) -> list[str]:
-    """The table's figures, each with its caption (those without data left out)."""
+    """The table's figures under its summary (those without data left out)."""
     g, rows = t.group, t.rows
     out = [
-        chart(
-            charts.accuracy_vs_throughput(rows),
-            f"{g.slug}-pareto",
-            "Test accuracy (95% interval) against large-batch inference throughput; the line is the Pareto "
-            "front. Click a legend entry to hide a model.",
-        ),
-        chart(
-            charts.time_to_accuracy(g, rows),
-            f"{g.slug}-tta",
-            "Validation accuracy against training seconds, each row's first seed.",
-        ),
-        chart(
-            efficiency_chart.training_gflops(g, rows),
-            f"{g.slug}-gflops",
-            "Training GFLOP/s of each seed (diamond: mean ± std, with its % of peak) against the host's "
-            "measured peaks.",
-        ),
+        chart(define.accuracy_vs_throughput(g, rows), f"{g.slug}-pareto"),
+        chart(define.time_to_accuracy(g, rows), f"{g.slug}-tta"),
+        chart(define.training_gflops(g, rows), f"{g.slug}-gflops"),
         *(
-            chart(fig, f"{g.slug}-sweep-{i}", "Accuracy against a swept hyper-parameter.")
-            for i, fig in enumerate(charts.accuracy_vs_parameter(g, rows))
+            chart(c, f"{g.slug}-sweep-{i}")
+            for i, c in enumerate(define.accuracy_vs_parameter(g, rows).values())
         ),
     ]
     return [c for c in out if c]
@@ -90,11 +77,7 @@ def _beyond(t: Table) -> list[str]:
             "<h3>Robustness (MNIST-C)</h3>",
             f"<p>{inline(sections.ROBUSTNESS_INTRO)}</p>",
             robust,
-            chart(
-                charts.clean_vs_corrupted(t.rows),
-                f"{t.group.slug}-robustness",
-                "Clean against corrupted accuracy on the same base images, with 95% intervals.",
-            ),
+            chart(define.clean_vs_corrupted(t.group, t.rows), f"{t.group.slug}-robustness"),
         ]
     calibration = group_tables.calibration(t.group, t.rows)
     if calibration is not None:
@@ -102,11 +85,7 @@ def _beyond(t: Table) -> list[str]:
             "<h3>Calibration</h3>",
             f"<p>{inline(sections.CALIBRATION_INTRO)}</p>",
             calibration,
-            chart(
-                charts.reliability(t.group, t.rows),
-                f"{t.group.slug}-reliability",
-                "Reliability diagram: accuracy against confidence per bin, bins summed over seeds.",
-            ),
+            chart(define.reliability(t.group, t.rows), f"{t.group.slug}-reliability"),
         ]
     return [x for x in out if x]
 
@@ -128,7 +107,7 @@ def _results(t: Table) -> list[str]:
     out += [group_tables.summary(rows, t.pages), _legend(tables.LEGEND)]
     out += [f'<p class="warning">{esc(n)}</p>' for n in tables.provenance_notes(rows)]
     out += _figures(t)
-    f1 = chart(charts.per_class_f1(g, rows), f"{g.slug}-f1", "Per-class F1, mean over seeds.")
+    f1 = chart(define.per_class_f1(g, rows), f"{g.slug}-f1")
     out += [
         "<h3>Per class</h3>",
         f"<p>{esc(sections.F1_INTRO)}</p>",

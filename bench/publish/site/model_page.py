@@ -1,5 +1,5 @@
 """One page per leaderboard row (``models/<group slug>-<row slug>.html``): the row's summary
-cells, its training curves and confusion matrix (``charts``), precision, recall and F1 per
+cells, its training curves and confusion matrix (``bench.publish.charts``), precision, recall and F1 per
 class, the most-confused pairs, the gallery of its most confident mistakes, the command that
 reproduces it and the environment its records ran in."""
 
@@ -11,7 +11,8 @@ import numpy as np
 
 from bench.analysis import rowstats
 from bench.publish import leaderboard, sections, tables
-from bench.publish.site import charts, images
+from bench.publish.charts import define
+from bench.publish.site import images
 from bench.publish.site.html import (
     bullets,
     cell,
@@ -32,7 +33,7 @@ def page_name(group: rowstats.Group, r: rowstats.Row) -> str:
 
 def per_class(group: rowstats.Group, r: rowstats.Row) -> list[dict]:
     """Per class 0..9: precision, recall and F1 in percent, means over seeds (as
-    ``figures.per_class_f1`` averages F1), and the support of the newest seed's record."""
+    ``charts.data.per_class_f1`` averages F1), and the support of the newest seed's record."""
     g = group.ok[group.ok["row.key"] == r.key].sort_values("job.seed")
     recs = list(g["metrics.per_class"])
     out = []
@@ -94,13 +95,11 @@ def render(
             "</details>"
         ),
     ]
-    curves = chart(
-        charts.training_curves(group, r), "curves", "Training curves of its first seed's record."
-    )
+    curves = chart(define.training_curves(group, r), "curves")
     parts += ["<h2>Training curves</h2>", curves or "<p>The record holds no per-pass history.</p>"]
     parts += [
         "<h2>Confusion matrix</h2>",
-        chart(charts.confusion(group, r), "confusion", "Test images, summed over seeds.")
+        chart(define.confusion(group, r), "confusion")
         or "<p>The records hold no confusion matrix.</p>",
     ]
     parts += [

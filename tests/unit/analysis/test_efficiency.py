@@ -26,7 +26,8 @@ from bench.core import hardware
 from bench.measure import peaks
 from bench.publish import figures, plots, tables
 from bench.publish import leaderboard as report
-from bench.publish.site import efficiency_chart, group_tables
+from bench.publish.charts import define, to_plotly
+from bench.publish.site import group_tables
 from tests.conftest import ROOT
 
 RUNS = ROOT / "results" / "runs"
@@ -334,46 +335,40 @@ def png_size(path):
     return struct.unpack(">II", head[16:24])
 
 
-def test_the_efficiency_figure_has_every_row_with_flops_and_the_peaks(tmp_path, monkeypatch):
+def test_the_efficiency_figure_has_every_row_with_flops_and_the_peaks(tmp_path):
     df = _frame(tmp_path, _recs(_figures()))
     group, _ = _rows(df)
-    drawn = {}
-    real = plots.training_gflops
-
-    def spy(labels, per_seed, percents, precisions, roofs, title, path):
-        drawn.update(
-            labels=labels, per_seed=per_seed, percents=percents, roofs=roofs, precisions=precisions
-        )
-        return real(labels, per_seed, percents, precisions, roofs, title, path)
-
-    monkeypatch.setattr(plots, "training_gflops", spy)
     ordered = rowstats.row_stats(group)
-    path = figures.efficiency_figure(group, ordered, tmp_path / "plots")
-    assert path == tmp_path / "plots" / f"{group.slug}-gflops.png"
-    w, h = plots.FIGSIZES["gflops"]
-    assert png_size(path) == (round(w * plots.DPI), round(h * plots.DPI))
-    assert drawn["labels"] == [
+    chart = define.training_gflops(group, ordered)
+    (panel,) = chart.panels
+    means = [s for s in panel.series if s.marker == "D"]
+    seeds = [s for s in panel.series if not s.legend]
+    labels = [s.name for s in means]
+    assert labels == [
         r.label for r in ordered if r.model == "cnn-small"
     ]  # the SVM and L-BFGS: none
     by_label = {r.label: r for r in ordered}
-    for label, vals in zip(drawn["labels"], drawn["per_seed"]):
-        model = by_label[label].model
-        assert vals == pytest.approx([_gflops_by_hand(r) for r in _committed(model)])
-    assert drawn["roofs"] == [
-        ("float32 matmul (TensorFlow) peak", TF32),
-        ("bfloat16 matmul (TensorFlow) peak", BF16),
-        ("float32 GEMM (NumPy BLAS) peak", FP32),
+    for label, s in zip(labels, seeds):
+        assert s.y == pytest.approx([_gflops_by_hand(r) for r in _committed(by_label[label].model)])
+    assert [(rule.label, rule.value) for rule in panel.rules] == [
+        (f"float32 matmul (TensorFlow) peak: {TF32:,.0f} GFLOP/s", TF32),
+        (f"bfloat16 matmul (TensorFlow) peak: {BF16:,.0f} GFLOP/s", BF16),
+        (f"float32 GEMM (NumPy BLAS) peak: {FP32:,.0f} GFLOP/s", FP32),
     ]
-    assert drawn["precisions"] == ["fp32"]
+    assert "(fp32)" in means[0].hover[0]
+    path = figures.draw(group, ordered, tmp_path / "plots", lambda *a: None)["gflops"]
+    assert path == tmp_path / "plots" / f"{group.slug}-gflops.png"
+    w, h = plots.FIGSIZES["gflops"]
+    assert png_size(path) == (round(w * plots.DPI), round(h * plots.DPI))
     md = report.render(df, tmp_path, tmp_path / "plots")
     assert f"](plots/{group.slug}-gflops.png)" in md
-    # the site's version: the same rows and seeds, the peaks as lines, a % on each mean
-    fig = efficiency_chart.training_gflops(group, ordered)
-    means = [t for t in fig["data"] if t["mode"] == "markers+text"]
-    assert [t["name"] for t in means] == drawn["labels"]
+    # the site's version of the same chart: the same rows and seeds, the peaks as lines, a % on each mean
+    fig = to_plotly.figure(chart)
+    shown = [t for t in fig["data"] if t["mode"] == "markers+text"]
+    assert [t["name"] for t in shown] == labels
     assert [s["y0"] for s in fig["layout"]["shapes"]] == [TF32, BF16, FP32]
-    cnn = next(t for t in means if t["name"].startswith("cnn-small"))
-    assert cnn["text"] == [f"{by_label[cnn['name']].values['peak_pct']:.1f}%"]
+    cnn = next(t for t in shown if t["name"].startswith("cnn-small"))
+    assert cnn["text"] == [f"{by_label[cnn['name']].values['peak_pct']:.1f}% of peak"]
     assert cnn["y"][0] == pytest.approx(by_label[cnn["name"]].values["train_gflops"])
     html = group_tables.summary(ordered, {})
     assert "% of peak" in html and "train GFLOP/s" in html
@@ -382,10 +377,10 @@ def test_the_efficiency_figure_has_every_row_with_flops_and_the_peaks(tmp_path, 
 def test_no_figure_without_flops_and_none_peaks_are_said(tmp_path):
     group, _ = _rows(_frame(tmp_path, _recs(_figures(), models=("svm",))))
     rows = rowstats.row_stats(group)
-    assert figures.efficiency_figure(group, rows, tmp_path) is None
-    assert efficiency_chart.training_gflops(group, rows) is None
+    assert define.training_gflops(group, rows) is None
+    assert "gflops" not in figures.draw(group, rows, tmp_path, lambda *a: None)
     group, _ = _rows(_frame(tmp_path / "b", _recs(models=("cnn-small",))))
-    fig = efficiency_chart.training_gflops(group, rowstats.row_stats(group))
+    fig = to_plotly.figure(define.training_gflops(group, rowstats.row_stats(group)))
     assert "shapes" not in fig["layout"] or not fig["layout"]["shapes"]
     assert any("no measured peak" in a["text"] for a in fig["layout"]["annotations"])
     assert math.isfinite(fig["data"][1]["y"][0])

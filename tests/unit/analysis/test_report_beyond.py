@@ -16,8 +16,9 @@ from bench import records
 from bench.analysis import robustness, rowstats, uncertainty
 from bench.data import recorded
 from bench.measure import memory
-from bench.publish import figures, sections, tables
 from bench.publish import leaderboard as report
+from bench.publish import sections, tables
+from bench.publish.charts import data as chart_data
 from tests.unit.analysis.test_uncertainty import ols_cluster_se, wilson_by_hand
 from tests.unit.publish.test_report import FIXTURES, expected_px, png_size
 
@@ -401,7 +402,7 @@ def test_robustness_table_and_note(built):
 def test_reliability_bins_summed_over_seeds(built):
     group, rows, _ = built
     cnn = next(r for r in rows if r.model == "cnn-small")
-    b = figures.reliability_bins(group, rows)[cnn.key]
+    b = chart_data.reliability_bins(group, rows)[cnn.key]
     assert b["count"] == [0] * 12 + [10, 20, 150]
     assert b["confidence"][:12] == [None] * 12 and b["accuracy"][:12] == [None] * 12
     assert b["confidence"][14] == pytest.approx((100 * 0.97 + 50 * 0.99) / 150)
@@ -413,7 +414,7 @@ def test_reliability_bins_summed_over_seeds(built):
     conf, acc = robustness.mean_confidence(b)
     assert conf == pytest.approx(172.8 / 180) and acc == pytest.approx(168 / 180)
     assert not any(
-        r.key in figures.reliability_bins(group, rows) for r in rows if r.model == "xgboost"
+        r.key in chart_data.reliability_bins(group, rows) for r in rows if r.model == "xgboost"
     )
     text = sections.calibration_table(group, rows)
     row = next(line for line in text.splitlines() if line.startswith(f"| {CNN} "))

@@ -18,6 +18,7 @@ import pytest
 from bench import records
 from bench.publish import leaderboard as report
 from bench.publish import plots, sections
+from bench.publish.charts import data as chart_data
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -133,7 +134,7 @@ def test_csv_and_json_formats(tmp_path):
 
 def test_pareto_front():
     pts = [(1.0, 99.0), (10.0, 98.0), (5.0, 97.0), (100.0, 92.0), (100.0, 90.0)]
-    assert plots.pareto_front(pts) == [0, 1, 3]
+    assert chart_data.pareto_front(pts) == [0, 1, 3]
 
 
 def test_most_confused_pairs():

@@ -26,7 +26,9 @@ from bench.core.errors import BenchError
 from bench.data import recorded
 from bench.publish import figures, sections, tables
 from bench.publish import leaderboard as report
+from bench.publish.charts import define, to_plotly, to_png
 from bench.publish.site import build, images, model_page
+from bench.publish.site.html import jsonable as html_jsonable
 from tests.conftest import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "runs"
@@ -304,6 +306,39 @@ def test_figures_are_json_blocks_with_unique_ids(site):
     assert (
         "index.html#mnist-quick-cpu-robustness" in index
         and "index.html#digits-quick-cpu-tta" in index
+    )
+
+
+def _chart_blocks(page: Path) -> dict:
+    text = page.read_text(encoding="utf-8")
+    pattern = (
+        r'<script type="application/json" class="chart-data" data-for="([^"]+)">(.*?)</script>'
+    )
+    return {k: json.loads(v) for k, v in re.findall(pattern, text, re.DOTALL)}
+
+
+def test_the_site_and_the_leaderboard_draw_one_definition_per_figure(site, frame, tmp_path):
+    """The MNIST quick table: each figure of the site's page is ``to_plotly`` of the chart
+    ``charts.define`` gives, and the leaderboard's PNG of it is ``to_png`` of the same chart."""
+    group = next(g for g in rowstats.groups(frame) if g.dataset == "mnist")
+    rows = rowstats.row_stats(group)
+    blocks = _chart_blocks(site / "index.html")
+    pngs = figures.draw(group, rows, tmp_path / "plots", lambda *a: None, lambda *a: None)
+    seen = []
+    for key, define_chart in figures.TABLE_CHARTS:
+        chart = define_chart(group, rows)
+        if chart is None:
+            continue
+        seen.append(key)
+        want = json.loads(json.dumps(html_jsonable(to_plotly.figure(chart)), allow_nan=False))
+        assert blocks[f"{group.slug}-{key}"] == want, key
+        again = to_png.draw(chart, tmp_path / f"again-{key}.png")
+        assert pngs[key].read_bytes() == again.read_bytes(), key
+    assert {"pareto", "reliability", "robustness", "f1"} <= set(seen)
+    r = rows[0]
+    page = _chart_blocks(site / "models" / f"{group.slug}-{r.slug}.html")
+    assert page["confusion"] == json.loads(
+        json.dumps(html_jsonable(to_plotly.figure(define.confusion(group, r))))
     )
 
 

@@ -1,4 +1,4 @@
-"""The site's Plotly figures (``bench.publish.site.charts``), from the 51 committed MNIST records
+"""The site's Plotly figures (``bench.publish.charts.define`` drawn by ``to_plotly``), from the 51 committed MNIST records
 (results/runs: 11 + 6 rows, three seeds each, every section) and from one quick digits run
 of logreg with a two-point grid (a sweep): every plotted number checked against one worked out here
 from the JSON records by hand, and every figure a plain JSON dict."""
@@ -15,7 +15,7 @@ import pytest
 
 from bench import records
 from bench.analysis import rowstats
-from bench.publish.site import charts
+from bench.publish.charts import define, to_plotly
 from tests.conftest import ROOT, run_cli
 
 RUNS = ROOT / "results" / "runs"
@@ -78,18 +78,23 @@ def digits(tmp_path_factory):
     return recs, *table(recs, "quick", "digits")
 
 
+def plotly(chart) -> dict | None:
+    """The site's figure dict of a chart definition (None for none)."""
+    return None if chart is None else to_plotly.figure(chart)
+
+
 def every_figure(group, rows) -> list[dict]:
-    figs = [
-        charts.accuracy_vs_throughput(rows),
-        charts.time_to_accuracy(group, rows),
-        *charts.accuracy_vs_parameter(group, rows),
-        charts.clean_vs_corrupted(rows),
-        charts.reliability(group, rows),
-        charts.per_class_f1(group, rows),
+    charts = [
+        define.accuracy_vs_throughput(group, rows),
+        define.time_to_accuracy(group, rows),
+        *define.accuracy_vs_parameter(group, rows).values(),
+        define.clean_vs_corrupted(group, rows),
+        define.reliability(group, rows),
+        define.per_class_f1(group, rows),
     ]
     for r in rows:
-        figs += [charts.training_curves(group, r), charts.confusion(group, r)]
-    return [f for f in figs if f is not None]
+        charts += [define.training_curves(group, r), define.confusion(group, r)]
+    return [plotly(c) for c in charts if c is not None]
 
 
 def outcome_interval(recs) -> tuple[float, float]:
@@ -139,8 +144,8 @@ def model_traces(fig, labels) -> dict:
 
 
 def test_throughput_points_are_the_records_means_with_their_intervals(full, by_model):
-    rows = full[2]
-    fig = charts.accuracy_vs_throughput(rows)
+    _, group, rows = full
+    fig = plotly(define.accuracy_vs_throughput(group, rows))
     assert [t["name"] for t in fig["data"]] == [r.label for r in rows] + ["Pareto front"]
     assert [r.label for r in rows] == sorted(
         by_model, key=lambda m: -np.mean([r["metrics"]["accuracy"] for r in by_model[m]])
@@ -155,16 +160,16 @@ def test_throughput_points_are_the_records_means_with_their_intervals(full, by_m
         low, high = outcome_interval(recs)
         assert trace["error_y"]["arrayminus"][0] == pytest.approx(np.mean(acc) - low, abs=1e-9)
         assert trace["error_y"]["array"][0] == pytest.approx(high - np.mean(acc), abs=1e-9)
-        assert trace["text"][0].startswith(
+        assert trace["hovertext"][0].startswith(
             f"{trace['name']}<br>accuracy {np.mean(acc):.2f}% [{low:.2f}, {high:.2f}]"
         )
-        assert f"{ips:,.0f} img/s" in trace["text"][0]
+        assert f"{ips:,.0f} img/s" in trace["hovertext"][0]
     assert {t["name"] for t in fig["data"][:-1]} >= {"svm", "logreg"}  # identical seeds included
     assert fig["layout"]["xaxis"]["type"] == "log"
 
 
 def test_the_pareto_trace_is_exactly_the_non_dominated_points(full):
-    fig = charts.accuracy_vs_throughput(full[2])
+    fig = plotly(define.accuracy_vs_throughput(*full[1:]))
     pts = [(t["x"][0], t["y"][0]) for t in fig["data"][:-1]]
     front = {p for p in pts if not any(q != p and q[0] >= p[0] and q[1] >= p[1] for q in pts)}
     pareto = fig["data"][-1]
@@ -187,8 +192,9 @@ def row(label: str, acc, ips, low=None, high=None) -> rowstats.Row:
     )
 
 
-def test_throughput_one_row_nan_and_rows_without_throughput():
-    one = charts.accuracy_vs_throughput([row("a", 97.5, 1000.0, 97.0, 98.0)])
+def test_throughput_one_row_nan_and_rows_without_throughput(full):
+    group = full[1]  # for the title only
+    one = plotly(define.accuracy_vs_throughput(group, [row("a", 97.5, 1000.0, 97.0, 98.0)]))
     assert [t["name"] for t in one["data"]] == ["a", "Pareto front"]
     assert one["data"][1]["x"] == [1000.0] and one["data"][1]["y"] == [97.5]
     rows = [
@@ -198,12 +204,12 @@ def test_throughput_one_row_nan_and_rows_without_throughput():
         row("d", 96.0, float("nan")),
         row("e", 99.0, 10.0),
     ]
-    fig = charts.accuracy_vs_throughput(rows)
+    fig = plotly(define.accuracy_vs_throughput(group, rows))
     assert [t["name"] for t in fig["data"]] == ["a", "e", "Pareto front"]
     assert fig["data"][0]["error_y"]["array"] == [0.0]  # no interval: no bar, not a NaN
     assert (
-        charts.accuracy_vs_throughput(rows[1:4]) is None
-        and charts.accuracy_vs_throughput([]) is None
+        define.accuracy_vs_throughput(group, rows[1:4]) is None
+        and define.accuracy_vs_throughput(group, []) is None
     )
 
 
@@ -212,7 +218,7 @@ def test_throughput_one_row_nan_and_rows_without_throughput():
 
 def test_time_to_accuracy_is_seed_zeros_curve_on_the_records_clock(full, by_model):
     _, group, rows = full
-    fig = charts.time_to_accuracy(group, rows)
+    fig = plotly(define.time_to_accuracy(group, rows))
     assert [t["name"] for t in fig["data"]] == [r.label for r in rows]
     for trace in fig["data"]:
         rec = by_model[trace["name"]][0]
@@ -242,11 +248,11 @@ def test_time_to_accuracy_target_and_no_history():
     df = records.load(".", recs=recs)
     df.attrs["tta_target"] = 0.97
     group = next(g for g in rowstats.groups(df) if g.dataset == "mnist" and g.profile == "full")
-    fig = charts.time_to_accuracy(group, rowstats.row_stats(group))
+    fig = plotly(define.time_to_accuracy(group, rowstats.row_stats(group)))
     assert fig["layout"]["shapes"][0]["y0"] == 97.0
     for r in recs:
         r["history"] = []
-    assert charts.time_to_accuracy(*table(recs)) is None
+    assert define.time_to_accuracy(*table(recs)) is None
 
 
 # -- sweeps ----------------------------------------------------------------------------
@@ -256,8 +262,8 @@ def test_time_to_accuracy_target_and_no_history():
 
 
 def test_clean_and_corrupted_points_with_their_intervals(full, by_model):
+    fig = plotly(define.clean_vs_corrupted(*full[1:]))
     rows = full[2]
-    fig = charts.clean_vs_corrupted(rows)
     assert [t["name"] for t in fig["data"]] == [r.label for r in rows]
     assert fig["layout"]["yaxis"]["categoryarray"] == [r.label for r in rows]
     for trace in fig["data"]:
@@ -272,20 +278,21 @@ def test_clean_and_corrupted_points_with_their_intervals(full, by_model):
         low, high = corrupted_interval(recs)
         assert trace["error_x"]["arrayminus"][1] == pytest.approx(np.mean(corrupted) - low)
         assert trace["error_x"]["array"][1] == pytest.approx(high - np.mean(corrupted))
-        assert f"corrupted {np.mean(corrupted):.2f}% [{low:.2f}, {high:.2f}]" in trace["text"][1]
+        assert (
+            f"corrupted {np.mean(corrupted):.2f}% [{low:.2f}, {high:.2f}]" in trace["hovertext"][1]
+        )
 
 
 def test_no_robustness_no_figure_and_a_row_without_clean():
     recs = committed()
     for r in recs:
         r.pop("robustness")
-    assert charts.clean_vs_corrupted(table(recs)[1]) is None
+    assert define.clean_vs_corrupted(*table(recs)) is None
     recs = committed()
     for r in recs:
         if r["job"]["model"] == "svm":
             r["robustness"].pop("clean_accuracy")
-    rows = table(recs)[1]
-    svm = model_traces(charts.clean_vs_corrupted(rows), {"svm"})["svm"]
+    svm = model_traces(plotly(define.clean_vs_corrupted(*table(recs))), {"svm"})["svm"]
     assert len(svm["x"]) == 1 and svm["marker"]["symbol"] == ["square"]
 
 
@@ -294,10 +301,13 @@ def test_no_robustness_no_figure_and_a_row_without_clean():
 
 def test_reliability_points_are_the_bins_summed_over_seeds(full, by_model):
     _, group, rows = full
-    fig = charts.reliability(group, rows)
-    assert [t["name"] for t in fig["data"]] == [r.label for r in rows] + ["perfect calibration"]
-    for trace in fig["data"][:-1]:
-        bins = [r["calibration"]["bins"] for r in by_model[trace["name"]]]
+    fig = plotly(define.reliability(group, rows))
+    labels = [r.label for r in rows]
+    lines = [t for t in fig["data"] if t["type"] == "scatter" and t.get("legendgroup") in labels]
+    counts = {t["legendgroup"]: t for t in fig["data"] if t["type"] == "bar"}
+    assert [t["legendgroup"] for t in lines] == labels and list(counts) == labels
+    for trace in lines:
+        bins = [r["calibration"]["bins"] for r in by_model[trace["legendgroup"]]]
         n = np.sum([b["count"] for b in bins], axis=0)
         filled = [j for j in range(len(n)) if n[j]]
         for key, axis in (("confidence", "x"), ("accuracy", "y")):
@@ -305,16 +315,21 @@ def test_reliability_points_are_the_bins_summed_over_seeds(full, by_model):
                 sum(b["count"][j] * b[key][j] for b in bins if b["count"][j]) / n[j] for j in filled
             ]
             assert trace[axis] == pytest.approx([100 * w for w in weighted])
-        assert trace["customdata"] == [int(n[j]) for j in filled]
-        assert f"{n[filled[-1]]:,} images in bin" in trace["text"][-1]
-    assert fig["data"][-1]["x"] == [0, 100] == fig["data"][-1]["y"]
+        bars = counts[trace["legendgroup"]]
+        assert bars["y"] == [int(n[j]) for j in filled]
+        assert bars["x"] == pytest.approx([100 * (j + 0.5) / len(n) for j in filled])
+        assert f"{n[filled[-1]]:,} images in bin" in trace["hovertext"][-1]
+        assert bars["yaxis"] == "y2" and bars["showlegend"] is False
+    (diagonal,) = [t for t in fig["data"] if t["name"] == "perfect calibration"]
+    assert diagonal["x"] == [0, 100] == diagonal["y"]
+    assert fig["layout"]["yaxis2"]["type"] == "log"
 
 
 def test_no_calibration_no_reliability():
     recs = committed()
     for r in recs:
         r.pop("calibration")
-    assert charts.reliability(*table(recs)) is None
+    assert define.reliability(*table(recs)) is None
 
 
 # -- one row's figures -----------------------------------------------------------------
@@ -323,7 +338,7 @@ def test_no_calibration_no_reliability():
 def test_training_curves_of_the_first_seed(full, by_model):
     _, group, rows = full
     cnn = next(r for r in rows if r.model == "cnn-small")
-    fig = charts.training_curves(group, cnn)
+    fig = plotly(define.training_curves(group, cnn))
     rec = by_model["cnn-small"][0]
     traces = {t["name"]: t for t in fig["data"]}
     assert set(traces) == {
@@ -339,15 +354,15 @@ def test_training_curves_of_the_first_seed(full, by_model):
     assert traces["validation accuracy"]["x"] == [h["pass"] for h in rec["history"]]
     assert "seed 0" in fig["layout"]["title"]["text"] and fig["layout"]["yaxis"]["type"] == "log"
     logreg = next(r for r in rows if r.model == "logreg")
-    assert charts.training_curves(group, logreg) is None  # one pass, no losses
-    xgb = charts.training_curves(group, next(r for r in rows if r.model == "xgboost"))
+    assert define.training_curves(group, logreg) is None  # one pass, no losses
+    xgb = plotly(define.training_curves(group, next(r for r in rows if r.model == "xgboost")))
     assert {t["name"] for t in xgb["data"]} == {"validation loss", "validation accuracy"}
 
 
 def test_confusion_sums_to_the_test_images_times_seeds(full, by_model):
     _, group, rows = full
     for r in rows:
-        fig = charts.confusion(group, r)
+        fig = plotly(define.confusion(group, r))
         (heat,) = fig["data"]
         recs = by_model[r.label]
         assert np.sum(heat["z"]) == recs[0]["data"]["n_test"] * len(recs) == 30000
@@ -363,7 +378,7 @@ def test_no_confusion_matrix_no_heatmap(full):
     frame = group.frame.copy()
     frame["metrics.confusion"] = None
     bare = rowstats.Group(group.dataset, group.profile, group.device, group.cpu, frame)
-    assert charts.confusion(bare, rows[0]) is None
+    assert define.confusion(bare, rows[0]) is None
 
 
 # -- per-class F1 ----------------------------------------------------------------------
@@ -371,7 +386,7 @@ def test_no_confusion_matrix_no_heatmap(full):
 
 def test_per_class_f1_bars_are_the_means_over_seeds(full, by_model):
     _, group, rows = full
-    fig = charts.per_class_f1(group, rows)
+    fig = plotly(define.per_class_f1(group, rows))
     assert [t["name"] for t in fig["data"]] == [r.label for r in rows] and fig["layout"][
         "barmode"
     ] == "group"
@@ -392,12 +407,12 @@ def test_per_class_f1_without_the_metrics_and_with_nan():
     recs = committed()
     for r in recs:
         r["metrics"].pop("per_class")
-    assert charts.per_class_f1(*table(recs)) is None
+    assert define.per_class_f1(*table(recs)) is None
     recs = committed()
     for r in recs:
         if r["job"]["model"] == "svm":
             r["metrics"]["per_class"]["3"]["f1"] = float("nan")
-    fig = charts.per_class_f1(*table(recs))
+    fig = plotly(define.per_class_f1(*table(recs)))
     svm = model_traces(fig, {"svm"})["svm"]
     assert svm["y"][3] is None and svm["y"][2] is not None
     json.dumps(fig, allow_nan=False)
