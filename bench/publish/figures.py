@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 
 from bench.analysis import rowstats
-from bench.data import recorded
 from bench.publish import plots
 from bench.publish.charts import data, define, to_png
 
@@ -36,15 +35,15 @@ def draw(
     rows: list[rowstats.Row],
     plots_dir: Path,
     dataset_loader,
-    corrupted_loader=None,
+    corrupted_loader,
 ) -> dict:
     """Draw the group's figures; returns {"pareto": path, "tta": path, "f1": path, "pvalues":
     path, "gflops": path, "sweeps": [path, ...], "reliability": path, "robustness": path,
     "corruptions": path, row key: {kind: path}} (a figure without data is left out).
+    The images come from the caller (``bench.data.recorded``'s functions, in the leaderboard):
     ``dataset_loader(dataset, digest)`` gives the test images for the galleries, or None;
-    ``corrupted_loader(dataset, robustness digest, n per corruption)`` (default
-    ``bench.data.recorded.corrupted_set``) gives (test images, corrupted set) for the
-    corruption gallery, or None."""
+    ``corrupted_loader(dataset, robustness digest, n per corruption)`` gives (test images,
+    corrupted set) for the corruption gallery, or None."""
     out: dict = {}
     for key, define_chart in TABLE_CHARTS:
         chart = define_chart(group, rows)
@@ -64,9 +63,7 @@ def draw(
         )
     robust = [r.robustness for r in rows if r.robustness is not None]
     if robust:
-        gallery = _corruption_gallery(
-            group, robust, plots_dir, corrupted_loader or recorded.corrupted_set
-        )
+        gallery = _corruption_gallery(group, robust, plots_dir, corrupted_loader)
         if gallery is not None:
             out["corruptions"] = gallery
     images = dataset_loader(group.dataset, group.ok["data.digest"].iloc[-1])

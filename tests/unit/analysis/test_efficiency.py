@@ -356,7 +356,9 @@ def test_the_efficiency_figure_has_every_row_with_flops_and_the_peaks(tmp_path):
         (f"float32 GEMM (NumPy BLAS) peak: {FP32:,.0f} GFLOP/s", FP32),
     ]
     assert "(fp32)" in means[0].hover[0]
-    path = figures.draw(group, ordered, tmp_path / "plots", lambda *a: None)["gflops"]
+    path = figures.draw(group, ordered, tmp_path / "plots", lambda *a: None, lambda *a: None)[
+        "gflops"
+    ]
     assert path == tmp_path / "plots" / f"{group.slug}-gflops.png"
     w, h = plots.FIGSIZES["gflops"]
     assert png_size(path) == (round(w * plots.DPI), round(h * plots.DPI))
@@ -378,7 +380,7 @@ def test_no_figure_without_flops_and_none_peaks_are_said(tmp_path):
     group, _ = _rows(_frame(tmp_path, _recs(_figures(), models=("svm",))))
     rows = rowstats.row_stats(group)
     assert define.training_gflops(group, rows) is None
-    assert "gflops" not in figures.draw(group, rows, tmp_path, lambda *a: None)
+    assert "gflops" not in figures.draw(group, rows, tmp_path, lambda *a: None, lambda *a: None)
     group, _ = _rows(_frame(tmp_path / "b", _recs(models=("cnn-small",))))
     fig = to_plotly.figure(define.training_gflops(group, rowstats.row_stats(group)))
     assert "shapes" not in fig["layout"] or not fig["layout"]["shapes"]
