@@ -120,6 +120,7 @@ DIGITS_SUITE = (
     "cnn-small.epochs=3",
     "--set",
     "cnn-deep.epochs=1",
+    "--no-plots",
 )
 
 

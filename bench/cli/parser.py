@@ -467,6 +467,12 @@ def _add_job_options(p) -> None:
         action="store_true",
         help="do not keep the fitted models (default: saved under <out>/models/<run id>/)",
     )
+    p.add_argument(
+        "--no-plots",
+        action="store_true",
+        help="after the suite, the leaderboard without its figures (quicker; `bench report` draws "
+        "them later)",
+    )
 
 
 def run_config(
@@ -523,6 +529,7 @@ def run_config(
         precisions=tuple(getattr(args, "precision", None) or ("fp32",)),
         robustness=robust == "on",
         save_models=not getattr(args, "no_save_models", False),
+        plots=not getattr(args, "no_plots", False),
         executor=getattr(args, "executor", None) or "local",
         workers=positive_int(getattr(args, "workers", None) or 1, "--workers"),
         scheduler=getattr(args, "scheduler", None),

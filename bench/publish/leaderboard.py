@@ -442,6 +442,7 @@ def _json_value(v):
     return v.item() if hasattr(v, "item") else None
 
 
-def write_leaderboard(results_dir: Path) -> Path:
-    """``publish`` with the default layout: records in ``<results>/runs``."""
-    return publish(Path(results_dir) / "runs", Path(results_dir))
+def write_leaderboard(results_dir: Path, plots: bool = True) -> Path:
+    """``publish`` with the default layout: records in ``<results>/runs``; ``plots`` False:
+    the Markdown only, the figures folder left as it is."""
+    return publish(Path(results_dir) / "runs", Path(results_dir), plots=plots)

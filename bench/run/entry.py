@@ -41,7 +41,8 @@ class RunConfig:
     0..seeds-1. ``threads`` None: every usable core; ``timeout_s`` None: the profile's.
     ``overrides`` / ``grid``: ``MODEL.KEY=VALUE`` / ``MODEL.KEY=V1,V2`` strings as on the
     command line. ``executor``: "local" or "dask" (``workers``, ``scheduler``,
-    ``memory_limit`` as the flags)."""
+    ``memory_limit`` as the flags). ``plots`` False: the leaderboard written after the suite
+    has no figures (``--no-plots``)."""
 
     models: tuple[str, ...]
     datasets: tuple[str, ...] = ("mnist",)
@@ -62,6 +63,7 @@ class RunConfig:
     precisions: tuple[str, ...] = ("fp32",)
     robustness: bool = True
     save_models: bool = True
+    plots: bool = True
     executor: str = "local"
     workers: int = 1
     scheduler: str | None = None
@@ -95,6 +97,7 @@ class Request:
     scratch: bool = False  # ``out`` is a temporary folder, removed when the command ends
     robustness: bool = True  # ``--robustness on|off``: the MNIST-C corruptions in every record
     precisions: tuple[str, ...] = ("fp32",)  # ``--precision`` (repeatable): one job per value
+    plots: bool = True  # ``--no-plots``: the leaderboard after the suite without its figures
 
     @property
     def runs_dir(self) -> Path:
@@ -212,6 +215,7 @@ def validate(config: RunConfig, scratch: bool = False, resumable: bool | None = 
         scratch=scratch,
         robustness=bool(config.robustness),
         precisions=precisions,
+        plots=bool(config.plots),
     )
 
 
@@ -228,6 +232,7 @@ _BOOLS = {
     "deterministic": "--deterministic",
     "robustness": "--robustness",
     "save_models": "--no-save-models",
+    "plots": "--no-plots",
 }
 
 
@@ -395,7 +400,7 @@ def publish(req: Request, outcomes: list, started: float | None = None) -> None:
     from bench.run import overhead
 
     if not req.scratch:  # a temporary folder (``check --run``) is removed: no leaderboard for it
-        print(f"\nleaderboard: {report.write_leaderboard(req.out)}")
+        print(f"\nleaderboard: {report.write_leaderboard(req.out, plots=req.plots)}")
     if started is not None:
         print("\n".join(overhead.summary(outcomes, time.perf_counter() - started)))
     bad = [o for o in outcomes if o.status in ("failed", "timeout")]

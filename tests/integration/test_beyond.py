@@ -18,6 +18,7 @@ FAST = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--no-plots",
 )
 NAMES = (
     "shot_noise",

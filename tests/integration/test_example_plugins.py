@@ -21,6 +21,7 @@ QUICK = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--no-plots",
 )
 
 

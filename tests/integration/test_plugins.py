@@ -27,6 +27,7 @@ QUICK = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--no-plots",
 )
 FAST = (*QUICK, "--no-save-models")  # the plugins' jobs: no saved model, no cold start
 BUILTINS = ("logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep")

@@ -22,6 +22,7 @@ QUICK = (  # no saved models: their cold start is not what these tests look at
     "--infer-min-repeats",
     "3",
     "--no-save-models",
+    "--no-plots",
 )
 
 

@@ -33,6 +33,7 @@ def test_run_writes_one_record_per_job_and_a_leaderboard(tmp_path):
         "--set",
         "logreg.max_iter=50",
         *LEAN,
+        "--no-plots",
         "--out",
         str(out),
     )
@@ -63,6 +64,8 @@ def test_run_writes_one_record_per_job_and_a_leaderboard(tmp_path):
     assert all(r["job"]["params"]["max_iter"] == 50 for r in logreg)
     board = (out / "LEADERBOARD.md").read_text()
     assert "| svm " in board and "| logreg " in board and "± " in board  # 2 seeds -> mean ± std
+    # --no-plots: the leaderboard without figures, nothing drawn
+    assert "![" not in board and "plots/" not in board and not (out / "plots").exists()
 
 
 def test_report_rebuilds_the_same_bytes(tmp_path):

@@ -21,6 +21,7 @@ FAST = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--no-plots",
 )
 
 

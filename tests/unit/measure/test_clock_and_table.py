@@ -19,6 +19,7 @@ FAST = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--no-plots",
 )
 
 

@@ -43,6 +43,7 @@ def _run_digits(tmp_path, *args, tag="r"):
         "0.2",
         "--infer-min-repeats",
         "3",
+        "--no-plots",
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return {r["job"]["model"]: r for r in records.read_all(out / "runs")}

@@ -23,6 +23,7 @@ FAST = (
     "--infer-min-repeats",
     "3",
     "--no-save-models",
+    "--no-plots",
 )
 
 

@@ -13,7 +13,7 @@ from bench import measure, records
 from bench.adapters.training_log import TrainingLog
 from tests.conftest import run_cli
 
-QUICK = ("--dataset", "digits", "--profile", "quick")
+QUICK = ("--dataset", "digits", "--profile", "quick", "--no-plots")
 # Adam's first step moves every weight by about the learning rate: at 1e30 the logits
 # overflow float32 in the first epoch, so the loss is NaN from epoch 1 (measured: every
 # time, on CPU). Three epochs planned, so stopping after the first one is visible.

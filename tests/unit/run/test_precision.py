@@ -21,6 +21,7 @@ RUN = (
     "3",
     "--robustness",
     "off",
+    "--no-plots",
 )
 
 

@@ -17,7 +17,7 @@ from bench.run.executors.base import Finished
 from tests.conftest import ROOT
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
-FAST = ("--infer-min-seconds", "0.05", "--infer-min-repeats", "3")
+FAST = ("--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--no-plots")
 QUICK = ("--dataset", "digits", "--profile", "quick", *FAST)
 FIXTURE_RUNS = ROOT / "tests" / "fixtures" / "runs"
 
