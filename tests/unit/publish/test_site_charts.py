@@ -83,7 +83,9 @@ def plotly(chart) -> dict | None:
     return None if chart is None else to_plotly.figure(chart)
 
 
-def every_figure(group, rows) -> list[dict]:
+def every_chart(group, rows, row_charts_of=None) -> list:
+    """The site's chart definitions of a table (those with data): its table figures, then
+    each row's curves and confusion (of the rows ``row_charts_of``, default all)."""
     charts = [
         define.accuracy_vs_throughput(group, rows),
         define.time_to_accuracy(group, rows),
@@ -92,9 +94,13 @@ def every_figure(group, rows) -> list[dict]:
         define.reliability(group, rows),
         define.per_class_f1(group, rows),
     ]
-    for r in rows:
+    for r in rows if row_charts_of is None else row_charts_of:
         charts += [define.training_curves(group, r), define.confusion(group, r)]
-    return [plotly(c) for c in charts if c is not None]
+    return [c for c in charts if c is not None]
+
+
+def every_figure(group, rows) -> list[dict]:
+    return [plotly(c) for c in every_chart(group, rows)]
 
 
 def outcome_interval(recs) -> tuple[float, float]:
