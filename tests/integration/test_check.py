@@ -8,6 +8,10 @@ import json
 
 from tests.conftest import assert_one_line_error, run_cli
 
+# what the gate reads is accuracy and speed: no saved models (nor their cold start), no
+# corrupted test sets, no figures
+LEAN = ("--infer-min-seconds", "0.1", "--no-save-models", "--robustness", "off", "--no-plots")
+
 
 def test_bad_baselines_exit_2(tmp_path):
     assert_one_line_error(
@@ -43,8 +47,7 @@ def test_gate_on_digits_passes_then_catches_a_deliberate_regression(tmp_path):
         "2",
         "--out",
         str(out),
-        "--infer-min-seconds",
-        "0.1",
+        *LEAN,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     base = out / "baselines" / "digits-quick.json"
@@ -61,8 +64,7 @@ def test_gate_on_digits_passes_then_catches_a_deliberate_regression(tmp_path):
         "--run",
         "--out",
         str(tmp_path / "c1"),
-        "--infer-min-seconds",
-        "0.1",
+        *LEAN,
     )
     assert fresh.returncode == 0, fresh.stdout[-2000:]
     bad = run_cli(
@@ -76,8 +78,7 @@ def test_gate_on_digits_passes_then_catches_a_deliberate_regression(tmp_path):
         "logreg",
         "--set",
         "logreg.max_iter=1",
-        "--infer-min-seconds",
-        "0.1",
+        *LEAN,
     )
     assert bad.returncode == 1, bad.stdout[-2000:]
     row = next(line for line in bad.stdout.splitlines() if line.startswith("| logreg"))

@@ -4,6 +4,7 @@ The integration tests; helpers, fixtures and the unit tests: ``tests.unit.measur
 
 from __future__ import annotations
 
+import shutil
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from tests.unit.measure.test_clock_and_table import (
     FAST,
     FAULTS,
     _run,
+    logreg_two_seeds,  # noqa: F401 (fixtures)
     six_families,  # noqa: F401 (fixtures)
 )
 
@@ -76,9 +78,9 @@ def test_records_carry_outcomes_small_enough(six_families):
         assert o["test_digest"] == rec["data"]["test_digest"]
 
 
-def test_two_parameter_sets_are_two_rows_and_a_seed_free_model_says_so(tmp_path):
+def test_two_parameter_sets_are_two_rows_and_a_seed_free_model_says_so(tmp_path, logreg_two_seeds):
     out = tmp_path / "r"
-    _run(out, "logreg", "--seeds", "2")
+    shutil.copytree(logreg_two_seeds, out)
     _run(out, "logreg", "--set", "logreg.C=1.0")
     board = (out / "LEADERBOARD.md").read_text()
     rows = [line for line in board.splitlines() if line.startswith("| logreg")][:2]
@@ -99,8 +101,8 @@ def test_seed_dependent_models_show_their_spread(tmp_path):
     assert "(identical)" not in row and " ± " in row.split("|")[4]
 
 
-def test_mixed_code_versions_are_flagged_not_averaged_silently(tmp_path):
-    recs = _run(tmp_path / "r", "logreg", "--seeds", "2")
+def test_mixed_code_versions_are_flagged_not_averaged_silently(tmp_path, logreg_two_seeds):
+    recs = records.read_all(logreg_two_seeds / "runs")
     recs[1]["env"]["commit"] = "0" * 40
     df = records.load(None, recs)
     (group,) = rowstats.groups(df)
@@ -110,10 +112,10 @@ def test_mixed_code_versions_are_flagged_not_averaged_silently(tmp_path):
     assert "logreg ⚠" in md and "from 2 code/library versions" in md and "commit 000000000000" in md
 
 
-def test_tables_are_split_by_processor_not_by_its_name(tmp_path):
+def test_tables_are_split_by_processor_not_by_its_name(logreg_two_seeds):
     from bench.core import hardware
 
-    recs = _run(tmp_path / "r", "logreg", "--seeds", "2")
+    recs = records.read_all(logreg_two_seeds / "runs")
     same_name = dict(
         recs[1]["env"]["hardware"], stepping=(recs[1]["env"]["hardware"]["stepping"] or 0) + 1
     )

@@ -12,7 +12,7 @@ from bench import records
 from tests.conftest import ROOT, alive, assert_one_line_error, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
-QUICK = (  # no saved models: their cold start is not what these tests look at
+QUICK = (  # no saved models (nor their cold start), no robustness: not what these tests look at
     "--dataset",
     "digits",
     "--profile",
@@ -22,6 +22,8 @@ QUICK = (  # no saved models: their cold start is not what these tests look at
     "--infer-min-repeats",
     "3",
     "--no-save-models",
+    "--robustness",
+    "off",
     "--no-plots",
 )
 

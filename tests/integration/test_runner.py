@@ -15,7 +15,15 @@ from tests.conftest import assert_one_line_error, run_cli
 
 # what these tests do not look at, measured briefly or not at all: inference timed for 0.05 s,
 # no saved model (so no cold start in a fresh process)
-LEAN = ("--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--no-save-models")
+LEAN = (
+    "--infer-min-seconds",
+    "0.05",
+    "--infer-min-repeats",
+    "3",
+    "--no-save-models",
+    "--robustness",
+    "off",
+)
 
 
 def test_run_writes_one_record_per_job_and_a_leaderboard(tmp_path):

@@ -12,6 +12,18 @@ import pytest
 from bench import measure, records
 from tests.conftest import run_cli
 
+# the records' clocks and the table's rows are looked at: no saved model, corrupted set or figure
+LEAN = (
+    "--no-save-models",
+    "--robustness",
+    "off",
+    "--no-plots",
+    "--infer-min-seconds",
+    "0.05",
+    "--infer-min-repeats",
+    "3",
+)
+
 
 def test_a_real_run_records_it_and_the_leaderboard_shows_it(tmp_path):
     out = tmp_path / "r"
@@ -25,11 +37,7 @@ def test_a_real_run_records_it_and_the_leaderboard_shows_it(tmp_path):
         "quick",
         "--out",
         str(out),
-        "--no-save-models",
-        "--infer-min-seconds",
-        "0.05",
-        "--infer-min-repeats",
-        "3",
+        *LEAN,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     recs = {r["job"]["model"]: r for r in records.read_all(out / "runs")}
@@ -84,11 +92,7 @@ def test_target_stops_every_family_that_evaluates_per_pass_and_the_record_says_w
         "0.8",
         "--out",
         str(out),
-        "--no-save-models",
-        "--infer-min-seconds",
-        "0.05",
-        "--infer-min-repeats",
-        "3",
+        *LEAN,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     recs = {r["job"]["model"]: r for r in records.read_all(out / "runs")}

@@ -101,6 +101,7 @@ def recipe_runs(tmp_path_factory):
             "--robustness",
             "off",
             "--no-save-models",
+            "--no-plots",
             "--out",
             str(out),
             *extra,

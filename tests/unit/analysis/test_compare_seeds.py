@@ -13,16 +13,16 @@ import pytest
 
 from bench import measure, records
 from bench.analysis import compare
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED
 
-BASELINE = ROOT / "results" / "baselines" / "mnist-quick.json"
+BASELINE = COMMITTED / "baselines" / "mnist-quick.json"
 
 
 @pytest.fixture(scope="module")
 def cnn_small() -> dict[int, dict]:
     """seed -> the committed quick cnn-small record the baseline rests on, seeds 0, 1, 2."""
     ids = set(json.loads(BASELINE.read_text())["models"]["cnn-small"]["records"])
-    recs = [r for r in records.read_all(ROOT / "results" / "runs") if r["run_id"] in ids]
+    recs = [r for r in records.read_all(COMMITTED / "runs") if r["run_id"] in ids]
     assert len(recs) == 5
     return {int(r["job"]["seed"]): r for r in recs if int(r["job"]["seed"]) < 3}
 

@@ -28,9 +28,9 @@ from bench.publish import figures, plots, tables
 from bench.publish import leaderboard as report
 from bench.publish.charts import define, to_plotly
 from bench.publish.site import group_tables
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED
 
-RUNS = ROOT / "results" / "runs"
+RUNS = COMMITTED / "runs"
 FP32, TF32, BF16 = 200.0, 150.0, 800.0  # BLAS GEMM, TensorFlow float32 and bfloat16 matmuls
 # cnn-small (conv32x3v-pool-conv64x3v-pool-dense128-dense10 on 28x28x1), per image: the first
 # convolution's forward and weight-gradient products (no input gradient), 3 products each after it

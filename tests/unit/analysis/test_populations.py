@@ -20,9 +20,9 @@ from bench.analysis import populations, rowstats
 from bench.data import writers
 from bench.publish import leaderboard, sections
 from bench.publish.site import group_tables
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED, ROOT
 
-RUNS = ROOT / "results" / "runs"
+RUNS = COMMITTED / "runs"
 FIXTURE_RUNS = ROOT / "tests" / "fixtures" / "runs"
 
 
@@ -183,7 +183,6 @@ def _hand(recs: list[dict]) -> dict:
     return {k: float(np.mean(v)) for k, v in out.items()}
 
 
-@pytest.mark.skipif(not RUNS.is_dir(), reason="no committed records")
 def test_leaderboard_section_of_committed_mnist_records_by_hand():
     recs = _committed_mnist_full()
     assert recs, "the committed MNIST full-profile records"
@@ -201,7 +200,7 @@ def test_leaderboard_section_of_committed_mnist_records_by_hand():
     }
     hero["run_id"] += "-hero"
     df = leaderboard.load_frame(RUNS, recs=[*recs, hero])
-    md = leaderboard.render(df, ROOT / "results", None)
+    md = leaderboard.render(df, COMMITTED, None)
     section = md[md.index("Writers and labels") :].split("\n\n")
     assert "4,999 digits of 48 Census" in section[0] and "249 high-school" in section[0]
     assert "bench/data/thirdparty/NOTICE" in section[0] and "9,985" in section[0]
@@ -248,7 +247,7 @@ def test_another_test_set_digest_drops_the_section():
     recs = _committed_mnist_full()[:3]
     for r in recs:
         r["outcomes"]["test_digest"] = "0" * 64
-    md = leaderboard.render(leaderboard.load_frame(RUNS, recs=recs), ROOT / "results", None)
+    md = leaderboard.render(leaderboard.load_frame(RUNS, recs=recs), COMMITTED, None)
     assert "Writers and labels" not in md
 
 

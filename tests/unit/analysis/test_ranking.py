@@ -19,9 +19,9 @@ from bench import records
 from bench.analysis import ranking, robustness, rowstats
 from bench.publish import leaderboard as report
 from bench.publish import ranking_plot
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED
 
-RUNS = ROOT / "results" / "runs"
+RUNS = COMMITTED / "runs"
 
 
 def demsar_chi2(avg_ranks, n: int) -> float:

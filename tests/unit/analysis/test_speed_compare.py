@@ -14,11 +14,11 @@ from scipy import stats as sps
 from bench import cli, records
 from bench.analysis import compare, speed
 from bench.publish import verdicts
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED
 
 SOURCE = min(
     p
-    for p in (ROOT / "results" / "runs").glob("*-mnist-full-logreg-cpu-s0.json")
+    for p in (COMMITTED / "runs").glob("*-mnist-full-logreg-cpu-s0.json")
     if "-fashion-mnist-" not in p.name
 )
 TRAIN_S, TRAIN_RATE, INFER_RATE, LATENCY = speed.METRICS

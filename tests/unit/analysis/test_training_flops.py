@@ -22,10 +22,10 @@ from bench.adapters.training_log import TrainingLog
 from bench.analysis import efficiency, rowstats
 from bench.measure import peaks
 from bench.publish import leaderboard as report
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED
 
-RUNS = ROOT / "results" / "runs"
-MACHINES = ROOT / "results" / "machines"
+RUNS = COMMITTED / "runs"
+MACHINES = COMMITTED / "machines"
 
 # mlp 784-512-512-10, per image: forward products 2 x in x out
 MLP_L1, MLP_L2, MLP_L3 = 2 * 784 * 512, 2 * 512 * 512, 2 * 512 * 10

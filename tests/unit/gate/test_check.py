@@ -7,7 +7,7 @@ import pytest
 from bench import records
 from bench.core.errors import BenchError
 from bench.gate import check
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED, ROOT
 
 FIXTURE_RUNS = ROOT / "tests" / "fixtures" / "runs"
 
@@ -81,8 +81,8 @@ def test_verdicts(fixture_recs):
 
 
 def test_committed_baseline_is_valid():
-    b = check.read_baseline(ROOT / "results" / "baselines" / "mnist-quick.json")
+    b = check.read_baseline(COMMITTED / "baselines" / "mnist-quick.json")
     assert set(b["models"]) == {"logreg", "svm", "xgboost", "mlp", "cnn-small", "cnn-deep"}
     assert all(m["n"] >= 3 for m in b["models"].values())
-    ids = {r["run_id"] for r in records.read_all(ROOT / "results" / "runs")}
+    ids = {r["run_id"] for r in records.read_all(COMMITTED / "runs")}
     assert all(set(m["records"]) <= ids for m in b["models"].values())  # its evidence is committed

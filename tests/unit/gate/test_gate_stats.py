@@ -16,16 +16,16 @@ from scipy import stats as sps
 from bench import records
 from bench.gate import check
 from bench.gate import tolerance as tol
-from tests.conftest import ROOT, run_cli
+from tests.conftest import COMMITTED, run_cli
 
-BASELINE = ROOT / "results" / "baselines" / "mnist-quick.json"
+BASELINE = COMMITTED / "baselines" / "mnist-quick.json"
 
 
 @pytest.fixture(scope="module")
 def cnn_small() -> list[dict]:
     """The committed quick cnn-small records the baseline rests on (5 seeds)."""
     ids = set(json.loads(BASELINE.read_text())["models"]["cnn-small"]["records"])
-    recs = [r for r in records.read_all(ROOT / "results" / "runs") if r["run_id"] in ids]
+    recs = [r for r in records.read_all(COMMITTED / "runs") if r["run_id"] in ids]
     assert len(recs) == 5
     return sorted(recs, key=lambda r: r["job"]["seed"])
 
@@ -116,7 +116,7 @@ def test_tolerance_for_the_mean_of_m_seeds_floor_and_edge_cases():
 def test_check_widens_the_tolerance_for_the_seeds_it_is_given():
     """The verdict's tolerance is for the mean of the m records checked: m = 1 and m = 3 by hand."""
     template = json.loads(
-        min((ROOT / "results" / "runs").glob("*-mnist-quick-svm-cpu-s0.json")).read_text()
+        min((COMMITTED / "runs").glob("*-mnist-quick-svm-cpu-s0.json")).read_text()
     )
     base = {
         "schema": 2,

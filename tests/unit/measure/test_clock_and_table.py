@@ -24,11 +24,29 @@ FAST = (
 
 
 def _run(out, *args, env_extra=None):
-    proc = run_cli(  # no saved models: their cold start is not what these tests look at
-        "run", *args, *FAST, "--no-save-models", "--out", str(out), env_extra=env_extra
+    proc = run_cli(  # neither saved models, their cold start nor robustness is looked at here
+        "run",
+        *args,
+        *FAST,
+        "--no-save-models",
+        "--robustness",
+        "off",
+        "--out",
+        str(out),
+        env_extra=env_extra,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return records.read_all(out / "runs")
+
+
+@pytest.fixture(scope="module")
+def logreg_two_seeds(tmp_path_factory):
+    """A results folder of logreg on digits with seeds 0 and 1, run once for the module (its
+    own data and host-jobs folders). Tests read it, or copy it before they write into it."""
+    home = tmp_path_factory.mktemp("logreg-two-seeds")
+    env = {"BENCH_DATA_DIR": str(home / "data"), "BENCH_HOST_JOBS_DIR": str(home / "host-jobs")}
+    _run(home / "r", "logreg", "--seeds", "2", env_extra=env)
+    return home / "r"
 
 
 @pytest.fixture(scope="module")

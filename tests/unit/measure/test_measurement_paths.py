@@ -44,6 +44,9 @@ def _run_digits(tmp_path, *args, tag="r"):
         "--infer-min-repeats",
         "3",
         "--no-plots",
+        "--no-save-models",  # neither a saved model, its cold start nor robustness is looked at
+        "--robustness",
+        "off",
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return {r["job"]["model"]: r for r in records.read_all(out / "runs")}

@@ -44,9 +44,9 @@ def test_a_model_evaluated_once_counts_its_whole_training():
 def test_every_committed_record_keeps_the_one_clock():
     """In every published record, time to X = setup + unaccounted + the passes up to the first
     that reached X (summed here by hand), and the last pass's point is train s less teardown."""
-    from tests.conftest import ROOT
+    from tests.conftest import COMMITTED
 
-    recs = [r for r in records.read_all(ROOT / "results" / "runs") if r["status"] == "ok"]
+    recs = [r for r in records.read_all(COMMITTED / "runs") if r["status"] == "ok"]
     assert recs
     for r in recs:
         t = r["timing"]

@@ -10,7 +10,7 @@ import pytest
 
 from bench.publish import figure_cache
 from bench.publish import leaderboard as report
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED, ROOT
 
 
 def _digits_records(dest: Path, models=("logreg", "xgboost")) -> list[Path]:
@@ -18,7 +18,7 @@ def _digits_records(dest: Path, models=("logreg", "xgboost")) -> list[Path]:
     dest.mkdir(parents=True)
     picked = [
         p
-        for p in sorted((ROOT / "results" / "runs").glob("*-digits-full-*.json"))
+        for p in sorted((COMMITTED / "runs").glob("*-digits-full-*.json"))
         if any(f"-full-{m}-cpu-s" in p.name for m in models) and not p.name.endswith("-s2.json")
     ]
     assert len(picked) == 2 * len(models), picked
@@ -83,7 +83,7 @@ def test_a_changed_table_a_missing_file_or_another_digest_is_drawn_again(publish
     assert all(
         after[n][0] == before[n][0] for n in before if Path(n) not in table
     )  # the rankings' kept
-    extra = max((ROOT / "results" / "runs").glob("*-digits-full-logreg-cpu-s2.json"))
+    extra = max((COMMITTED / "runs").glob("*-digits-full-logreg-cpu-s2.json"))
     shutil.copy(extra, runs / extra.name)  # a third seed: the table's records changed
     report.publish(runs, out)
     assert json.loads(manifest.read_text())["digest"] != data["digest"]

@@ -29,10 +29,10 @@ from bench.publish import leaderboard as report
 from bench.publish.charts import define, to_plotly, to_png
 from bench.publish.site import build, images, model_page
 from bench.publish.site.html import jsonable as html_jsonable
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED, ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "runs"
-RUNS = ROOT / "results" / "runs"
+RUNS = COMMITTED / "runs"
 
 
 def committed_records(dataset: str, profile: str) -> list[Path]:

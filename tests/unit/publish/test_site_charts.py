@@ -16,9 +16,9 @@ import pytest
 from bench import records
 from bench.analysis import rowstats
 from bench.publish.charts import define, to_plotly
-from tests.conftest import ROOT, run_cli
+from tests.conftest import COMMITTED, run_cli
 
-RUNS = ROOT / "results" / "runs"
+RUNS = COMMITTED / "runs"
 
 
 def committed() -> list[dict]:

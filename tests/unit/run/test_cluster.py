@@ -32,6 +32,8 @@ QUICK = (
     "0.05",
     "--infer-min-repeats",
     "3",
+    "--robustness",  # the executors are under test here, not the corrupted test sets
+    "off",
 )
 DASK_BIN = str(Path(sys.executable).with_name("dask"))
 

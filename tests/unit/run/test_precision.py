@@ -4,7 +4,7 @@ its stage timings; precisions a model or this processor cannot run are refused i
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import COMMITTED, run_cli
 
 RUN = (
     "run",
@@ -41,15 +41,10 @@ def test_the_committed_baseline_still_matches_its_fp32_records_beside_newer_bf16
     from bench import records
     from bench.gate import check
 
-    root = ROOT
-    baseline = check.read_baseline(root / "results" / "baselines" / "mnist-quick.json")
+    baseline = check.read_baseline(COMMITTED / "baselines" / "mnist-quick.json")
     entry = baseline["models"]["cnn-small"]
     assert entry["identity"]["precision"] == "fp32"
-    recs = [
-        r
-        for r in records.read_all(root / "results" / "runs")
-        if r["run_id"] in set(entry["records"])
-    ]
+    recs = [r for r in records.read_all(COMMITTED / "runs") if r["run_id"] in set(entry["records"])]
     assert recs, "the baseline's own records are committed"
     newer = []
     for r in recs:

@@ -14,7 +14,7 @@ from bench.analysis import rowstats
 from bench.core.errors import BenchError
 from bench.run import supervise
 from bench.run.executors.base import Finished
-from tests.conftest import ROOT
+from tests.conftest import COMMITTED, ROOT
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 FAST = ("--infer-min-seconds", "0.05", "--infer-min-repeats", "3", "--no-plots")
@@ -134,7 +134,7 @@ def test_committed_rows_keep_their_throughput():
     """Every row of the committed records shows the mean of its records' large-batch images/s
     (``batch_1000``; ``batch_359`` on digits, whose test set is that small), read here
     straight from the JSON files."""
-    runs = ROOT / "results" / "runs"
+    runs = COMMITTED / "runs"
     raw = {
         json.loads(p.read_text())["run_id"]: json.loads(p.read_text()) for p in runs.glob("*.json")
     }
