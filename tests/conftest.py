@@ -104,10 +104,8 @@ def digits():
     return data.load("digits").splits
 
 
-# every built-in family on digits, with recipes short enough for a test (models saved)
-DIGITS_SUITE = (
-    "run",
-    "--all",
+# a CLI run on digits measured quickly (a short inference protocol); tests add what they need
+DIGITS_QUICK = (
     "--dataset",
     "digits",
     "--profile",
@@ -116,6 +114,13 @@ DIGITS_SUITE = (
     "0.05",
     "--infer-min-repeats",
     "3",
+)
+
+# every built-in family on digits, with recipes short enough for a test (models saved)
+DIGITS_SUITE = (
+    "run",
+    "--all",
+    *DIGITS_QUICK,
     "--set",
     "xgboost.n_estimators=20",
     "--set",

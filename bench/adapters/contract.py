@@ -274,6 +274,15 @@ class Adapter(abc.ABC):
     def runtime_info(self) -> dict[str, Any]:
         return {}
 
+    def to_onnx(self):
+        """The fitted model as ONNX (``bench.adapters.onnx_export.Exported``), for
+        ``--runtime onnxruntime``: same view in, class scores out. The default has no export;
+        the built-in families and the generic adapters convert with their library's
+        converter (``bench.adapters.onnx_export``)."""
+        from bench.adapters.onnx_export import NotConvertible
+
+        raise NotConvertible(f"{self.name}: no ONNX export (its adapter has no to_onnx)")
+
     @classmethod
     def static_param_count(cls, params: dict[str, Any]) -> int | None:
         return None

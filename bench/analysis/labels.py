@@ -1,5 +1,5 @@
 """Row labels: the model's name plus what sets a row apart from its table's usual settings
-(non-default hyper-parameters, the dataset recipe, threads, target, precision, job slots,
+(non-default hyper-parameters, the dataset recipe, threads, target, precision, runtime, job slots,
 inference protocol, other data, determinism or, where a table holds both, the validation split) and where the model came from (``[plugin]``,
 ``[evaluated]``). ``leaderboard.reproduce_commands`` reads the labels back into flags."""
 
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+
+from bench.records.shape import number
 
 
 def defaults_of(model: str, profile: str, dataset: str | None = None) -> tuple[dict, str | None]:
@@ -47,6 +49,16 @@ def _precision(last) -> str:
     """`` precision=bf16`` for a row of a mixed-precision job (``--precision``); fp32 rows say nothing."""
     value = last.get("identity.precision")
     return f" precision={value}" if isinstance(value, str) and value != "fp32" else ""
+
+
+def _runtime(last) -> str:
+    """`` runtime=onnxruntime`` for a row served by ONNX Runtime (``--runtime``), and a
+    warning when its export changed any test prediction's class; native rows say nothing."""
+    value = last.get("identity.runtime")
+    if not isinstance(value, str) or value == "native":
+        return ""
+    changes = number(last.get("exported.parity.class_changes"))
+    return f" runtime={value}" + (f" ⚠ {changes:.0f} class changes" if changes else "")
 
 
 def _label(
@@ -163,6 +175,7 @@ def label_of(last, profile: str, usual: dict) -> str:
             last["row.target"],
         )
         + _precision(last)
+        + _runtime(last)
         + _origin(last)
         + _unusual(last, usual)
     )

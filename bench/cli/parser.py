@@ -275,6 +275,13 @@ def _add_predict(sub) -> None:
     pred.add_argument(
         "--out", type=Path, default=DEFAULT_RESULTS, help="results folder (default results/)"
     )
+    pred.add_argument(
+        "--runtime",
+        default="native",
+        metavar="native|onnxruntime",
+        help="native (default): the model's own framework; onnxruntime: the model.onnx a "
+        "--runtime onnxruntime job saved beside it",
+    )
     pred.add_argument("--json", action="store_true", help="print JSON for scripts")
     pred.add_argument(
         "--gallery", type=Path, default=None, help="also draw each input as the model saw it (PNG)"
@@ -447,6 +454,16 @@ def _add_job_options(p) -> None:
         "mixed_float16 (GPU only)",
     )
     p.add_argument(
+        "--runtime",
+        action="append",
+        default=None,
+        metavar="native|onnxruntime",
+        help="what serves the trained model's predictions (repeatable: one job per value; "
+        "default native): native = its own framework; onnxruntime = its ONNX export "
+        "(skl2onnx, onnxmltools, tf2onnx) in ONNX Runtime on the CPU, after a parity check "
+        "against the native predictions",
+    )
+    p.add_argument(
         "--deterministic",
         action="store_true",
         help="TensorFlow op determinism: bit-identical Keras runs for a seed (slower)",
@@ -527,6 +544,7 @@ def run_config(
         target=positive_float(target, "--target"),
         deterministic=bool(args.deterministic),
         precisions=tuple(getattr(args, "precision", None) or ("fp32",)),
+        runtimes=tuple(getattr(args, "runtime", None) or ("native",)),
         robustness=robust == "on",
         save_models=not getattr(args, "no_save_models", False),
         plots=not getattr(args, "no_plots", False),

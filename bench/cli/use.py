@@ -14,7 +14,7 @@ def cmd_predict(args) -> int:
     if args.gallery is not None and args.gallery.suffix.lower() != ".png":
         raise BenchError(f"--gallery {args.gallery}: give a .png file name")
     manifest, predictions, images, timing = use.predict(
-        args.model, args.out, args.dataset, args.images
+        args.model, args.out, args.dataset, args.images, args.runtime
     )
     if args.json:
         print(
@@ -22,6 +22,7 @@ def cmd_predict(args) -> int:
                 {
                     "model": manifest["model"],
                     "run_id": manifest["run_id"],
+                    "runtime": args.runtime,
                     "timing": timing,
                     "predictions": [
                         {
@@ -35,8 +36,10 @@ def cmd_predict(args) -> int:
             )
         )
     else:
+        served = ", served by ONNX Runtime" if args.runtime == "onnxruntime" else ""
         print(
-            f"model: {manifest['model']} (run {manifest['run_id']}, trained on {manifest['dataset']})\n"
+            f"model: {manifest['model']} (run {manifest['run_id']}, trained on "
+            f"{manifest['dataset']}{served})\n"
         )
         print(use.table(predictions))
         print(

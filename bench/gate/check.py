@@ -88,7 +88,12 @@ def newest(
 
 
 # identity fields newer than some baselines, with the value every record before them had
-IDENTITY_DEFAULTS = {"precision": "fp32", "source": None, "val_split": "images"}
+IDENTITY_DEFAULTS = {
+    "precision": "fp32",
+    "source": None,
+    "val_split": "images",
+    "runtime": "native",
+}
 
 
 def configuration(rec: dict) -> dict:

@@ -62,13 +62,21 @@ def reproduce_commands(group: rowstats.Group, rows: list[rowstats.Row]) -> list[
             for f in flags
             if "=" in f
             and not f.startswith(
-                ("threads=", "infer-batch=", "min-repeats=", "[", "target=", "precision=")
+                (
+                    "threads=",
+                    "infer-batch=",
+                    "min-repeats=",
+                    "[",
+                    "target=",
+                    "precision=",
+                    "runtime=",
+                )
             )
         ]
         sets += [
             f"--{f.split('=', 1)[0]} {f.split('=', 1)[1]}"
             for f in flags
-            if f.startswith(("target=", "precision="))
+            if f.startswith(("target=", "precision=", "runtime="))
         ]
         plugin = (
             last.get("job.origin.path") if last.get("job.origin.kind") == "plugin-file" else None

@@ -121,20 +121,31 @@ def problem_reason(r) -> str:
     return lead + " ".join(str(r["error"] or "").split())
 
 
+def _job_name(r) -> str:
+    """The model's name, with the job's precision and runtime where they are not the
+    defaults (as row labels say them)."""
+    name = str(r["job.model"])
+    for field, default in (("precision", "fp32"), ("runtime", "native")):
+        value = r.get(f"job.{field}")
+        name += f" {field}={value}" if isinstance(value, str) and value != default else ""
+    return name
+
+
 def problems_cells(bad, markdown: bool = True) -> Cells:
-    """Jobs without an ``ok`` result by (model, device, seed), their record the source: model,
-    device, seed, status and reason (``problem_reason``, at most 200 characters; for Markdown
-    with ``|`` escaped first)."""
+    """Jobs without an ``ok`` result by (model, device, seed), their record the source: model
+    (with a precision or runtime that is not the default), device, seed, status and reason
+    (``problem_reason``, at most 200 characters; for Markdown with ``|`` escaped first)."""
     body = []
     for _, r in bad.sort_values(["job.model", "job.device", "job.seed"]).iterrows():
         reason = problem_reason(r)
         reason = (reason.replace("|", "\\|") if markdown else reason)[:200]
         seed = int(r["job.seed"])
+        name = _job_name(r)
         body.append(
             (
                 r,
                 [
-                    (r["job.model"], r["job.model"]),
+                    (name, name),
                     (r["job.device"], r["job.device"]),
                     (str(seed), seed),
                     (r["status"], r["status"]),

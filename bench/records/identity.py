@@ -13,7 +13,8 @@ Fields (``FIELDS``, in this order):
 - ``threads`` (the CPU thread budget), ``inference`` (hash of the inference protocol),
   ``deterministic``, ``target`` (``--target``: stop at a validation accuracy),
   ``precision`` (``--precision``: fp32, or Keras' mixed bf16/fp16; fp32 for records
-  written before it existed), ``val_split`` (how validation was carved from the training
+  written before it existed), ``runtime`` (``--runtime``: native, or the model's ONNX export
+  served by ONNX Runtime: its predictions, and so its accuracy, may differ), ``val_split`` (how validation was carved from the training
   set: "writers", whole writers held out, where the dataset's writers are known (MNIST), else
   "images"; "images" for records written before it existed, which sampled MNIST's
   validation images at random);
@@ -72,6 +73,7 @@ class Identity:
     slots: int = 1
     source: str | None = None
     val_split: str = "images"
+    runtime: str = "native"
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """The fields as a tuple (hashable), less the ones named in ``without``."""
@@ -127,6 +129,7 @@ def of_job(job: dict, hw: str | None = None, gpu: str | None = None, slots: int 
         slots,
         source_of(job.get("origin")),
         job.get("val_split") or "images",
+        job.get("runtime") or "native",
     )
 
 

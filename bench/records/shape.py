@@ -17,6 +17,9 @@ Versions:
   (``threads``, ``inference``, ``precision``, ``val_split``, ``library``), ``where``'s
   ``slots_per_host``, ``env.hardware``, ``timing.inference.large`` and
   ``size.train_flops_per_image`` are always there when their measurement is.
+- 3: ``job.runtime``, what served the predictions (``native``: the model's own framework;
+  ``onnxruntime``: its ONNX export, with the ``exported`` section: converter, bytes and the
+  parity of the two); records of version 2 were all ``native``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-SCHEMA = 2
+SCHEMA = 3
 STATUSES = ("ok", "diverged", "failed", "timeout", "skipped")
 RESULT_STATUSES = ("ok", "diverged")  # records that carry metrics; only ``ok`` ones make table rows
 OK_METRICS = ("accuracy", "log_loss", "macro_f1", "per_class", "confusion")
@@ -76,6 +79,7 @@ SECTIONS = (
     Field("reference", dict, (), "the tutorial a reference model reproduces"),
     Field("evaluated", dict, (), "the already-trained file measured (its sha256 ...)"),
     Field("diverged", dict, (), "the first training pass whose loss was not finite"),
+    Field("exported", dict, (), "an onnxruntime job's ONNX export: converter, bytes, parity"),
 )
 
 JOB_FIELDS = (
@@ -91,6 +95,7 @@ JOB_FIELDS = (
     Field("precision", str, (), "fp32, or Keras' mixed bf16 / fp16"),
     Field("val_split", str, (), 'validation carved by "writers" or "images"'),
     Field("library", (str, NoneType), (), "the library the model is saved with"),
+    Field("runtime", str, (), "what served the predictions: native or onnxruntime"),
 )
 
 # the figures readers compute with: each a number or null wherever a record holds it

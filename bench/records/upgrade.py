@@ -64,7 +64,16 @@ def v1_to_v2(rec: dict) -> dict:
     return rec
 
 
-STEPS = (v1_to_v2,)  # STEPS[v - 1] brings version v to v + 1
+def v2_to_v3(rec: dict) -> dict:
+    """Version 2 -> 3: ``job.runtime``; every record before it was served natively."""
+    return {
+        **rec,
+        "schema": 3,
+        "job": {**rec["job"], "runtime": rec["job"].get("runtime") or "native"},
+    }
+
+
+STEPS = (v1_to_v2, v2_to_v3)  # STEPS[v - 1] brings version v to v + 1
 
 
 def _section(rec: dict, name: str) -> dict:

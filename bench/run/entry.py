@@ -40,7 +40,8 @@ class RunConfig:
     (``--plugin``) loaded first, so that their models can be named. ``seeds``: seeds
     0..seeds-1. ``threads`` None: every usable core; ``timeout_s`` None: the profile's.
     ``overrides`` / ``grid``: ``MODEL.KEY=VALUE`` / ``MODEL.KEY=V1,V2`` strings as on the
-    command line. ``executor``: "local" or "dask" (``workers``, ``scheduler``,
+    command line. ``precisions`` / ``runtimes``: one job per value (``--precision``,
+    ``--runtime``: ``native`` or ``onnxruntime``). ``executor``: "local" or "dask" (``workers``, ``scheduler``,
     ``memory_limit`` as the flags). ``plots`` False: the leaderboard written after the suite
     has no figures (``--no-plots``)."""
 
@@ -61,6 +62,7 @@ class RunConfig:
     target: float | None = None
     deterministic: bool = False
     precisions: tuple[str, ...] = ("fp32",)
+    runtimes: tuple[str, ...] = ("native",)
     robustness: bool = True
     save_models: bool = True
     plots: bool = True
@@ -97,6 +99,7 @@ class Request:
     scratch: bool = False  # ``out`` is a temporary folder, removed when the command ends
     robustness: bool = True  # ``--robustness on|off``: the MNIST-C corruptions in every record
     precisions: tuple[str, ...] = ("fp32",)  # ``--precision`` (repeatable): one job per value
+    runtimes: tuple[str, ...] = ("native",)  # ``--runtime`` (repeatable): one job per value
     plots: bool = True  # ``--no-plots``: the leaderboard after the suite without its figures
 
     @property
@@ -178,6 +181,7 @@ def validate(config: RunConfig, scratch: bool = False, resumable: bool | None = 
         list(config.grid),
     )
     precisions = tuple(dict.fromkeys(config.precisions))
+    runtimes = tuple(dict.fromkeys(config.runtimes))
     # bad names, --set, --grid, device, precision: fail now (a cluster's GPUs are counted once connected)
     planner.plan(
         names,
@@ -189,6 +193,7 @@ def validate(config: RunConfig, scratch: bool = False, resumable: bool | None = 
         has_gpu or executor.name != "local",
         grid=grid,
         precisions=precisions,
+        runtimes=runtimes,
     )
     out = Path(config.out)
     runner.check_writable(out / "runs", keep=False)  # the run itself creates it
@@ -215,6 +220,7 @@ def validate(config: RunConfig, scratch: bool = False, resumable: bool | None = 
         scratch=scratch,
         robustness=bool(config.robustness),
         precisions=precisions,
+        runtimes=runtimes,
         plots=bool(config.plots),
     )
 
@@ -225,6 +231,7 @@ _TUPLES = {
     "overrides": "--set",
     "grid": "--grid",
     "precisions": "--precision",
+    "runtimes": "--runtime",
     "plugins": "--plugin",
 }
 _BOOLS = {
@@ -307,6 +314,7 @@ def plan(req: Request) -> list:
         robustness=req.robustness,
         precisions=req.precisions,
         val_splits=val_splits,
+        runtimes=req.runtimes,
     )
 
 

@@ -57,6 +57,7 @@ class Job:
     val_split: str = (
         "images"  # how validation is carved: by "writers" (MNIST) or "images" (in the identity)
     )
+    runtime: str = "native"  # ``--runtime``: what serves the predictions (in the identity)
 
     def key(self, without: tuple[str, ...] = ()) -> tuple:
         """THE identity of this job's configuration (``bench.records.identity``, on this
@@ -90,11 +91,13 @@ class Job:
             "library": self.library,
             "defaults": self.defaults,
             "val_split": self.val_split,
+            "runtime": self.runtime,
         }
 
     def title(self) -> str:
         name = f"{self.model} {self.tag}" if self.tag else self.model
         name += f" {self.precision}" if self.precision != "fp32" else ""
+        name += f" {self.runtime}" if self.runtime != "native" else ""
         return f"{name} on {self.dataset} ({self.profile}, {self.device}, seed {self.seed})"
 
 
@@ -254,6 +257,7 @@ def plan(
     robustness: bool = True,
     precisions: tuple[str, ...] = ("fp32",),
     val_splits: dict | None = None,
+    runtimes: tuple[str, ...] = ("native",),
 ) -> list[Job]:
     """Expand the request into jobs, in the order they run: seed by seed (every dataset,
     model, grid point and device for seed 0, then seed 1 ...), so that drift of the machine
@@ -266,7 +270,8 @@ def plan(
     ``precisions`` is one more job per point (``bench.run.precision`` refuses those the
     models, the device or this processor cannot run). ``val_splits``: dataset -> its
     validation split ("writers" or "images", ``preprocess.val_split_of``; "images" where
-    not given).
+    not given). Each of ``runtimes`` (``RUNTIMES``) is one more job per point too: the model
+    trained as usual, then served by that runtime (ONNX Runtime runs on the CPU only).
     """
     from bench.adapters import registry
     from bench.run import precision as precision_rules
@@ -279,6 +284,7 @@ def plan(
         )
     classes = [registry.get(name) for name in model_names]
     precision_rules.check(precisions, classes, device, has_gpu)
+    check_runtimes(runtimes, device)
     sweeps = parse_grid(grid or [], [c.name for c in classes])
     params = points(
         classes, datasets, profile, parse_overrides(overrides, [c.name for c in classes]), sweeps
@@ -290,7 +296,7 @@ def plan(
             for cls in classes:
                 recipe = cls.defaults_for(profile, dataset)[1]
                 for point in params[cls.name, dataset]:
-                    for dev, prec in itertools.product(wanted, precisions):
+                    for dev, prec, runtime in itertools.product(wanted, precisions, runtimes):
                         if dev not in cls.devices:
                             continue  # e.g. scikit-learn models have no GPU path
                         skip = None if dev == "cpu" or has_gpu else "no GPU found on this machine"
@@ -323,6 +329,7 @@ def plan(
                                 cls.library,
                                 cls.defaults_for(profile, dataset)[0],
                                 (val_splits or {}).get(dataset, "images"),
+                                runtime,
                             )
                         )
     if not jobs:
@@ -330,3 +337,22 @@ def plan(
             f"nothing to run: none of {', '.join(model_names)} supports device {device!r}"
         )
     return jobs
+
+
+def check_runtimes(runtimes, device: str) -> None:
+    """``BenchError`` (one line, naming what is accepted) for a ``--runtime`` value that is
+    not one of ``onnx_runtime.RUNTIMES``, none at all, or ONNX Runtime asked of a GPU job
+    (its CPU provider is the one the harness serves with)."""
+    from bench.adapters.onnx_runtime import RUNTIMES
+
+    unknown = [r for r in runtimes if r not in RUNTIMES]
+    if unknown or not runtimes:
+        raise BenchError(
+            f"unknown runtime {unknown[0] if unknown else '(none)'!r} for --runtime; choose from: "
+            f"{', '.join(RUNTIMES)}"
+        )
+    if "onnxruntime" in runtimes and device != "cpu":
+        raise BenchError(
+            f"--runtime onnxruntime serves models on the CPU; with --device {device} use "
+            "--device cpu (or --runtime native)"
+        )

@@ -77,7 +77,15 @@ def _process_start() -> float | None:
 
 
 def run(spec: dict) -> dict:
-    """Train and measure the job in ``spec``; return its ``ok`` (or ``diverged``) record."""
+    """Train and measure the job in ``spec``; return its ``ok`` (or ``diverged``) record. A
+    job of ``runtime`` onnxruntime keeps its exported file in a temporary folder meanwhile."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mnist-bench-job-") as scratch:
+        return _measure(spec, Path(scratch))
+
+
+def _measure(spec: dict, scratch: Path) -> dict:
     job = spec["job"]
     stage = Stages(spec.get("spawned_at"))  # the runner's clock when it started this process
     rec = records.empty(spec["run_id"], job, "ok")
@@ -103,6 +111,11 @@ def run(spec: dict) -> dict:
         if job.get("inference")
         else PROFILES[job["profile"]].inference
     )
+    native = t.adapter
+    if (job.get("runtime") or "native") == "onnxruntime":
+        with stage("export"):
+            _serve(t, rec, scratch, protocol)
+        adapter = t.adapter  # from here on every figure is the served model's
     with stage("evaluate"):
         _evaluate(rec, t, protocol)
     mark_diverged(rec, t.training)
@@ -135,12 +148,12 @@ def run(spec: dict) -> dict:
     rec["history"] = t.training.passes if trained_here else []
     rec["extra"] = {
         **(t.training.info if trained_here else {}),
-        "uses_seed": type(adapter).uses_seed(job["params"]),
+        "uses_seed": type(native).uses_seed(job["params"]),
     }
     if not trained_here:
         rec["evaluated"] = evaluated_section(adapter, t.prepare_s)
-    if getattr(adapter, "published", None):
-        rec["reference"] = dict(adapter.published)
+    if getattr(native, "published", None):
+        rec["reference"] = dict(native.published)
     rec["where"] = spec.get("where") or {}
     with stage("environment"):
         rec["env"] = envinfo.capture()
@@ -156,6 +169,28 @@ def run(spec: dict) -> dict:
     rec["timing"]["stages"] = stage.seconds
     rec["finished_at"] = records.now_iso()
     return rec
+
+
+def _serve(t, rec: dict, scratch: Path, protocol) -> None:
+    """Swap the fitted adapter in ``t`` for its ONNX Runtime export
+    (``bench.adapters.onnx_runtime``), after checking parity on the whole test set:
+    ``rec["exported"]`` says the converter, the file's bytes and how the predictions of the
+    two differ. ``NotConvertible`` (one line: the job's error) when there is no export."""
+    from bench.adapters import onnx_runtime
+
+    native = t.adapter
+    served = onnx_runtime.serve(native, scratch, rec["job"].get("threads"))
+    parity = onnx_runtime.parity(
+        native.predict_proba(t.x_test, batch_size=protocol.large_batch),
+        served.predict_proba(t.x_test, batch_size=protocol.large_batch),
+    )
+    rec["exported"] = {"format": "onnx", **served.exported.as_dict(), "parity": parity}
+    log(
+        f"exported with {served.exported.converter} ({len(served.exported.model):,} bytes), "
+        f"served by ONNX Runtime: {parity['class_changes']} of {parity['n']} test predictions "
+        f"change class, largest probability difference {parity['max_abs_dp']:.1e}"
+    )
+    t.adapter = served
 
 
 def _training_figures(t, rec: dict) -> dict:
@@ -253,8 +288,9 @@ def _robustness(t, rec: dict, protocol) -> dict:
 
 
 def _cold_start(spec: dict, rec: dict, t) -> None:
-    """Load the saved model and predict one image in a fresh process (``bench.use.coldstart``);
-    a failure is written into the record (the model is then not usable), never raised."""
+    """Load the saved model and predict one image in a fresh process (``bench.use.coldstart``;
+    the ``.onnx`` file in ONNX Runtime for a job of that runtime); a failure is written into
+    the record (the model is then not usable), never raised."""
     if "artifact" not in rec:
         return
     import subprocess
@@ -263,8 +299,9 @@ def _cold_start(spec: dict, rec: dict, t) -> None:
     from bench.use import coldstart
 
     folder = Path(spec["runs_dir"]).parent / rec["artifact"]["path"]
+    runtime = spec["job"].get("runtime") or "native"
     try:
-        rec["cold_start"] = coldstart.measure(folder, t.dataset.splits.x_test[0])
+        rec["cold_start"] = coldstart.measure(folder, t.dataset.splits.x_test[0], runtime=runtime)
     except (BenchError, OSError, ValueError, subprocess.SubprocessError) as exc:
         rec["cold_start"] = {"error": " ".join(str(exc).split())}
         log(f"cold start: {rec['cold_start']['error']}")
@@ -305,23 +342,28 @@ def mark_diverged(rec: dict, training) -> None:
 
 def _save_model(spec: dict, rec: dict, t) -> None:
     """Save the fitted model under ``<results>/models/<run id>/`` and point ``rec`` at it,
-    unless saving is off, the adapter cannot save, or training diverged."""
+    unless saving is off, the adapter cannot save, or training diverged. A model served by
+    ONNX Runtime saves its native model (what ``predict`` loads) and the ``.onnx`` file
+    beside it (hashed in the manifest too)."""
     job, adapter = spec["job"], t.adapter
+    native = getattr(adapter, "native", adapter)
+    exported = {"model.onnx": adapter.path} if native is not adapter else {}
     if not spec.get("save_model", True):
         return
     if rec["status"] == "diverged":
         log("model not saved: training diverged")
-    elif not type(adapter).can_save():
+    elif not type(native).can_save():
         log(f"model not saved: {job['model']} has no save/load (see bench/adapters/contract.py)")
     else:
         results_dir = Path(spec["runs_dir"]).parent
         rec["artifact"] = artifacts.save(
-            adapter,
+            native,
             results_dir,
             spec["run_id"],
             job,
             rec["data"],
             t.x_test[: artifacts.PROBE_IMAGES],
+            extra_files=exported,
         )
         log(f"model saved: {results_dir / rec['artifact']['path']}")
 

@@ -36,10 +36,18 @@ def probe_digest(proba: np.ndarray) -> str:
 
 
 def save(
-    adapter, results_dir: Path, run_id: str, job: dict, data: dict, probe_x: np.ndarray
+    adapter,
+    results_dir: Path,
+    run_id: str,
+    job: dict,
+    data: dict,
+    probe_x: np.ndarray,
+    extra_files: dict[str, Path] | None = None,
 ) -> dict:
     """Save ``adapter``'s fitted model as ``<results>/models/<run_id>/``; returns the record's
     pointer ``{"path", "sha256", "bytes"}`` (path relative to the results folder).
+    ``extra_files`` (name -> file) are copied beside it and listed in the manifest's
+    ``extra_files`` with their sha256 and bytes (the ONNX export of an onnxruntime job).
 
     Written into a hidden temporary folder first and renamed into place, so a folder named
     by a run id is always complete."""
@@ -50,6 +58,10 @@ def save(
     tmp.mkdir(parents=True)
     try:
         path = Path(adapter.save(tmp))
+        extra = {}
+        for name, source in (extra_files or {}).items():
+            shutil.copyfile(source, tmp / name)
+            extra[name] = {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size}
         manifest = {
             "schema": SCHEMA,
             "run_id": run_id,
@@ -71,6 +83,7 @@ def save(
                 "sha256": probe_digest(adapter.predict_proba(probe_x, batch_size=len(probe_x))),
             },
             "runtime": adapter.runtime_info(),
+            **({"extra_files": extra} if extra else {}),
             "libraries": envinfo.library_versions(),
             "created_at": records.now_iso(),
         }
@@ -130,6 +143,38 @@ def read_manifest(folder: Path) -> dict:
             f"{path}: not a model manifest ({type(exc).__name__} {exc})".strip()
         ) from None
     return m
+
+
+def load_served(folder: Path, runtime: str = "native", threads: int | None = None):
+    """(adapter, manifest) of an artifact folder served by ``runtime``: ``native`` (``load``)
+    or ``onnxruntime``, its ``model.onnx`` (saved by a ``--runtime onnxruntime`` job) in an
+    ONNX Runtime session after the sha256 check. ``BenchError`` (one line) for an unknown
+    runtime, a folder without the export, or a file that is not the one the manifest names."""
+    from bench.adapters import onnx_runtime
+
+    if runtime not in onnx_runtime.RUNTIMES:
+        raise BenchError(
+            f"unknown runtime {runtime!r} for --runtime; choose from: "
+            f"{', '.join(onnx_runtime.RUNTIMES)}"
+        )
+    if runtime == "native":
+        return load(folder, threads)
+    folder = Path(folder)
+    m = read_manifest(folder)
+    entry = (m.get("extra_files") or {}).get(onnx_runtime.FILE)
+    path = folder / onnx_runtime.FILE
+    if not entry or not path.is_file():
+        raise BenchError(
+            f"{folder}: no {onnx_runtime.FILE} (a model saved by a --runtime onnxruntime job has "
+            "one); use --runtime native"
+        )
+    if sha256_file(path) != entry.get("sha256"):
+        raise BenchError(
+            f"{path}: sha256 differs from {MANIFEST} (tampered with, truncated or replaced); "
+            "refusing to load it"
+        )
+    threads = threads or m.get("threads")
+    return onnx_runtime.open_saved(folder, m["view"], entry["sha256"], threads), m
 
 
 def load(folder: Path, threads: int | None = None):

@@ -41,15 +41,18 @@ FILE_CACHE = "warm"  # the cache state measured (module docstring)
 LABEL = "fresh process, warm file cache"  # how every view names what was measured
 
 
-def measure(folder: Path, image: np.ndarray, timeout_s: float = 300.0) -> dict:
+def measure(
+    folder: Path, image: np.ndarray, timeout_s: float = 300.0, runtime: str = "native"
+) -> dict:
     """The ``cold_start`` section for the artifact ``folder``, predicting ``image`` (uint8
-    28x28); ``BenchError`` (one line) when the child fails."""
+    28x28), through the model's own framework or (``runtime`` onnxruntime) its ``.onnx``
+    file in ONNX Runtime; ``BenchError`` (one line) when the child fails."""
     with tempfile.TemporaryDirectory(prefix="mnist-bench-coldstart-") as tmp:
         path = Path(tmp) / "image.npy"
         np.save(path, np.asarray(image, dtype=np.uint8).reshape(1, 28, 28))
         t0 = time.perf_counter()
         done = subprocess.run(
-            pychild.python_m("bench.use.coldstart", str(folder), str(path)),
+            pychild.python_m("bench.use.coldstart", str(folder), str(path), runtime),
             capture_output=True,
             text=True,
             timeout=timeout_s,
@@ -64,13 +67,13 @@ def measure(folder: Path, image: np.ndarray, timeout_s: float = 300.0) -> dict:
     return {**json.loads(lines[-1]), "process_s": process_s, "file_cache": FILE_CACHE}
 
 
-def _child(folder: str, image_path: str) -> dict:
+def _child(folder: str, image_path: str, runtime: str = "native") -> dict:
     t0 = time.perf_counter()
     from bench.prep.preprocess import VIEWS
     from bench.use import artifacts
     from bench.use.predict import blas_threads
 
-    adapter, manifest = artifacts.load(Path(folder))
+    adapter, manifest = artifacts.load_served(Path(folder), runtime)
     read_s = time.perf_counter() - t0
     images = np.load(image_path)
     t1 = time.perf_counter()
@@ -81,4 +84,4 @@ def _child(folder: str, image_path: str) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_child(*sys.argv[1:3])), flush=True)
+    print(json.dumps(_child(*sys.argv[1:4])), flush=True)

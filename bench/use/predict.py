@@ -27,15 +27,16 @@ class Prediction:
 
 
 def predict(
-    ref: str, results_dir: Path, dataset: str, image_paths: list[str]
+    ref: str, results_dir: Path, dataset: str, image_paths: list[str], runtime: str = "native"
 ) -> tuple[dict, list[Prediction], np.ndarray, dict]:
     """(manifest, one ``Prediction`` per image, the 28x28 inputs as the model saw them,
-    timings) for the model ``ref`` (``artifacts.resolve``); every image is read and checked
-    before the model is looked up and loaded."""
+    timings) for the model ``ref`` (``artifacts.resolve``) served by ``runtime`` (native, or
+    onnxruntime: its saved ``model.onnx``); every image is read and checked before the model
+    is looked up and loaded."""
     files, images = image_to_mnist.load_images(image_paths)
     folder = artifacts.resolve(ref, results_dir, dataset)
     t0 = time.perf_counter()
-    adapter, manifest = artifacts.load(folder)
+    adapter, manifest = artifacts.load_served(folder, runtime)
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     with blas_threads(manifest):

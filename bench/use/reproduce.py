@@ -37,6 +37,7 @@ def reproduce_command(rec: dict) -> str:
         (bool(job.get("deterministic")), ["--deterministic"]),
         (job.get("target") is not None, ["--target", cli_value(job.get("target"))]),
         ((job.get("precision") or "fp32") != "fp32", ["--precision", str(job.get("precision"))]),
+        ((job.get("runtime") or "native") != "native", ["--runtime", str(job.get("runtime"))]),
         (job.get("robustness") is False, ["--robustness", "off"]),
     ]
     origin = job.get("origin") if isinstance(job.get("origin"), dict) else {}

@@ -148,6 +148,13 @@ class XGBoostAdapter(Adapter):
         ]
         return np.asarray(np.concatenate(out), dtype=np.float64)
 
+    def to_onnx(self):
+        from bench.adapters import onnx_export
+
+        zero_is_missing = _missing(self.params) == 0.0
+        n = self.booster.num_features()
+        return onnx_export.xgboost(self.booster, n, self.name, zero_is_missing)
+
     def n_params(self):
         trees = json.loads(self.booster.save_raw("json"))["learner"]["gradient_booster"]["model"][
             "trees"

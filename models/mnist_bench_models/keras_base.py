@@ -213,6 +213,11 @@ class KerasAdapter(Adapter):
         proba = keras_tools.predict_batches(self._forward, x, batch_size)
         return proba / proba.sum(axis=1, keepdims=True)
 
+    def to_onnx(self):
+        from bench.adapters import onnx_export
+
+        return onnx_export.keras(self.model, arch.INPUT_SHAPES[self.view], self.name)
+
     def n_params(self):
         return ParamCount(
             *keras_tools.weight_counts(self.model),

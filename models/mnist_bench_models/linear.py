@@ -63,6 +63,11 @@ class LogisticRegressionAdapter(Adapter):
     def predict_proba(self, x, batch_size=1024):
         return self.model.predict_proba(x)
 
+    def to_onnx(self):
+        from bench.adapters import onnx_export
+
+        return onnx_export.sklearn(self.model, self.model.coef_.shape[1], self.name)
+
     def n_params(self):
         coef, intercept = self.model.coef_.size, self.model.intercept_.size
         return ParamCount(coef + intercept, 0, f"{coef} weights + {intercept} intercepts")

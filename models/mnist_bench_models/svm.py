@@ -76,6 +76,14 @@ class SVMAdapter(Adapter):
     def predict_proba(self, x, batch_size=1024):
         return self.calibrated.predict_proba(self.pca.transform(x))
 
+    def to_onnx(self):
+        from sklearn.pipeline import make_pipeline
+
+        from bench.adapters import onnx_export
+
+        pipeline = make_pipeline(self.pca, self.calibrated)
+        return onnx_export.sklearn(pipeline, self.pca.n_features_in_, self.name)
+
     def n_params(self):
         pca = self.pca.components_.size + self.pca.mean_.size
         sv = self.svc.support_vectors_.size

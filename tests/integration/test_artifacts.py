@@ -9,18 +9,9 @@ import pytest
 from bench import records
 from bench.adapters import registry
 from bench.use import artifacts
-from tests.conftest import assert_one_line_error, run_cli
+from tests.conftest import DIGITS_QUICK, assert_one_line_error, run_cli
 
-FAST = (
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
-)
+FAST = DIGITS_QUICK
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 
 

@@ -7,17 +7,10 @@ import numpy as np
 import pytest
 
 from bench import records
-from tests.conftest import assert_one_line_error, run_cli
+from tests.conftest import DIGITS_QUICK, assert_one_line_error, run_cli
 
 FAST = (
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
+    *DIGITS_QUICK,
     "--no-plots",
 )
 NAMES = (

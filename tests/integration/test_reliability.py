@@ -9,18 +9,11 @@ import time
 import numpy as np
 
 from bench import records
-from tests.conftest import ROOT, alive, assert_one_line_error, run_cli
+from tests.conftest import DIGITS_QUICK, ROOT, alive, assert_one_line_error, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 QUICK = (  # no saved models (nor their cold start), no robustness: not what these tests look at
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
+    *DIGITS_QUICK,
     "--no-save-models",
     "--robustness",
     "off",

@@ -268,6 +268,11 @@ class KerasModelAdapter(Adapter):
             scores = np.exp(scores - scores.max(axis=1, keepdims=True))
         return scores / scores.sum(axis=1, keepdims=True)
 
+    def to_onnx(self):
+        from bench.adapters import onnx_export
+
+        return onnx_export.keras(self.model, arch.INPUT_SHAPES[self.view], self.name)
+
     def n_params(self):
         return ParamCount(
             *keras_tools.weight_counts(self.model),

@@ -183,6 +183,20 @@ class SklearnAdapter(Adapter):
         )
         return out
 
+    def to_onnx(self):
+        """skl2onnx's graph of the estimator, for one that gives ``predict_proba`` over the
+        ten digits in order (the graph's probabilities are then the adapter's)."""
+        from bench.adapters import onnx_export
+
+        classes = [int(c) for c in getattr(self.model, "classes_", [])]
+        if classes != list(range(10)) or not hasattr(self.model, "predict_proba"):
+            raise onnx_export.NotConvertible(
+                f"{self.name}: exported only with predict_proba over the classes 0..9 "
+                f"(it has {'predict_proba' if hasattr(self.model, 'predict_proba') else 'no predict_proba'}, "
+                f"classes {classes})"
+            )
+        return onnx_export.sklearn(self.model, int(self.model.n_features_in_), self.name)
+
     def n_params(self):
         counted = count_params(self.model)
         if counted is None:

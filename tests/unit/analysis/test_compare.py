@@ -8,17 +8,10 @@ import pytest
 
 from bench import records
 from bench.publish import tables
-from tests.conftest import ROOT, run_cli
+from tests.conftest import DIGITS_QUICK, ROOT, run_cli
 
 FAST = (
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
+    *DIGITS_QUICK,
     "--no-plots",
 )
 

@@ -7,18 +7,11 @@ import pytest
 from bench import records
 from bench.adapters import registry
 from bench.run import plan
-from tests.conftest import run_cli
+from tests.conftest import DIGITS_QUICK, run_cli
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 FAST = (
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
+    *DIGITS_QUICK,
     "--no-plots",
 )
 

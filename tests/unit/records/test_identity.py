@@ -11,17 +11,10 @@ import pytest
 
 from bench.core import hardware
 from bench.records import identity
-from tests.conftest import run_cli
+from tests.conftest import DIGITS_QUICK, run_cli
 
 FAST = (
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
+    *DIGITS_QUICK,
     "--no-save-models",
     "--no-plots",
 )

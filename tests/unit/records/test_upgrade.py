@@ -31,7 +31,7 @@ LIBRARY = {
 def test_the_history_holds_every_older_shape():
     assert len(HISTORY) == 28 and len({h["commit"] for h in HISTORY}) == 7
     assert {h["record"]["schema"] for h in HISTORY} == {1}
-    assert records.SCHEMA == 2
+    assert records.SCHEMA == 3
 
 
 @pytest.mark.parametrize("entry", HISTORY, ids=IDS)
@@ -48,6 +48,7 @@ def test_each_older_shape_reads_as_todays(entry):
     protocol = was.get("inference") or raw["timing"].get("inference_protocol")
     assert job["inference"] == protocol
     assert job["precision"] == was.get("precision", "fp32")
+    assert job["runtime"] == "native"
     assert job["val_split"] == was.get("val_split", "images")
     assert job["library"] == (was.get("library") or LIBRARY[was["family"]])
     hw = up["env"]["hardware"]
@@ -89,6 +90,24 @@ def test_a_plugin_record_without_a_library_gets_none_of_a_family():
     assert records.upgrade(rec)["job"]["library"] == ""
 
 
+def test_a_version_2_record_reads_as_served_natively():
+    """Version 2 records (what ``records.write`` stored before ``--runtime``; here each
+    older shape brought to version 2 by its own step) read as version 3, ``native``, with
+    every other field as they hold it."""
+    from bench.records.upgrade import v1_to_v2
+
+    for entry in HISTORY:
+        was = v1_to_v2(entry["record"])
+        before = copy.deepcopy(was)
+        up = records.upgrade(was)
+        assert was == before and was["schema"] == 2 and "runtime" not in was["job"]
+        assert records.validate(up) is up and up["job"]["runtime"] == "native"
+        assert {k: v for k, v in up.items() if k not in ("schema", "job")} == {
+            k: v for k, v in was.items() if k not in ("schema", "job")
+        }
+        assert {k: v for k, v in up["job"].items() if k != "runtime"} == was["job"]
+
+
 def test_reading_a_file_never_rewrites_it(tmp_path):
     raw = HISTORY[0]["record"]
     path = tmp_path / "old.json"
@@ -101,7 +120,7 @@ def test_reading_a_file_never_rewrites_it(tmp_path):
 
 @pytest.mark.parametrize(
     "version, fragment",
-    [(3, "written by a newer one"), ("1", "schema '1'"), (True, "schema True"), (0, "schema 0")],
+    [(4, "written by a newer one"), ("1", "schema '1'"), (True, "schema True"), (0, "schema 0")],
 )
 def test_a_version_it_cannot_read_is_named(version, fragment):
     rec = {**HISTORY[0]["record"], "schema": version}

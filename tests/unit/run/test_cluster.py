@@ -20,18 +20,11 @@ import pytest
 from bench import records
 from bench.core.errors import BenchError
 from bench.run import plan
-from tests.conftest import ROOT
+from tests.conftest import DIGITS_QUICK, ROOT
 
 FAULTS = {"BENCH_EXTRA_MODELS": "tests.fault_adapters"}
 QUICK = (
-    "--dataset",
-    "digits",
-    "--profile",
-    "quick",
-    "--infer-min-seconds",
-    "0.05",
-    "--infer-min-repeats",
-    "3",
+    *DIGITS_QUICK,
     "--robustness",  # the executors are under test here, not the corrupted test sets
     "off",
 )
