@@ -22,6 +22,7 @@ import numpy as np
 from bench.adapters import trained
 from bench.adapters.contract import Adapter
 from bench.adapters.onnx_export import Exported
+from bench.core.errors import BenchError
 
 RUNTIMES = ("native", "onnxruntime")  # --runtime: what serves a trained model's predictions
 FILE = "model.onnx"
@@ -79,15 +80,25 @@ def serve(native: Adapter, folder: Path, threads: int | None) -> Served:
     exported = native.to_onnx()
     path = Path(folder) / FILE
     path.write_bytes(exported.model)
-    cls = trained.adapter_for(path, {"input_layout": LAYOUTS[native.view], "input_scale": 1})
-    session = cls.load(path, cls.defaults["full"], threads)
+    session = open_saved(folder, native.view, None, threads)
     return Served(native, session, exported, path)
+
+
+def require_known(runtimes) -> None:
+    """``BenchError`` (one line, naming what is accepted) unless ``runtimes`` is a non-empty
+    collection of ``RUNTIMES``."""
+    unknown = [r for r in runtimes if r not in RUNTIMES]
+    if unknown or not runtimes:
+        raise BenchError(
+            f"unknown runtime {unknown[0] if unknown else '(none)'!r} for --runtime; choose from: "
+            f"{', '.join(RUNTIMES)}"
+        )
 
 
 def open_saved(folder: Path, view: str, sha256: str | None, threads: int | None) -> Adapter:
     """The ``model.onnx`` of a saved model folder in an ONNX Runtime session, checked
-    against the manifest's ``sha256`` (``BenchError`` on a mismatch: a corrupt or replaced
-    file); ``view``: the native model's (``flat`` or ``image``)."""
+    against the manifest's ``sha256`` when given (``BenchError`` on a mismatch: a corrupt or
+    replaced file); ``view``: the native model's (``flat`` or ``image``)."""
     path = Path(folder) / FILE
     options = {"input_layout": LAYOUTS[view], "input_scale": 1}
     cls = trained.adapter_for(path, options, expect_sha256=sha256)

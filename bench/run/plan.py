@@ -343,14 +343,9 @@ def check_runtimes(runtimes, device: str) -> None:
     """``BenchError`` (one line, naming what is accepted) for a ``--runtime`` value that is
     not one of ``onnx_runtime.RUNTIMES``, none at all, or ONNX Runtime asked of a GPU job
     (its CPU provider is the one the harness serves with)."""
-    from bench.adapters.onnx_runtime import RUNTIMES
+    from bench.adapters import onnx_runtime
 
-    unknown = [r for r in runtimes if r not in RUNTIMES]
-    if unknown or not runtimes:
-        raise BenchError(
-            f"unknown runtime {unknown[0] if unknown else '(none)'!r} for --runtime; choose from: "
-            f"{', '.join(RUNTIMES)}"
-        )
+    onnx_runtime.require_known(runtimes)
     if "onnxruntime" in runtimes and device != "cpu":
         raise BenchError(
             f"--runtime onnxruntime serves models on the CPU; with --device {device} use "

@@ -7,7 +7,11 @@ calibration, inference timing and the memory it adds, robustness on the MNIST-C 
 unless the job says ``robustness: false``), saves it under ``<results>/models/<run id>/``
 (``bench.use.artifacts``), measures the saved model's cold start in a fresh process (warm
 file cache: ``bench.use.coldstart``), writes
-the model card beside it (``bench.use.card``), and writes exactly one record atomically. An
+the model card beside it (``bench.use.card``), and writes exactly one record atomically. A job of
+``runtime`` onnxruntime exports the fitted model (``bench.adapters.onnx_runtime``), checks the
+export's predictions against the native ones (``exported.parity``) and measures the export:
+every figure after training is the served model's, and ``model.onnx`` is saved beside the
+native model. An
 already-trained file (``Adapter.trains`` False) is loaded, not trained: its record has every
 measurement but the training figures (no ``timing.fit_s``, no history: "-" in every table)
 and an ``evaluated`` section naming the file, its sha256 and library. The
@@ -347,7 +351,7 @@ def _save_model(spec: dict, rec: dict, t) -> None:
     beside it (hashed in the manifest too)."""
     job, adapter = spec["job"], t.adapter
     native = getattr(adapter, "native", adapter)
-    exported = {"model.onnx": adapter.path} if native is not adapter else {}
+    exported = {adapter.path.name: adapter.path} if native is not adapter else {}
     if not spec.get("save_model", True):
         return
     if rec["status"] == "diverged":

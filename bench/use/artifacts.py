@@ -152,11 +152,7 @@ def load_served(folder: Path, runtime: str = "native", threads: int | None = Non
     runtime, a folder without the export, or a file that is not the one the manifest names."""
     from bench.adapters import onnx_runtime
 
-    if runtime not in onnx_runtime.RUNTIMES:
-        raise BenchError(
-            f"unknown runtime {runtime!r} for --runtime; choose from: "
-            f"{', '.join(onnx_runtime.RUNTIMES)}"
-        )
+    onnx_runtime.require_known((runtime,))
     if runtime == "native":
         return load(folder, threads)
     folder = Path(folder)
