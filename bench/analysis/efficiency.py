@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.measure import peaks
+from bench.measure import peaks, timing
 from bench.records import number
 
 RECORD, LATER = "record", "later"  # where a peak came from: the record itself, the machines folder
@@ -36,6 +36,10 @@ COLUMNS = {
 }
 PCT_COLUMN = "row.peak_pct"
 GFLOPS_COLUMN = "timing.train_gflops_per_s"
+# the batch-1 latency against the forward pass's FLOP limit (``flop_limited_ms``)
+LIMIT_COLUMN, LIMIT_RATIO_COLUMN = "row.flop_limit_ms", "row.p50_over_limit"
+FLOPS_COLUMN = "size.flops_per_image"
+BATCH_1 = "timing.inference.batch_1"
 
 
 @dataclass(frozen=True)
@@ -150,28 +154,58 @@ def percent(gflops, peak: float | None) -> float | None:
     return 100.0 * g / p if g is not None and p else None
 
 
+def flop_limited_ms(flops, peak_gflops) -> float | None:
+    """Milliseconds a forward pass of ``flops`` takes at ``peak_gflops``: the batch-1 latency
+    no implementation reaches on that machine. None when either is missing or not positive."""
+    f, p = _finite(flops), _finite(peak_gflops)
+    return f / (p * 1e6) if f and p else None
+
+
 def frame_columns(df, folder=None) -> dict[str, list]:
     """For each record (row) of the records frame ``df`` (``records.load``): its ``Peak``'s
-    fields (``COLUMNS``) and its % of peak (``PCT_COLUMN``), column name -> values."""
+    fields (``COLUMNS``), its % of peak (``PCT_COLUMN``), its forward pass's FLOP-limited time
+    (``LIMIT_COLUMN``) and its batch-1 p50 over that time (``LIMIT_RATIO_COLUMN``), column
+    name -> values.
+
+    The FLOP limit divides by the fastest peak measured for the record's device and precision,
+    whichever library it belongs to (TensorFlow's matmul or NumPy's BLAS GEMM): a bound on
+    the machine, so a model served by another runtime (ONNX Runtime) meets the same one."""
     cache: dict = {}
-    out: dict[str, list] = {name: [] for name in (*COLUMNS, PCT_COLUMN)}
+    names = (*COLUMNS, PCT_COLUMN, LIMIT_COLUMN, LIMIT_RATIO_COLUMN)
+    out: dict[str, list] = {name: [] for name in names}
     for _, flat in df.iterrows():
-        precision = _value(flat.get("identity.precision")) or "fp32"
         library = peaks.library_of(_value(flat.get("job.library")), _value(flat.get("job.family")))
-        peak = resolve(
-            machine_of(flat),
-            flat.get("identity.hardware"),
-            flat.get("identity.threads"),
-            flat.get("identity.device") or "cpu",
-            precision,
-            folder,
-            cache,
-            library,
-        )
+        peak = _resolve_row(flat, folder, cache, library)
         for name, field in COLUMNS.items():
             out[name].append(getattr(peak, field))
         out[PCT_COLUMN].append(percent(flat.get(GFLOPS_COLUMN), peak.gflops))
+        fastest = [_resolve_row(flat, folder, cache, lib).gflops for lib in ("keras", None)]
+        limit = flop_limited_ms(
+            flat.get(FLOPS_COLUMN), max((g for g in fastest if g), default=None)
+        )
+        p50 = timing.latency_ms(_batch_1(flat), 50)
+        out[LIMIT_COLUMN].append(limit)
+        out[LIMIT_RATIO_COLUMN].append(p50 / limit if limit and p50 is not None else None)
     return out
+
+
+def _resolve_row(flat, folder, cache: dict, library: str | None) -> Peak:
+    """``resolve`` for one row of the records frame, as run with ``library``."""
+    return resolve(
+        machine_of(flat),
+        flat.get("identity.hardware"),
+        flat.get("identity.threads"),
+        flat.get("identity.device") or "cpu",
+        _value(flat.get("identity.precision")) or "fp32",
+        folder,
+        cache,
+        library,
+    )
+
+
+def _batch_1(flat) -> dict:
+    """A record's ``timing.inference.batch_1`` p50 and calls from its flat frame row."""
+    return {key: _value(flat.get(f"{BATCH_1}.{key}")) for key in ("latency_ms_p50", "calls")}
 
 
 def _rate(v) -> str:

@@ -76,6 +76,8 @@ COLUMNS = {
     "infer_ips": ("infer img/s", True, ",.0f", None, 1),  # the large-batch column, found per frame
     "p50_ms": ("p50 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p50", 1),
     "p99_ms": ("p99 ms", False, ".2f", "timing.inference.batch_1.latency_ms_p99", 1),
+    "flop_limit_ms": ("FLOP-limited ms", None, ".4f", "row.flop_limit_ms", 1),
+    "p50_limit": ("p50 / FLOP limit", False, ",.1f", "row.p50_over_limit", 1),
     "load_s": ("load s", False, ".2f", "cold_start.load_s", 1),
 }
 TABLE_COLUMNS = (
@@ -95,6 +97,7 @@ TABLE_COLUMNS = (
     "train_peak_mb",
     "infer_ips",
     "p50_ms",
+    "p50_limit",
     "p99_ms",
     "load_s",
 )

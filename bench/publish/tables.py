@@ -57,6 +57,11 @@ LEGEND = (
     "measured for that hardware and thread count (`python -m bench machine`). "
     "**infer img/s**: median throughput at a large batch; **p50/p99 ms**: batch-1 latency, each only from "
     'enough calls to have 10 beyond it (p50: 20 calls, p99: 1,000; "-" otherwise, in every seed\'s record). '
+    "**p50 / FLOP limit**: the batch-1 p50 over the time one image's forward FLOPs take at the host's "
+    "fastest measured peak of that precision (TensorFlow's matmul or NumPy's GEMM, whichever is higher): how "
+    "many times the model's arithmetic the call costs; near 1 the model itself is the time, far above it the "
+    'call path is (the CSV/JSON give the FLOP-limited time itself, flop_limit_ms); "-": no FLOP count, no '
+    "peak or no p50. "
     "**corrupted %**: mean accuracy over the 15 MNIST-C corruptions (Mu and Gilmer 2019) of a fixed subset of "
     "the test images (the line above each table says how many and the set's digest), ± std over seeds, with the "
     "same 95% interval as accuracy: the 15 copies of a base image one cluster, within its writer where known. Per corruption and against the clean accuracy on the same images: the "

@@ -139,61 +139,51 @@ class DeepCNNAdapter(KerasAdapter):
         )
 
 
+# cnn-fast's recipe, the same for both profiles
+_SPEED_RUN = {
+    **TRAINING_DEFAULTS,
+    "epochs": 2,
+    "batch_size": 128,
+    "learning_rate": 3e-3,
+    "warmup": 0.0,
+    "label_smoothing": 0.1,
+    "kernel": 5,
+    "filters": 16,
+    "filters2": 32,
+    "hidden": 128,
+    "batch_norm": False,
+}
+
+
 @register
 class FastCNNAdapter(KerasAdapter):
-    """The speed-run entry: the least training time to 99.0% test accuracy we found here.
+    """The speed-run entry: the least training time to a mean test accuracy of 99% over seeds
+    on two CPU cores that we found (chosen on the validation split; the ablation and its
+    measurements are in ``docs/speedrun.md``).
 
     What it takes from public speed runs and the work behind them:
 
     - T. Oikarinen, "How to train a CNN to 99% accuracy on MNIST in less than a second on a
-      laptop" (github.com/tuomaso/train_mnist_fast; 99.04% in 0.76 s on a GTX 1660 Ti, in
-      one epoch): train for a fixed short budget instead of a long schedule, and shrink
-      the network *and* its regularisation together (no dropout: there is no time to
-      over-fit).
-    - L. N. Smith's one-cycle policy ("Super-convergence", 2018; fast.ai's ``fit_one_cycle``)
-      and D. Page, "How to train your ResNet" (myrtle.ai, the DAWNBench CIFAR-10 series):
-      warm the learning rate up, then anneal it over the few epochs there are; the higher
-      peak the warm-up makes stable buys the same accuracy in fewer passes.
-    - LeCun et al., "Gradient-based learning applied to document recognition" (1998): two
-      small 5x5 convolution/pooling stages and a dense layer already carry MNIST to 99%.
+      laptop" (github.com/tuomaso/train_mnist_fast): a fixed short budget instead of a long
+      schedule, and a network shrunk together with its regularisation (no dropout: there is
+      no time to over-fit).
+    - L. N. Smith ("Super-convergence", 2018) and D. Page, "How to train your ResNet" (the
+      DAWNBench CIFAR-10 series): a high peak learning rate annealed over the few epochs
+      there are (cosine here; a warm-up did not help at this rate), label smoothing with
+      the short schedule.
+    - LeCun et al. (1998): two small 5x5 convolution/pooling stages and a dense layer already
+      carry MNIST to 99%.
 
-    What this CPU taught us (issue 15, all on the validation split): batch-norm after each
-    convolution, which speed runs on GPUs use freely, costs more here than it gives (16/32
-    filters with BN: 98.42% val in 13.6 s; 32/64 with BN: 98.78% in 24.7 s); the 5x5
-    LeNet-style pair with a 256-unit dense layer reached 98.70% val in 12.7 s. Keras'
-    ``steps_per_execution`` (one graph call per 16 steps) cut a 3x3 BN variant's epoch from
-    7.3 s to 6.3-6.9 s without changing a single result.
+    Batch-norm is off by default (``batch_norm=True`` adds it after each convolution).
     """
 
     name = "cnn-fast"
     view = "image"
-    description = "speed run: conv5x5(24)-pool-conv5x5(32)-pool-dense256, no dropout; Adam one-cycle, 2 epochs (Keras)"
-    defaults = {
-        "full": {
-            **TRAINING_DEFAULTS,
-            "epochs": 2,
-            "batch_size": 128,
-            "learning_rate": 3e-3,
-            "warmup": 0.3,
-            "kernel": 5,
-            "filters": 24,
-            "filters2": 32,
-            "hidden": 256,
-            "batch_norm": False,
-        },
-        "quick": {
-            **TRAINING_DEFAULTS,
-            "epochs": 2,
-            "batch_size": 128,
-            "learning_rate": 3e-3,
-            "warmup": 0.3,
-            "kernel": 5,
-            "filters": 24,
-            "filters2": 32,
-            "hidden": 256,
-            "batch_norm": False,
-        },
-    }
+    description = (
+        "speed run: conv5x5(16)-pool-conv5x5(32)-pool-dense128, no dropout; Adam 3e-3, "
+        "label smoothing 0.1, 2 epochs of cosine decay (Keras)"
+    )
+    defaults = {profile: dict(_SPEED_RUN) for profile in ("full", "quick")}
 
     @classmethod
     def architecture(cls, params):

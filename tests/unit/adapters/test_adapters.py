@@ -66,10 +66,10 @@ def test_flops_and_params_by_hand_for_cnn_small():
 
 def test_flops_and_params_by_hand_for_cnn_fast():
     layers = registry.get("cnn-fast").architecture(registry.get("cnn-fast").defaults["full"])
-    # conv 5x5x1x24 valid -> 24x24x24; pool -> 12x12; conv 5x5x24x32 -> 8x8x32; pool -> 4x4x32 = 512
-    flops = 2 * (24 * 24 * 24 * 25 + 8 * 8 * 32 * 25 * 24 + 512 * 256 + 256 * 10)
+    # conv 5x5x1x16 valid -> 24x24x16; pool -> 12x12; conv 5x5x16x32 -> 8x8x32; pool -> 4x4x32 = 512
+    flops = 2 * (24 * 24 * 16 * 25 + 8 * 8 * 32 * 25 * 16 + 512 * 128 + 128 * 10)
     assert arch.forward_flops(layers, (28, 28, 1)) == flops
-    params = (25 * 24 + 24) + (25 * 24 * 32 + 32) + (512 * 256 + 256) + (256 * 10 + 10)
+    params = (25 * 16 + 16) + (25 * 16 * 32 + 32) + (512 * 128 + 128) + (128 * 10 + 10)
     assert arch.param_counts(layers, (28, 28, 1)) == (params, 0)
 
 

@@ -22,6 +22,7 @@ import pytest
 
 from bench import records
 from bench.analysis import efficiency, rowstats
+from bench.analysis.frame import with_row_keys
 from bench.core import hardware
 from bench.measure import peaks
 from bench.publish import figures, plots, tables
@@ -386,3 +387,57 @@ def test_no_figure_without_flops_and_none_peaks_are_said(tmp_path):
     assert "shapes" not in fig["layout"] or not fig["layout"]["shapes"]
     assert any("no measured peak" in a["text"] for a in fig["layout"]["annotations"])
     assert math.isfinite(fig["data"][1]["y"][0])
+
+
+def _limit_by_hand(rec, peak_gflops: float) -> tuple[float, float | None]:
+    """(forward FLOPs / peak in ms, the record's p50 over it; None without 20 calls)."""
+    limit = rec["size"]["flops_per_image"] / (peak_gflops * 1e9) * 1e3
+    b1 = rec["timing"]["inference"]["batch_1"]
+    return limit, (b1["latency_ms_p50"] / limit if b1["calls"] >= 20 else None)
+
+
+@pytest.mark.parametrize("fp32, tf", [(FP32, TF32), (100.0, 400.0)])
+def test_p50_over_the_flop_limit_divides_by_the_fastest_peak_of_the_precision(tmp_path, fp32, tf):
+    recs = _recs(_figures(fp32=fp32, tf=tf), models=("cnn-small", "logreg", "svm"))
+    group, rows = _rows(_frame(tmp_path, recs))
+    for model in ("cnn-small", "logreg"):
+        by_hand = [_limit_by_hand(r, max(fp32, tf)) for r in recs if r["job"]["model"] == model]
+        assert rows[model].values["flop_limit_ms"] == pytest.approx(
+            statistics.fmean(limit for limit, _ in by_hand)
+        )
+        ratios = [ratio for _, ratio in by_hand]
+        assert None not in ratios and all(ratio > 1 for ratio in ratios)
+        assert rows[model].values["p50_limit"] == pytest.approx(statistics.fmean(ratios))
+    assert rows["svm"].values["p50_limit"] is None  # no FLOP count
+    cells = _cells(tables.markdown(list(rows.values())), "cnn-small")
+    mean = statistics.fmean(
+        ratio
+        for r in recs
+        if r["job"]["model"] == "cnn-small"
+        for ratio in [_limit_by_hand(r, max(fp32, tf))[1]]
+    )
+    assert cells["p50 / FLOP limit"].strip("*").split(" ±")[0] == f"{mean:,.1f}"
+    assert _cells(tables.markdown(list(rows.values())), "svm")["p50 / FLOP limit"] == "-"
+
+
+def test_a_bf16_job_s_flop_limit_is_the_bf16_peak_and_none_without_a_p50(tmp_path):
+    recs = _recs(_figures(), models=("cnn-small",))
+    bf16 = copy.deepcopy(recs[0])
+    bf16["job"]["precision"] = "bf16"
+    few_calls = copy.deepcopy(recs[1])
+    few_calls["timing"]["inference"]["batch_1"]["calls"] = 19
+    df = with_row_keys(_frame(tmp_path, [bf16, few_calls]))
+    by_run = dict(zip(df["run_id"], zip(df["row.flop_limit_ms"], df["row.p50_over_limit"])))
+    limit, ratio = by_run[bf16["run_id"]]
+    assert (limit, ratio) == pytest.approx(_limit_by_hand(bf16, BF16))
+    limit, ratio = by_run[few_calls["run_id"]]
+    assert limit == pytest.approx(_limit_by_hand(few_calls, max(FP32, TF32))[0])
+    assert math.isnan(ratio)  # the frame's missing value
+
+
+@pytest.mark.parametrize(
+    "flops, peak", [(None, 100.0), (1e6, None), (0.0, 100.0), (1e6, 0.0), (float("nan"), 1.0)]
+)
+def test_no_flop_limit_without_flops_or_peak(flops, peak):
+    assert efficiency.flop_limited_ms(flops, peak) is None
+    assert efficiency.flop_limited_ms(2e6, 100.0) == pytest.approx(0.02)

@@ -293,12 +293,14 @@ def test_old_records_show_dashes_and_no_new_section():
             (c.strip() for c in row.strip("|").split("|")),
         )
     )
-    # corrupted, ECE, no FLOP count for L-BFGS, % of peak, train peak, load; p99: 523 and 463 batch-1 calls, not 1,000
+    # corrupted, ECE, no FLOP count for L-BFGS, no peak (% of peak, p50 / FLOP limit), train
+    # peak, load; p99: 523 and 463 batch-1 calls, not 1,000
     assert {h for h, c in cells.items() if c == "-"} == {
         "corrupted % (95% CI)",
         "ECE %",
         "train GFLOP/s",
         "% of peak",
+        "p50 / FLOP limit",
         "train peak MB",
         "p99 ms",
         "load s",

@@ -75,10 +75,10 @@ def test_the_issues_ratios_and_a_conv_net_by_hand():
     l1, l2, l3 = 2 * 784 * 256, 2 * 256 * 128, 2 * 128 * 10
     assert ref.train_flops_per_image() == 2 * l1 + 3 * (l2 + l3)
     assert 3 * ref.flops_per_image() / ref.train_flops_per_image() == pytest.approx(1.40, abs=0.005)
-    # cnn-fast: conv5x5(24) 28->24, pool 12, conv5x5(32) 12->8, pool 4, dense 512->256->10
+    # cnn-fast: conv5x5(16) 28->24, pool 12, conv5x5(32) 12->8, pool 4, dense 512->128->10
     fast = _adapter("cnn-fast")
-    c1, c2 = 2 * 24 * 24 * 24 * 25 * 1, 2 * 8 * 8 * 32 * 25 * 24
-    d1, d2 = 2 * 4 * 4 * 32 * 256, 2 * 256 * 10
+    c1, c2 = 2 * 24 * 24 * 16 * 25 * 1, 2 * 8 * 8 * 32 * 25 * 16
+    d1, d2 = 2 * 4 * 4 * 32 * 128, 2 * 128 * 10
     assert fast.flops_per_image() == c1 + c2 + d1 + d2
     assert fast.train_flops_per_image() == 2 * c1 + 3 * (c2 + d1 + d2)
     assert 3 * fast.flops_per_image() / fast.train_flops_per_image() == pytest.approx(

@@ -44,12 +44,16 @@ def full():
 
 @pytest.fixture(scope="module")
 def by_model(full):
-    """model -> its full-profile ok records, by seed (every committed row has default params)."""
-    out = defaultdict(list)
-    for r in sorted(full[0], key=lambda r: r["job"]["seed"]):
+    """row label -> its full-profile ok records, by seed. Each committed MNIST full row is one
+    model, so its records are the model's; the label is the model's name, with the parameters
+    that differ from the model's defaults today (a recipe changed since the records were made)."""
+    recs, _, rows = full
+    per_model = defaultdict(list)
+    for r in sorted(recs, key=lambda r: r["job"]["seed"]):
         if r["job"]["dataset"] == "mnist" and r["job"]["profile"] == "full" and r["status"] == "ok":
-            out[r["job"]["model"]].append(r)
-    return out
+            per_model[r["job"]["model"]].append(r)
+    assert len({r.model for r in rows}) == len(rows)
+    return {r.label: per_model[r.model] for r in rows}
 
 
 @pytest.fixture(scope="module")
