@@ -62,11 +62,8 @@ METRICS = (
 )
 
 # Relative change (0.25 = 25%) a figure must exceed, beyond its interval, to be called slower or
-# faster. Measured: `run --all --profile quick` twice on one commit, one after the other on the
-# 2-core AMD EPYC (Zen 4), gave same-commit ratios up to 1.178 for train s / train img/s
-# (logreg, a 2.4 s fit), 1.142 for inference img/s (mlp) and 1.724 for the p50 latency at batch
-# 1 (logreg, 0.11 ms: sub-millisecond calls on a VM); each threshold is about 1.4x the largest
-# deviation one such pair showed, since one pair is a small sample of the machine's noise.
+# faster: about 1.4x the largest ratio two suites of one commit showed (one pair is a small
+# sample of a machine's noise); the measurement is in docs/methodology/speed.md.
 NOISE = {
     "train s": 0.25,
     "train img/s": 0.25,

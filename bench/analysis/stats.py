@@ -237,7 +237,7 @@ def sign_flip_p(d: np.ndarray) -> float:
     symmetric, so its 2·min(one-sided p) is this), or Hoeffding's bound on the exact p,
     2·exp(-S²/(2·sum d²)), where that is smaller: without it no p could fall below 1e-4,
     and a Holm family of hundreds of pairs compares its smallest p with 0.05/m. Vectorized
-    by hand: a report makes hundreds of these, and scipy's took 0.1 s for 300 writers. 1
+    by hand: a report makes hundreds of these, too many for scipy's general routine. 1
     when fewer than two differences are nonzero (one: its two sign patterns are equally
     extreme)."""
     d = np.asarray(d, dtype=np.float64)

@@ -39,6 +39,7 @@ from bench.data import recorded
 from bench.publish import figure_cache, figures, ranking_plot, sections, tables
 
 README_START, README_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
+FRONT = ("mnist", "full", "cpu")  # the README's table: dataset, profile, device
 FORMATS = ("md", "csv", "json", "latex")
 SIGNIFICANCE_NOTE = (
     "Intervals and tests count training seeds and test sampling, writers the unit where the "
@@ -352,24 +353,27 @@ def latex_document(df) -> str:
 
 
 def readme_section(df) -> str:
-    """The summary tables only, for the README between the leaderboard markers."""
-    parts = []
-    for group in rowstats.groups(df):
-        rows = rowstats.row_stats(group)
-        if rows:
-            parts += [
-                f"**{group.title}**",
-                "",
-                *_corrupted_note(rows, group.ok.iloc[-1]),
-                *_peak_note(group),
-                tables.markdown(rows),
-                "",
-            ]
-    parts.append(
-        "What each column means, figures and per-class results: "
-        "[results/LEADERBOARD.md](results/LEADERBOARD.md)."
+    """The README's table, between the leaderboard markers: the front-page table (the
+    ``tables.FRONT_PAGE`` columns) of MNIST, full profile, CPU (of the hardware with the most
+    rows where several measured it; the first table when there is none), and where the rest is."""
+    groups = [(g, rowstats.row_stats(g)) for g in rowstats.groups(df)]
+    groups = [(g, rows) for g, rows in groups if rows]
+    if not groups:
+        return "No records yet: `python -m bench run --all`."
+    main = [(g, rows) for g, rows in groups if (g.dataset, g.profile, g.device) == FRONT]
+    group, rows = max(main, key=lambda gr: len(gr[1])) if main else groups[0]
+    return "\n".join(
+        [
+            f"**{group.title}**",
+            "",
+            tables.markdown(rows, tables.FRONT_PAGE),
+            "",
+            "Every column (val %, calibration, time to accuracy, % of peak, latency, memory), every "
+            "dataset and profile, and what each column means: "
+            "[results/LEADERBOARD.md](results/LEADERBOARD.md); the same as an offline site: "
+            "`results/site/index.html`.",
+        ]
     )
-    return "\n".join(parts)
 
 
 def update_readme(readme: Path, df) -> None:

@@ -248,10 +248,27 @@ def tta_header(target: float) -> str:
     return f"time to {100 * target:g}% (val) s"
 
 
-def markdown(rows: list[Row]) -> str:
+# the front page's columns (the README): what a reader compares first, nothing else
+FRONT_PAGE = (
+    "model",
+    "accuracy % (95% CI)",
+    "vs best",
+    "corrupted % (95% CI)",
+    "train s",
+    "infer img/s",
+    "params",
+)
+
+
+def markdown(rows: list[Row], columns: tuple[str, ...] | None = None) -> str:
+    """The rows as a GitHub Markdown table: every column, or only the headers ``columns``
+    names (in that order; a header no row has is left out)."""
     from tabulate import tabulate
 
-    return tabulate(table_rows(rows), headers="keys", tablefmt="github", disable_numparse=True)
+    cells = table_rows(rows)
+    if columns is not None:
+        cells = [{h: row[h] for h in columns if h in row} for row in cells]
+    return tabulate(cells, headers="keys", tablefmt="github", disable_numparse=True)
 
 
 def latex(rows: list[Row], caption: str) -> str:

@@ -22,14 +22,11 @@ class XGBoostAdapter(Adapter):
     view = "flat"
     devices = ("cpu", "gpu")
     description = "gradient-boosted trees, hist method, zero pixels sparse, one shifted copy of the training set (XGBoost)"
-    # Chosen on MNIST's validation split (issue 15): zero pixels as absent entries (about 80%
-    # of an MNIST image) made each round 1.6x cheaper (0.50 -> 0.32 s); 16 histogram bins and
-    # 30% of the pixels per split 2.9x more (0.11 s), without a loss of validation accuracy;
-    # 300 such rounds cost a third of the 200 dense rounds they replaced, and every booster
-    # setting tried plateaued at 97.6-97.8% on validation. What lifted it was the input: one
-    # copy of the training set moved by up to a pixel (trees cannot learn that a shifted digit
-    # is the same digit) doubles the cost of a round and reached 97.96% at 100 rounds, 98.18%
-    # at 160 (51 s) and 98.32% at 200 (61 s: over the 60 s budget).
+    # Chosen on MNIST's validation split within a training-time budget (docs/experiments/recipes.md): zero pixels
+    # as absent entries, 16 histogram bins and 30% of the pixels per split make a round cheap
+    # without costing validation accuracy; booster settings plateaued, and what lifted accuracy
+    # was the input: one copy of the training set moved by up to a pixel (trees cannot learn
+    # that a shifted digit is the same digit), at twice the cost of a round.
     defaults = {
         "full": {
             "n_estimators": 160,

@@ -25,9 +25,7 @@ class SmallCNNAdapter(KerasAdapter):
         "2 x (conv3x3 + max-pool), dense 128, dropout; Adam, warm-up + cosine decay (Keras)"
     )
     defaults = {
-        # issue 15, chosen on validation: 5 epochs at a 2e-3 peak after half an epoch of warm-up,
-        # with lighter dropout for the shorter run, reached 99.00% in 49 s (10 epochs at 1e-3 with
-        # dropout 0.25/0.5: 98.98% in 94 s; 5 epochs with that dropout: 98.96%; 4 epochs: 98.90%)
+        # chosen on the validation split within a training-time budget (docs/experiments/recipes.md)
         "full": {
             **TRAINING_DEFAULTS,
             "epochs": 5,
@@ -46,12 +44,9 @@ class SmallCNNAdapter(KerasAdapter):
         },
     }
     dataset_defaults = {
-        # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
-        # training time: 10 epochs reached 91.70% in 97 s (5 epochs: 90.64%; 10 with the
-        # heavier dropout 0.25/0.5: 91.16%)
+        # chosen on each dataset's validation split (seed 0) within twice the MNIST training
+        # time (docs/experiments/recipes.md, "Recipes per dataset")
         "fashion-mnist": {"full": {"epochs": 10}},
-        # on the digits set's 120 validation images (seed 0): 5 epochs 88.33%; 20 and 40 epochs
-        # both 100%, so the validation loss decided: 0.0091 after 40 against 0.0309 after 20
         "digits": {"full": {"epochs": 40}},
     }
 
@@ -89,10 +84,9 @@ class DeepCNNAdapter(KerasAdapter):
         "Adam, warm-up + cosine (Keras)"
     )
     defaults = {
-        # issue 15, chosen on validation (seed 0): 5 epochs at a 2e-3 peak after half an epoch
-        # of warm-up reached 99.38% (12 epochs at 1e-3 without warm-up: 99.40%, in 2.5x the
-        # time). Random shifts of up to 2 pixels tied on accuracy (99.36%; one image is 0.02
-        # pp) and lowered the validation loss from 0.0229 to 0.0208; label smoothing 0.1: 99.30%
+        # chosen on the validation split within a training-time budget
+        # (docs/experiments/recipes.md); the random shifts tied on accuracy and lowered the
+        # validation loss
         "full": {
             **TRAINING_DEFAULTS,
             "epochs": 5,
@@ -109,13 +103,9 @@ class DeepCNNAdapter(KerasAdapter):
         },
     }
     dataset_defaults = {
-        # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
-        # training time: 10 epochs without the random shifts reached 93.36% (5 epochs without
-        # them: 91.78%, with them: 91.10%; Fashion-MNIST is far from fitted after 5 epochs, and
-        # shifted copies make fitting slower still)
+        # chosen on each dataset's validation split (seed 0) within twice the MNIST training
+        # time (docs/experiments/recipes.md, "Recipes per dataset")
         "fashion-mnist": {"full": {"epochs": 10, "shift": 0}},
-        # on the digits set's 120 validation images (seed 0): 5 epochs 95.83%; 20 and 40 epochs
-        # both 100%, so the validation loss decided: 0.0070 after 40 against 0.0166 after 20
         "digits": {"full": {"epochs": 40}},
     }
 

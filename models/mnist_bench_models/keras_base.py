@@ -7,9 +7,9 @@ the device and thread settings (``configure``).
 
 Training: Adam, sparse categorical cross-entropy, shuffled mini-batches seeded by ``seed``,
 fed by our own ``tf.data`` pipeline (``batches``) rather than Keras's array adapter: with
-tf.data's autotuner on (as Keras leaves it), dropping an exhausted iterator waited up to
-~7 s on this 2-core CPU for the autotuner's thread, idle, at every epoch boundary and at
-the end of ``fit``, so the clock measured sleeping, not training.
+tf.data's autotuner on (as Keras leaves it), dropping an exhausted iterator waited seconds
+for the autotuner's thread, idle, at every epoch boundary and at the end of ``fit``, so the
+clock measured sleeping, not training.
 The learning rate is constant (``schedule="constant"``) or follows a cosine decay over all
 steps (``schedule="cosine"``); with ``warmup`` > 0 (in epochs) the cosine schedule first
 rises linearly from a tenth of ``learning_rate`` to it, a one-cycle shape that lets short
@@ -41,9 +41,9 @@ from bench.adapters.keras_tools import (  # noqa: F401 - re-exported: shared wit
     learning_rate_schedule,
 )
 
-# steps_per_execution: Keras runs that many optimizer steps per call into the compiled graph.
-# At 1, the per-step Python round trip cost 30-50% of a small network's epoch on this 2-core
-# CPU (a 3x3 conv + batch-norm probe: 11.0 s -> 5.5 s per epoch at 8); it changes no arithmetic.
+# steps_per_execution: Keras runs that many optimizer steps per call into the compiled graph,
+# so the per-step Python round trip is paid once per call; it changes no arithmetic
+# (docs/experiments/training-efficiency.md measures it).
 TRAINING_DEFAULTS = {
     "epochs": 10,
     "batch_size": 128,

@@ -15,9 +15,7 @@ class MLPAdapter(KerasAdapter):
     view = "flat"
     description = "784-512-512-10 ReLU MLP with dropout 0.2, Adam + cosine decay, batch 256 (Keras)"
     defaults = {
-        # issue 15, chosen on validation: batch 256 at a 2e-3 peak for 14 epochs reached 98.40%
-        # in 31 s (batch 128 at 1e-3: 98.42% after 15 epochs, 58 s; 98.26% after 8, 35 s;
-        # batch 256: 98.32% after 10 epochs at 2e-3, 98.32% after 15 at 1e-3)
+        # chosen on the validation split within a training-time budget (docs/experiments/recipes.md)
         "full": {
             **TRAINING_DEFAULTS,
             "epochs": 14,
@@ -36,10 +34,9 @@ class MLPAdapter(KerasAdapter):
         },
     }
     dataset_defaults = {
-        # issue 23, chosen on Fashion-MNIST's validation split (seed 0) within twice the MNIST
-        # training time: 28 epochs reached 90.68% in 55 s (14 epochs: 89.76%; 28 with dropout 0.3: 89.98%)
+        # chosen on each dataset's validation split (seed 0) within twice the MNIST training
+        # time (docs/experiments/recipes.md, "Recipes per dataset")
         "fashion-mnist": {"full": {"epochs": 28}},
-        # on the digits set's 120 validation images (seed 0): 30 epochs 98.33% (14: 93.33%, 60: 97.50%)
         "digits": {"full": {"epochs": 30}},
     }
 

@@ -35,4 +35,5 @@ def test_the_cold_start_section_and_every_view_name_the_warm_file_cache(monkeypa
     text = card._resources({"cold_start": section})
     assert "fresh process, warm file cache" in text and "1.50 s" in text
     assert "fresh process with a warm file cache" in tables.LEGEND
-    assert "warm file cache" in Path("README.md").read_text().split("**`cold_start`**")[1][:600]
+    doc = Path("docs/methodology/robustness-calibration-memory.md").read_text()
+    assert "warm file cache" in doc.split("**`cold_start`**")[1][:600]

@@ -55,3 +55,24 @@ def test_every_package_says_what_it_owns_and_may_import():
         if init.parent.name in ("bench", "executors"):
             continue
         assert "import" in doc, f"{init}: the docstring must say what the package may import"
+
+
+def test_no_code_comment_names_an_issue_or_a_machine_specific_timing():
+    """Code keeps the rule, the docs keep the measurement (docs/experiments/): no comment or
+    docstring of the packages names an issue number, a 2-core machine or a measured time."""
+    import re
+
+    from tests.conftest import ROOT
+
+    pattern = re.compile(
+        r"#.*\bissues? \d+|#.*\b(this|a) 2-core\b|#.*\b\d+(\.\d+)? ?(s|ms)\b \(|"
+        r"\bissues? \d+\b.*(chosen|measured)|\bon this (2-core )?(CPU|VM|machine)\b.*\d"
+    )
+    offenders = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for top in ("bench", "models")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []

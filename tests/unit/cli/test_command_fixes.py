@@ -124,15 +124,15 @@ def saved_logreg(tmp_path_factory):
 # -- f. --timeout 1.5 --------------------------------------------------------------------
 
 
-# -- g. the README's Keras options -------------------------------------------------------
+# -- g. the models page's Keras options -------------------------------------------------------
 
 
-def test_readme_names_exactly_the_models_with_label_smoothing_and_shift():
+def test_the_models_page_names_exactly_the_models_with_label_smoothing_and_shift():
     from bench.adapters import registry
 
-    text = " ".join((ROOT / "README.md").read_text().split())
+    text = " ".join((ROOT / "docs" / "guide" / "models.md").read_text().split())
     sentence = re.search(r"Options the Keras models (.*?) have: `label_smoothing`", text)
-    assert sentence, "the README sentence on label_smoothing/shift names its models"
+    assert sentence, "the models page's sentence on label_smoothing/shift names its models"
     named = set(re.findall(r"`([a-z0-9-]+)`", sentence.group(1)))
     having = {
         n

@@ -101,3 +101,36 @@ def test_check_refuses_another_format(published, capsys):
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: --check") and "--format csv" in err[0]
+
+
+def _table_headers(section: str) -> list[str]:
+    header = next(line for line in section.splitlines() if line.startswith("| model"))
+    return [h.strip() for h in header.strip().strip("|").split("|")]
+
+
+def test_the_readme_table_is_mnist_full_with_the_front_page_columns():
+    from tests.conftest import COMMITTED
+
+    df = leaderboard.load_frame(COMMITTED / "runs")
+    section = leaderboard.readme_section(df)
+    assert section.splitlines()[0].startswith("**mnist · full profile · cpu · ")
+    assert _table_headers(section) == [
+        "model",
+        "accuracy % (95% CI)",
+        "vs best",
+        "corrupted % (95% CI)",
+        "train s",
+        "infer img/s",
+        "params",
+    ]
+    assert section.count("| model") == 1  # one table, not one per dataset
+    ok = df[(df["job.dataset"] == "mnist") & (df["job.profile"] == "full") & (df["status"] == "ok")]
+    rows = [line.split("|")[1].strip() for line in section.splitlines() if line.startswith("| ")]
+    assert {r.split()[0] for r in rows[1:]} == set(ok["job.model"])
+
+
+def test_the_readme_table_falls_back_to_the_first_table_without_mnist_full():
+    df = leaderboard.load_frame(FIXTURES / "runs")  # digits, quick profile only
+    section = leaderboard.readme_section(df)
+    assert section.splitlines()[0].startswith("**digits · quick profile · cpu · ")
+    assert len(_table_headers(section)) == 7
