@@ -41,3 +41,44 @@ def write_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
     ]
     path.write_text(header + "\n" + "\n".join(rows) + "\n")
     return path
+
+
+def markdown_cells(md: str, model: str) -> dict[str, str]:
+    """The cells of ``model``'s row (its label's first word) in every Markdown table of ``md``
+    that has one, merged by header: the leaderboard splits a group's columns over several
+    tables by theme."""
+    cells: dict[str, str] = {}
+    header: list[str] | None = None
+    for line in md.splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        parts = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = parts
+        elif parts[0].split(" ")[0] == model and len(parts) == len(header):
+            cells.update(zip(header, parts))
+    return cells
+
+
+def joined_table(md: str) -> tuple[list[str], list[list[str]]]:
+    """(header, body rows) of a Markdown table the leaderboard split into several that repeat
+    its first column (``tables.text_tables``), joined back into one; cells stripped."""
+
+    def cells(line: str) -> list[str]:
+        return [c.strip() for c in line.strip().strip("|").split("|")]
+
+    header: list[str] = []
+    body: list[list[str]] = []
+    for part in md.strip().split("\n\n"):
+        lines = [line for line in part.splitlines() if line.startswith("|")]
+        if not lines:  # a caption or a note between the tables
+            continue
+        head, rows = cells(lines[0]), [cells(line) for line in lines[2:]]
+        if not header:
+            header, body = head, rows
+            continue
+        assert [r[0] for r in rows] == [r[0] for r in body], "the parts' rows differ"
+        header += head[1:]
+        body = [a + b[1:] for a, b in zip(body, rows)]
+    return header, body

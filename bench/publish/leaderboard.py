@@ -40,6 +40,15 @@ from bench.publish import figure_cache, figures, ranking_plot, sections, tables
 
 README_START, README_END = "<!-- leaderboard:start -->", "<!-- leaderboard:end -->"
 FRONT = ("mnist", "full", "cpu")  # the README's table: dataset, profile, device
+
+
+def front_first(groups: list) -> list:
+    """``groups`` (``rowstats.groups``, sorted by dataset) with the front page's tables
+    (``FRONT``: MNIST, full profile, CPU) first, the others in their order: the leaderboard
+    and the site open on the table most readers come for."""
+    return sorted(groups, key=lambda g: (g.dataset, g.profile, g.device) != FRONT)
+
+
 FORMATS = ("md", "csv", "json", "latex")
 SIGNIFICANCE_NOTE = (
     "Intervals and tests count training seeds and test sampling, writers the unit where the "
@@ -190,7 +199,7 @@ def render(
         SIGNIFICANCE_NOTE,
         "",
     ]
-    gs = rowstats.groups(df)
+    gs = front_first(rowstats.groups(df))
     if not gs:
         return "\n".join(out + ["No run records yet: `python -m bench run --all`.", ""])
     for group in gs:
@@ -208,7 +217,7 @@ def render(
                 *_interval_note(rows),
                 *_corrupted_note(rows, last),
                 *_peak_note(group),
-                tables.markdown(rows),
+                tables.themed_markdown(rows),
                 "",
             ]
             notes = tables.provenance_notes(rows)

@@ -141,16 +141,11 @@ def ranking_cells(r: Ranking) -> tuple[list[str], list[tuple[str, list[tuple[str
 
 def ranking_table(r: Ranking) -> str:
     """``ranking_cells`` as Markdown: models by average rank (then name): average rank, then
-    "score (rank)" per condition."""
-    from tabulate import tabulate
+    "score (rank)" per condition (split into several tables when the conditions are many)."""
+    from bench.publish.tables import text_tables
 
     headers, body = ranking_cells(r)
-    return tabulate(
-        [[text for text, _ in cells] for _, cells in body],
-        headers=headers,
-        tablefmt="github",
-        disable_numparse=True,
-    )
+    return text_tables(headers, [[text for text, _ in cells] for _, cells in body])
 
 
 def friedman_line(r: Ranking) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 
 from bench.analysis import populations, robustness, rowstats, stats
 from bench.analysis.frame import shared_at_most, side_by_side
+from bench.publish import tables
 from bench.publish.charts import data
 
 ROBUSTNESS_INTRO = (
@@ -39,15 +40,8 @@ Cells = tuple[list[str], list[tuple[object, list[tuple[str, object]]]]]
 
 def markdown_table(headers: list[str], body: list) -> str:
     """The github-format Markdown table of ``(headers, body)`` (``Cells``): each cell's text
-    as written, no number parsing."""
-    from tabulate import tabulate
-
-    return tabulate(
-        [[text for text, _ in cells] for _, cells in body],
-        headers=headers,
-        tablefmt="github",
-        disable_numparse=True,
-    )
+    as written, no number parsing; a wide one split into several (``tables.text_tables``)."""
+    return tables.text_tables(headers, [[text for text, _ in cells] for _, cells in body])
 
 
 def most_confused(cm, k: int = 3) -> list[tuple[int, int, int]]:

@@ -260,6 +260,60 @@ FRONT_PAGE = (
 )
 
 
+TTA = "time to"  # the time-to-accuracy column's header starts so (its target follows)
+# the leaderboard's tables of one group, by theme: every column of TABLE_COLUMNS in one of them,
+# none wider than ten columns
+THEMES = (
+    (
+        "Accuracy",
+        (
+            "model",
+            "family",
+            "n",
+            "accuracy % (95% CI)",
+            "published %",
+            "vs best",
+            "val %",
+            "macro-F1 %",
+            "params",
+        ),
+    ),
+    (
+        "Robustness and calibration",
+        ("model", "n", "accuracy % (95% CI)", "corrupted % (95% CI)", "ECE %"),
+    ),
+    (
+        "Training cost",
+        (
+            "model",
+            "n",
+            "train s",
+            TTA,
+            "passes",
+            "train img/s",
+            "train GFLOP/s",
+            "% of peak",
+            "train peak MB",
+        ),
+    ),
+    (
+        "Inference cost",
+        ("model", "n", "infer img/s", "p50 ms", "p50 / FLOP limit", "p99 ms", "load s", "size MB"),
+    ),
+)
+
+
+def _picked(row: dict, columns: tuple[str, ...]) -> dict:
+    """``row``'s cells under the headers ``columns`` names, in that order (``TTA``: the
+    time-to-accuracy header, whatever its target); a header the row lacks is left out."""
+    out = {}
+    for name in columns:
+        for header in row:
+            if header == name or (name == TTA and header.startswith(TTA)):
+                out[header] = row[header]
+    return out
+
+
 def markdown(rows: list[Row], columns: tuple[str, ...] | None = None) -> str:
     """The rows as a GitHub Markdown table: every column, or only the headers ``columns``
     names (in that order; a header no row has is left out)."""
@@ -267,8 +321,16 @@ def markdown(rows: list[Row], columns: tuple[str, ...] | None = None) -> str:
 
     cells = table_rows(rows)
     if columns is not None:
-        cells = [{h: row[h] for h in columns if h in row} for row in cells]
+        cells = [_picked(row, columns) for row in cells]
     return tabulate(cells, headers="keys", tablefmt="github", disable_numparse=True)
+
+
+def themed_markdown(rows: list[Row]) -> str:
+    """The leaderboard's tables of one group: one per theme (``THEMES``), each titled."""
+    parts = []
+    for title, columns in THEMES:
+        parts += [f"**{title}**", "", markdown(rows, columns), ""]
+    return "\n".join(parts).rstrip("\n")
 
 
 def latex(rows: list[Row], caption: str) -> str:
@@ -416,3 +478,31 @@ def population_fields(r: Row) -> dict:
         }
     )
     return out
+
+
+WIDTH = 11  # the widest Markdown table: the model and the ten digits of a per-class table
+
+
+def split_wide(headers: list[str], width: int = WIDTH) -> list[list[int]]:
+    """Column indices of the tables a table of ``headers`` is split into: the first column in
+    each, then the others in order, at most ``width`` columns a table."""
+    if len(headers) <= width:
+        return [list(range(len(headers)))]
+    rest = list(range(1, len(headers)))
+    return [[0, *rest[i : i + width - 1]] for i in range(0, len(rest), width - 1)]
+
+
+def text_tables(headers: list[str], rows: list[list[str]], width: int = WIDTH) -> str:
+    """``rows`` (cell texts) under ``headers`` as one or more Markdown tables (``split_wide``),
+    a blank line between them."""
+    from tabulate import tabulate
+
+    return "\n\n".join(
+        tabulate(
+            [[row[i] for i in cols] for row in rows],
+            headers=[headers[i] for i in cols],
+            tablefmt="github",
+            disable_numparse=True,
+        )
+        for cols in split_wide(headers, width)
+    )

@@ -358,6 +358,8 @@ def test_the_committed_site_shows_every_committed_model(driver):
         )
         assert tables_there, f"no summary table for {g.title} ({g.slug}) in the committed site"
         assert sorted(_labels(driver, tables_there[0])) == sorted(r.label for r in rows), g.title
+    first = driver.find_elements(By.CSS_SELECTOR, "section[id] > h2")[0].text
+    assert first.startswith("mnist · full profile · cpu"), first  # it opens on MNIST full
     table = driver.find_element(By.CSS_SELECTOR, f'section[id="{shown[0][0].slug}"] table.summary')
     header = next(
         h

@@ -65,9 +65,10 @@ def check_out(runs_dir: Path, out_dir: Path) -> None:
 
 
 def _tables(df) -> list[index.Table]:
-    """One ``index.Table`` per leaderboard table, with a unique page name per row."""
+    """One ``index.Table`` per leaderboard table, the leaderboard's order (MNIST full first),
+    with a unique page name per row."""
     out, taken = [], set()
-    for group in rowstats.groups(df):
+    for group in leaderboard.front_first(rowstats.groups(df)):
         t = index.Table(group, rowstats.row_stats(group))
         for r in t.rows:
             name = model_page.page_name(group, r)

@@ -30,6 +30,7 @@ from bench.publish import leaderboard as report
 from bench.publish.charts import define, to_plotly
 from bench.publish.site import group_tables
 from tests.conftest import COMMITTED
+from tests.helpers import markdown_cells
 
 RUNS = COMMITTED / "runs"
 FP32, TF32, BF16 = 200.0, 150.0, 800.0  # BLAS GEMM, TensorFlow float32 and bfloat16 matmuls
@@ -104,14 +105,7 @@ def _gflops_by_hand(rec) -> float:
 
 
 def _cells(md: str, model: str) -> dict[str, str]:
-    lines = md.splitlines()
-    header = next(line for line in lines if line.startswith("| model"))
-    row = next(line for line in lines if line.startswith(f"| {model} "))
-    return dict(zip(_split(header), _split(row)))
-
-
-def _split(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
+    return markdown_cells(md, model)
 
 
 def test_percent_of_peak_from_the_records_own_figures(tmp_path):

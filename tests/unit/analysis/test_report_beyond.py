@@ -19,6 +19,7 @@ from bench.measure import memory
 from bench.publish import leaderboard as report
 from bench.publish import sections, tables
 from bench.publish.charts import data as chart_data
+from tests.helpers import joined_table, markdown_cells
 from tests.unit.analysis.test_uncertainty import ols_cluster_se, wilson_by_hand
 from tests.unit.publish.test_report import FIXTURES, expected_px, png_size
 
@@ -284,15 +285,7 @@ def test_best_is_the_lowest_for_ece_memory_and_load():
 
 def test_old_records_show_dashes_and_no_new_section():
     md = report.render(records.load(FIXTURES / "runs"), Path("."), None)
-    lines = md.splitlines()
-    header = next(line for line in lines if line.startswith("| model "))
-    row = next(line for line in lines if line.startswith("| logreg "))
-    cells = dict(
-        zip(
-            (h.strip() for h in header.strip("|").split("|")),
-            (c.strip() for c in row.strip("|").split("|")),
-        )
-    )
+    cells = markdown_cells(md, "logreg")
     # corrupted, ECE, no FLOP count for L-BFGS, no peak (% of peak, p50 / FLOP limit), train
     # peak, load; p99: 523 and 463 batch-1 calls, not 1,000
     assert {h for h, c in cells.items() if c == "-"} == {
@@ -384,16 +377,17 @@ def test_csv_and_json_fields(built, tmp_path):
 
 def test_robustness_table_and_note(built):
     _, rows, _ = built
-    lines = sections.robustness_table(rows).splitlines()
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    md = sections.robustness_table(rows)
+    assert md.count("| model ") == 2  # 19 columns: two tables, each with the model column
+    header, body = joined_table(md)
     assert header == ["model", "clean %", "mean %", "drop", *NAMES]
-    logreg = [c.strip() for c in lines[2].strip("|").split("|")]
+    logreg = body[0]
     # clean 95, mean 87, drop 8; corruptions 80, 81, ..., 94; best of each column in bold
     assert logreg[:4] == ["logreg", "**95.00**", "**87.00**", "8.00"]
     assert logreg[4:] == [f"**{80 + i:.2f}**" for i in range(15)]
-    cnn = [c.strip() for c in lines[3].strip("|").split("|")]
+    cnn = body[1]
     assert cnn[:4] == [CNN, "81.00", "70.00", "11.00"] and cnn[4] == "63.00" and cnn[-1] == "77.00"
-    assert len(lines) == 4  # xgboost has no robustness: no row
+    assert len(body) == 2  # xgboost has no robustness: no row
     assert tables.corrupted_note(rows, 359) == (
         "Corrupted: the 15 MNIST-C corruptions of 300 test images each "
         f"(a fixed stratified subset of the 359; set digest {DIGEST[:12]})."

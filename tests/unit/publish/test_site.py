@@ -30,6 +30,7 @@ from bench.publish.charts import define, to_plotly, to_png
 from bench.publish.site import build, images, model_page
 from bench.publish.site.html import jsonable as html_jsonable
 from tests.conftest import COMMITTED, ROOT
+from tests.helpers import joined_table
 
 FIXTURES = ROOT / "tests" / "fixtures" / "runs"
 RUNS = COMMITTED / "runs"
@@ -113,11 +114,9 @@ def parse_tables(path: Path) -> list[dict]:
 
 
 def markdown_cells(md: str) -> list[list[str]]:
-    """The body cells of a github-format Markdown table, bold marks removed."""
-    lines = [line for line in md.splitlines() if line.startswith("|")][2:]
-    return [
-        [c.strip().replace("**", "") for c in line.strip().strip("|").split("|")] for line in lines
-    ]
+    """The body cells of a github-format Markdown table (one the leaderboard split into
+    several, joined back), bold marks removed."""
+    return [[c.replace("**", "") for c in row] for row in joined_table(md)[1]]
 
 
 @pytest.fixture(scope="module")
