@@ -3,6 +3,8 @@ code, so they cannot drift from it.
 
 - ``reference/cli.md``: its marker replaced by ``bench.cli.reference.markdown()``, the
   reference generated from the argparse parser.
+- ``methodology/columns.md``: its marker replaced by the leaderboard's own legend, one entry
+  per column (``bench.publish.tables.legend_entries``).
 - ``changelog.md``: the repository's ``CHANGELOG.md``, one file for both.
 """
 
@@ -23,11 +25,21 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
-    """Fill the CLI reference page from the parser."""
-    if page.file.src_uri != "reference/cli.md":
-        return markdown
-    from bench.cli import reference
+    """Fill the generated pages: the CLI reference from the parser, the column reference from
+    the leaderboard's legend."""
+    if page.file.src_uri == "reference/cli.md":
+        from bench.cli import reference
 
-    if reference.MARKER not in markdown:
-        raise ValueError(f"docs/reference/cli.md lacks the marker {reference.MARKER}")
-    return markdown.replace(reference.MARKER, reference.markdown())
+        return _fill(markdown, page, reference.MARKER, reference.markdown())
+    if page.file.src_uri == "methodology/columns.md":
+        from bench.publish import tables
+
+        entries = "\n".join(f"- {entry}" for entry in tables.legend_entries())
+        return _fill(markdown, page, tables.LEGEND_MARKER, entries)
+    return markdown
+
+
+def _fill(markdown: str, page, marker: str, text: str) -> str:
+    if marker not in markdown:
+        raise ValueError(f"docs/{page.file.src_uri} lacks the marker {marker}")
+    return markdown.replace(marker, text)

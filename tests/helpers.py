@@ -44,21 +44,30 @@ def write_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 
 
 def markdown_cells(md: str, model: str) -> dict[str, str]:
-    """The cells of ``model``'s row (its label's first word) in every Markdown table of ``md``
-    that has one, merged by header: the leaderboard splits a group's columns over several
-    tables by theme."""
+    """The cells of ``model``'s row in every Markdown table of ``md`` that has one, merged by
+    header (the leaderboard splits a group's columns over several tables by theme): in each
+    table the first row whose label is ``model`` or starts with it and a space (a recipe
+    tag), so "cnn-fast" never picks up "cnn-fast precision=bf16" further down."""
     cells: dict[str, str] = {}
     header: list[str] | None = None
+    found = False
     for line in md.splitlines():
         if not line.startswith("|"):
-            header = None
+            header, found = None, False
             continue
         parts = [c.strip() for c in line.strip().strip("|").split("|")]
+        label = parts[0].replace("**", "")
         if header is None:
             header = parts
-        elif parts[0].split(" ")[0] == model and len(parts) == len(header):
+        elif not found and len(parts) == len(header) and _is_row_of(label, model):
             cells.update(zip(header, parts))
+            found = True
     return cells
+
+
+def _is_row_of(label: str, model: str) -> bool:
+    """``label`` is ``model``'s plain row: the name alone, or with a recipe tag in brackets."""
+    return label == model or label.startswith(f"{model} [")
 
 
 def joined_table(md: str) -> tuple[list[str], list[list[str]]]:

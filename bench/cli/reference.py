@@ -1,7 +1,7 @@
 """The CLI reference as Markdown, generated from the argparse parser itself (``build_parser``),
 so the manual cannot drift from ``python -m bench --help``: every subcommand with its usage
 line and a table of its arguments (flags, value, help with defaults expanded). The docs
-site's build hook (``docs/hooks.py``) writes it into ``docs/reference/cli.md``.
+site's build hook (``mkdocs_hooks.py``) writes it into ``docs/reference/cli.md``.
 """
 
 from __future__ import annotations
@@ -30,16 +30,17 @@ def _summary(parser: argparse.ArgumentParser) -> dict[str, str]:
 
 
 def _help_text(action: argparse.Action, prog: str) -> str:
-    """The action's help with ``%(default)s``-style fields filled, one line, pipes escaped."""
-    text = action.help or ""
-    if "%(" in text:
-        text = text % {**vars(action), "prog": prog}
+    """The action's help as ``--help`` prints it (argparse's own expansion: ``%(default)s``
+    filled, ``%%`` as ``%``), one line, pipes escaped."""
+    text = argparse.HelpFormatter(prog)._expand_help(action) if action.help else ""
     return " ".join(text.split()).replace("|", "\\|")
 
 
 def _argument(action: argparse.Action) -> str:
     """How the argument is written: its flags (with a value placeholder) or its name."""
     if not action.option_strings:
+        if action.metavar is None and action.choices:
+            return f"`{{{','.join(map(str, action.choices))}}}`"  # as --help shows it
         return f"`{action.metavar or action.dest}`"
     value = ""
     if action.nargs != 0:

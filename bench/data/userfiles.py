@@ -31,7 +31,7 @@ IDX_FILES = {
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 NPZ_GROUP_KEYS = ("groups_train", "groups_test")  # optional
 CSV_GROUP_COLUMN = "group"  # optional, right after the label
-CSV_TEST_FRACTION = 0.2  # stratified, seed 0: documented in the README
+CSV_TEST_FRACTION = 0.2  # stratified, seed 0: documented in docs/guide/datasets.md
 CSV_SPLIT_SEED = 0
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 

@@ -6,6 +6,7 @@ The rows themselves (which records make one, what it holds, its statistics) are
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from bench.analysis import populations, robustness, stats
@@ -83,6 +84,15 @@ LEGEND = (
     '"-": the row\'s records do not hold the measurement. '
     "Best value per column in bold."
 )
+
+LEGEND_MARKER = "<!-- leaderboard-legend -->"  # where the docs page takes the entries
+
+
+def legend_entries() -> list[str]:
+    """``LEGEND`` cut into its entries, one per column (each starts with the column's name in
+    bold): the docs' column reference (``docs/methodology/columns.md``) is built from them, so
+    the leaderboard and the manual say the same."""
+    return [part.strip() for part in re.split(r" (?=\*\*[^*]+\*\*[:;])", LEGEND)]
 
 
 def _best(rows: list[Row], name: str, higher: bool) -> float | None:
@@ -314,6 +324,20 @@ def _picked(row: dict, columns: tuple[str, ...]) -> dict:
     return out
 
 
+def theme_id(title: str) -> str:
+    """A theme's short name, for the site's column tabs: its title's first word, lower case."""
+    return title.split()[0].lower()
+
+
+def themes_of(header: str) -> list[str]:
+    """The ids (``theme_id``) of the themes whose tables show the column ``header``."""
+    return [
+        theme_id(title)
+        for title, columns in THEMES
+        if header in columns or (TTA in columns and header.startswith(TTA))
+    ]
+
+
 def markdown(rows: list[Row], columns: tuple[str, ...] | None = None) -> str:
     """The rows as a GitHub Markdown table: every column, or only the headers ``columns``
     names (in that order; a header no row has is left out)."""
@@ -485,11 +509,16 @@ WIDTH = 11  # the widest Markdown table: the model and the ten digits of a per-c
 
 def split_wide(headers: list[str], width: int = WIDTH) -> list[list[int]]:
     """Column indices of the tables a table of ``headers`` is split into: the first column in
-    each, then the others in order, at most ``width`` columns a table."""
+    each, then the others in order, as evenly as the fewest tables of at most ``width``
+    columns allow (no table left with one column beside the first)."""
+    if width < 2:
+        raise ValueError(f"a table needs room for its first column and one more, not {width}")
     if len(headers) <= width:
         return [list(range(len(headers)))]
     rest = list(range(1, len(headers)))
-    return [[0, *rest[i : i + width - 1]] for i in range(0, len(rest), width - 1)]
+    parts = -(-len(rest) // (width - 1))
+    size = -(-len(rest) // parts)
+    return [[0, *rest[i : i + size]] for i in range(0, len(rest), size)]
 
 
 def text_tables(headers: list[str], rows: list[list[str]], width: int = WIDTH) -> str:

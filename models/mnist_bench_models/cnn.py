@@ -149,7 +149,7 @@ _SPEED_RUN = {
 class FastCNNAdapter(KerasAdapter):
     """The speed-run entry: the least training time to a mean test accuracy of 99% over seeds
     on two CPU cores that we found (chosen on the validation split; the ablation and its
-    measurements are in ``docs/speedrun.md``).
+    measurements are in ``docs/experiments/speedrun.md``).
 
     What it takes from public speed runs and the work behind them:
 

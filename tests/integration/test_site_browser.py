@@ -175,6 +175,7 @@ def test_a_click_on_a_header_sorts_the_rows(driver, site):
     g = next(g for g in rowstats.groups(frame) if g.dataset == "mnist")
     rows = rowstats.row_stats(g)
     table = driver.find_element(By.CSS_SELECTOR, f"#{g.slug} table.summary")
+    _tab(driver, table, "all")  # every column shown, so that each header can be clicked
     headers = table.find_elements(By.CSS_SELECTOR, "thead th")
     names = [h.text for h in headers]
     acc = names.index("accuracy % (95% CI)")
@@ -296,6 +297,7 @@ def test_every_figure_has_marks_and_its_legend(driver, site):
     )
     g = next(g for g in rowstats.groups(frame) if g.dataset == "mnist")
     assert set(legends) >= {r.label for r in rowstats.row_stats(g)} | {"Pareto front"}
+    assert overlapping_ticks(driver) == []
 
 
 def _images(d) -> list[dict]:
@@ -360,6 +362,7 @@ def test_the_committed_site_shows_every_committed_model(driver):
         assert sorted(_labels(driver, tables_there[0])) == sorted(r.label for r in rows), g.title
     first = driver.find_elements(By.CSS_SELECTOR, "section[id] > h2")[0].text
     assert first.startswith("mnist · full profile · cpu"), first  # it opens on MNIST full
+    _each_tab_shows_its_columns(driver, shown[0][0])
     table = driver.find_element(By.CSS_SELECTOR, f'section[id="{shown[0][0].slug}"] table.summary')
     header = next(
         h
@@ -371,4 +374,79 @@ def test_the_committed_site_shows_every_committed_model(driver):
     up = _column(driver, table, index_of)
     assert up == _sorted_keys(up, False) and header.get_attribute("aria-sort") == "ascending"
     assert assert_figures_drawn(driver) >= len(shown)
+    assert overlapping_ticks(driver) == []  # e.g. a log axis labelling 8, 9 beside 100
     assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def _tab(driver, table, key: str) -> None:
+    """Click the column tab ``key`` of a summary table."""
+    from selenium.webdriver.common.by import By
+
+    tabs = driver.find_element(
+        By.CSS_SELECTOR, f'.column-tabs[data-for="{table.get_attribute("id")}"]'
+    )
+    tabs.find_element(By.CSS_SELECTOR, f'button[data-show="{key}"]').click()
+
+
+def _each_tab_shows_its_columns(driver, group) -> None:
+    """The summary table of ``group`` opens on the first theme's columns; each tab shows
+    exactly the columns of its theme (``tables.THEMES``, as the Markdown's tables), "all"
+    every column; the shown headers are laid out, not only present."""
+    from selenium.webdriver.common.by import By
+
+    from bench.publish import tables
+
+    table = driver.find_element(By.CSS_SELECTOR, f'section[id="{group.slug}"] table.summary')
+    every = [
+        h.get_attribute("textContent").strip()
+        for h in table.find_elements(By.CSS_SELECTOR, "thead th")
+    ]
+
+    def shown() -> list[str]:
+        return [
+            h.text for h in table.find_elements(By.CSS_SELECTOR, "thead th") if h.is_displayed()
+        ]
+
+    def theme(columns) -> list[str]:
+        return [
+            h for h in every if h in columns or (tables.TTA in columns and h.startswith(tables.TTA))
+        ]
+
+    first_title, first_columns = tables.THEMES[0]
+    assert shown() == theme(first_columns), first_title
+    for title, columns in tables.THEMES:
+        _tab(driver, table, tables.theme_id(title))
+        assert shown() == theme(columns), title
+        assert len(shown()) <= 10
+        cells = table.find_elements(By.CSS_SELECTOR, "tbody tr:first-child td")
+        assert sum(c.is_displayed() for c in cells) == len(shown())
+    _tab(driver, table, "all")
+    assert shown() == every and len(every) > 10
+    _tab(driver, table, tables.theme_id(first_title))
+
+
+# every pair of tick labels of one axis whose laid-out boxes overlap, in every figure
+OVERLAPS_JS = r"""
+var out = [];
+document.querySelectorAll('.js-plotly-plot').forEach(function (plot) {
+  [['xtick', 'xaxislayer-above'], ['ytick', 'yaxislayer-above']].forEach(function (kind) {
+    plot.querySelectorAll('g.' + kind[1]).forEach(function (layer) {
+      var boxes = Array.prototype.map.call(layer.querySelectorAll('g.' + kind[0] + ' text'), function (el) {
+        var r = el.getBoundingClientRect();
+        return {t: el.textContent, l: r.left, r: r.right, top: r.top, b: r.bottom};
+      }).filter(function (b) { return b.r > b.l; });
+      for (var i = 0; i < boxes.length; i++) for (var j = i + 1; j < boxes.length; j++) {
+        var a = boxes[i], c = boxes[j];
+        if (a.l < c.r - 1 && c.l < a.r - 1 && a.top < c.b - 1 && c.top < a.b - 1)
+          out.push([plot.id, kind[0], a.t, c.t]);
+      }
+    });
+  });
+});
+return out;
+"""
+
+
+def overlapping_ticks(driver) -> list:
+    """(figure id, axis kind, label, label) of every two tick labels drawn over each other."""
+    return driver.execute_script(OVERLAPS_JS)

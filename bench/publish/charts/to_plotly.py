@@ -178,11 +178,20 @@ def _log_colorscale(vmax: float) -> list | str:
     return [[0.0, "rgb(255, 255, 255)"]] + [[vmax**lv / vmax, c] for lv, c in zip(levels, colours)]
 
 
+LONG_LABEL = 12  # characters: category labels longer than this are set upright
+
+
 def _axis(axis: Axis, panel: Panel, which: str) -> dict:
-    """One axis: type (log, category or linear), title, range (log10 on a log axis), order."""
-    out = dict(AXIS, title={"text": axis.title})
+    """One axis: type (log, category or linear), title, range (log10 on a log axis), order.
+    Tick labels never overlap: a log axis spanning a decade or more labels its decades only
+    (Plotly's default also labels 2-9 within them, which collide near the next decade),
+    and long category labels on an x axis are set upright."""
+    out = dict(AXIS, title={"text": axis.title}, automargin=True)
     if axis.categories is not None:
         out |= {"type": "category", "categoryorder": "array", "categoryarray": axis.categories}
+        long = max((len(str(c)) for c in axis.categories), default=0) > LONG_LABEL
+        if which == "x" and long and panel.heatmap is None:
+            out["tickangle"] = -90
         if panel.heatmap is not None:  # square cells, row 0 on top
             n = len(axis.categories)
             out |= {"dtick": 1, "showgrid": False, "constrain": "domain", "ticks": ""}
@@ -196,6 +205,8 @@ def _axis(axis: Axis, panel: Panel, which: str) -> dict:
     if axis.range is not None:
         low, high = (math.log10(v) for v in axis.range) if axis.log else axis.range
         out["range"] = [high, low] if axis.reversed else [low, high]
+        if axis.log and high - low >= 1:
+            out |= {"dtick": 1, "minor": {"showgrid": True, "gridcolor": "#f2f2f2"}}
     return out
 
 

@@ -32,9 +32,11 @@ def _sort_values(r: rowstats.Row, with_published: bool) -> dict:
     return out
 
 
-def summary(rows: list[rowstats.Row], pages: dict[str, str]) -> str:
+def summary(rows: list[rowstats.Row], pages: dict[str, str], table_id: str = "summary") -> str:
     """The summary table (``tables.table_rows``: intervals, "vs best", best per column in
-    bold as in the Markdown); each model cell links its page ``pages[row.key]``."""
+    bold as in the Markdown); each model cell links its page ``pages[row.key]``. Tabs above it
+    show one theme's columns at a time (``tables.THEMES``, the Markdown's tables; the first
+    by default) or all of them: every column carries the themes it belongs to."""
     texts = tables.table_rows(rows, bold=True)
     with_published = any(r.published is not None for r in rows)
     headers = list(texts[0]) if texts else []
@@ -48,7 +50,27 @@ def summary(rows: list[rowstats.Row], pages: dict[str, str]) -> str:
                 c = Cell(f'<a href="{esc(pages[r.key])}">{c.html}</a>', r.label)
             cells.append(c)
         body.append(cells)
-    return table(headers, body, [_attrs(r) for r in rows], css="sortable summary")
+    columns = [{"themes": " ".join(tables.themes_of(h))} for h in headers]
+    first = tables.theme_id(tables.THEMES[0][0])
+    return column_tabs(table_id, first) + table(
+        headers,
+        body,
+        [_attrs(r) for r in rows],
+        css="sortable summary",
+        column_attrs=columns,
+        table_attrs={"id": table_id, "show": first},
+    )
+
+
+def column_tabs(table_id: str, selected: str) -> str:
+    """The tab buttons of a summary table: one per theme, then "all columns"."""
+    choices = [(tables.theme_id(t), t) for t, _ in tables.THEMES] + [("all", "All columns")]
+    buttons = "".join(
+        f'<button type="button" role="tab" data-show="{esc(key)}" '
+        f'aria-selected="{"true" if key == selected else "false"}">{esc(title)}</button>'
+        for key, title in choices
+    )
+    return f'<div class="column-tabs" role="tablist" data-for="{esc(table_id)}">{buttons}</div>'
 
 
 def robustness(rows: list[rowstats.Row]) -> str | None:

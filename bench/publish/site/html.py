@@ -68,23 +68,37 @@ def table(
     row_attrs: list[dict] | None = None,
     caption: str = "",
     css: str = "sortable",
+    column_attrs: list[dict] | None = None,
+    table_attrs: dict | None = None,
 ) -> str:
     """A ``<table>`` whose header cells sort it (``site.js``): each ``<td>`` carries its
     ``data-sort``; ``row_attrs[i]`` are the ``<tr>``'s attributes (``family``, ``model``
-    for the filters become ``data-family``/``data-model``)."""
-    head = "".join(f'<th scope="col" tabindex="0">{esc(h)}</th>' for h in headers)
+    for the filters become ``data-family``/``data-model``), ``column_attrs[j]`` those of
+    column j's ``<th>`` and every ``<td>`` under it, ``table_attrs`` the ``<table>``'s
+    (``id`` as it is, the others as ``data-*``)."""
+    columns = [_data_attrs(a) for a in (column_attrs or [{}] * len(headers))]
+    head = "".join(
+        f'<th scope="col" tabindex="0"{col}>{esc(h)}</th>' for h, col in zip(headers, columns)
+    )
     body = []
     for i, row in enumerate(rows):
-        attrs = "".join(
-            f' data-{k}="{esc(v)}"' for k, v in sorted((row_attrs or [{}] * len(rows))[i].items())
+        attrs = _data_attrs((row_attrs or [{}] * len(rows))[i])
+        cells = "".join(
+            f"<td{_sort_attr(c.sort)}{col}>{c.html}</td>" for c, col in zip(row, columns)
         )
-        cells = "".join(f"<td{_sort_attr(c.sort)}>{c.html}</td>" for c in row)
         body.append(f"<tr{attrs}>{cells}</tr>")
     cap = f"<caption>{inline(caption)}</caption>" if caption else ""
+    extra = dict(table_attrs or {})
+    ident = f' id="{esc(extra.pop("id"))}"' if "id" in extra else ""
     return (
-        f'<div class="table-wrap"><table class="{css}">{cap}<thead><tr>{head}</tr></thead>'
-        f"<tbody>\n" + "\n".join(body) + "\n</tbody></table></div>"
+        f'<div class="table-wrap"><table{ident} class="{css}"{_data_attrs(extra)}>{cap}'
+        f"<thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table></div>"
     )
+
+
+def _data_attrs(attrs: dict) -> str:
+    """``{"k": v}`` as `` data-k="v"`` attributes, escaped, in key order."""
+    return "".join(f' data-{k}="{esc(v)}"' for k, v in sorted(attrs.items()))
 
 
 def cells_table(

@@ -104,7 +104,7 @@ def _results(t: Table) -> list[str]:
         out += [f"<p>{inline(note)}</p>"] if note else []
     peak = efficiency.peak_note(g.ok)
     out += [f"<p>{inline(peak)}</p>"] if peak else []
-    out += [group_tables.summary(rows, t.pages), _legend(tables.LEGEND)]
+    out += [group_tables.summary(rows, t.pages, f"{g.slug}-summary"), _legend(tables.LEGEND)]
     out += [f'<p class="warning">{esc(n)}</p>' for n in tables.provenance_notes(rows)]
     out += _figures(t)
     f1 = chart(define.per_class_f1(g, rows), f"{g.slug}-f1")

@@ -69,8 +69,22 @@
                               function (e) { console.error("a figure failed to draw: " + e); });
   }
 
+  function makeTabs(tabs) {
+    var table = document.getElementById(tabs.getAttribute("data-for"));
+    if (!table) return;
+    tabs.querySelectorAll("button[data-show]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        table.setAttribute("data-show", button.getAttribute("data-show"));
+        tabs.querySelectorAll("button").forEach(function (b) {
+          b.setAttribute("aria-selected", b === button ? "true" : "false");
+        });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("table.sortable").forEach(makeSortable);
+    document.querySelectorAll(".column-tabs").forEach(makeTabs);
     ["family-filter", "model-filter"].forEach(function (id) {
       var el = document.getElementById(id);
       if (el) { el.addEventListener("input", applyFilters); el.addEventListener("change", applyFilters); }

@@ -21,31 +21,49 @@ from tests.conftest import ROOT
 README = ROOT / "README.md"
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
 FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+INDENTED = re.compile(r"(?:^|\n\n)((?:(?: {4}|\t)[^\n]*\n?)+)")
 PREFIX = "python -m bench "
 
 
+def _code_lines(block: str) -> list[str]:
+    """The command lines of a code block: continuations joined, a ``$ `` prompt dropped, cut
+    at a ``#`` comment or a gap of two spaces before a description, split at ``&&``."""
+    out = []
+    for line in re.sub(r"\s*\\\n\s*", " ", block).splitlines():
+        line = line.strip().removeprefix("$ ")
+        line = re.split(r"\s#|\s{2,}", line, maxsplit=1)[0]
+        out += [part.strip() for part in line.split("&&")]
+    return out
+
+
 def _commands(text: str) -> list[str]:
-    """Each ``python -m bench ...`` a page shows: the lines of its code blocks (shell line
-    continuations joined, up to a ``#`` comment or a gap of two spaces before a description)
-    and its inline code spans (which may wrap across lines)."""
-    found = []
-    for block in FENCE.findall(text):
-        for line in block.replace("\\\n", " ").splitlines():
-            line = re.split(r"\s#|\s{2,}", line.strip(), maxsplit=1)[0]
-            for part in line.split("&&"):
-                if part.strip().startswith(PREFIX):
-                    found.append(part.strip()[len(PREFIX) :])
-    for span in re.findall(r"`([^`]+)`", FENCE.sub("", text)):
-        span = " ".join(span.split())
-        if span.startswith(PREFIX):
-            found.append(span[len(PREFIX) :])
-    return found
+    """Each ``python -m bench ...`` a page shows: in its fenced and indented code blocks and
+    its inline code spans (which may wrap across lines)."""
+    blocks = FENCE.findall(text)
+    prose = FENCE.sub("", text)
+    blocks += INDENTED.findall(prose)
+    found = [line for block in blocks for line in _code_lines(block)]
+    found += [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", INDENTED.sub("", prose))]
+    return [c[len(PREFIX) :] for c in found if c.startswith(PREFIX)]
 
 
 def _argv(command: str) -> list[str]:
     """The words of a command; an optional part written ``[--flag]`` is given."""
     words = shlex.split(command)
     return [w[1:-1] if w.startswith("[") and w.endswith("]") else w for w in words]
+
+
+def _check_run(args) -> None:
+    """What ``run`` checks before it fetches or trains anything (the run configuration: the
+    models, profile, datasets, --set/--grid keys, values): ``BenchError`` when it refuses."""
+    from bench.cli import train
+    from bench.cli.parser import run_config
+    from bench.run import entry
+
+    names = train._model_names(args)
+    datasets = args.dataset or ["mnist"]
+    config = run_config(args, names, datasets, args.profile, args.device, args.seeds, args.out)
+    entry.validate(config)
 
 
 def test_the_readme_is_a_front_page():
@@ -58,21 +76,28 @@ def test_the_readme_is_a_front_page():
 
 
 @pytest.mark.parametrize("page", [README, *PAGES], ids=lambda p: str(p.relative_to(ROOT)))
-def test_every_documented_command_parses(page):
+def test_every_documented_command_parses(page, tmp_path, monkeypatch, capsys):
+    """Every command parses; a ``run`` command (without a plugin or a trained file, which need
+    their files) also passes the run's own checks, as far as they go before training."""
+    monkeypatch.chdir(tmp_path)  # relative --out folders land here, if anything is made
     parser = build_parser()
-    commands = _commands(page.read_text())
     bad = []
-    for command in commands:
-        if len(command.split()) <= 1:
+    for command in _commands(page.read_text()):
+        if len(command.split()) <= 1 or "..." in command:
             continue  # prose naming a command ("what `python -m bench predict` pays")
+        argv = _argv(command)
         try:
-            parser.parse_args(_argv(command))
+            args = parser.parse_args(argv)
+            external = {"--plugin", "--with", "--help"} & set(argv)
+            if argv[0] == "run" and not external:
+                _check_run(args)
         except SystemExit as stop:  # --help exits 0
             if stop.code:
                 bad.append(command)
-        except BenchError as e:  # the parser's one-line usage error
+        except BenchError as e:  # the parser's or the run's one-line error
             bad.append(f"{command}: {e}")
-    assert bad == [], f"{page.name}: commands the parser refuses"
+    capsys.readouterr()  # --help's text
+    assert bad == [], f"{page.name}: commands the harness refuses"
 
 
 def test_the_readme_shows_commands():
@@ -87,7 +112,7 @@ def test_the_cli_reference_names_every_subcommand_and_flag_of_help():
     for name, sub in reference.subcommands(parser).items():
         section = text.split(f"## {name}\n", 1)[1].split("\n## ", 1)[0]
         flags = _help_flags(sub.format_help()) - {"-h", "--help"}
-        missing = sorted(f for f in flags if f"`{f}" not in section)
+        missing = sorted(f for f in flags if not re.search(rf"`{re.escape(f)}[ `]", section))
         assert missing == [], f"{name}: {missing}"
 
 
@@ -104,3 +129,16 @@ def _help_flags(help_text: str) -> set[str]:
 def test_the_cli_page_takes_the_generated_reference():
     page = (ROOT / "docs" / "reference" / "cli.md").read_text()
     assert reference.MARKER in page
+
+
+def test_the_column_reference_is_the_leaderboards_legend_cut_by_column():
+    from bench.publish import tables
+
+    page = (ROOT / "docs" / "methodology" / "columns.md").read_text()
+    assert tables.LEGEND_MARKER in page
+    entries = tables.legend_entries()
+    assert " ".join(entries) == tables.LEGEND  # nothing lost or added
+    assert all(e.startswith("**") for e in entries) and len(entries) >= 15
+    named = " ".join(e.split("**")[1] for e in entries)
+    for header in ("accuracy % (95% CI)", "vs best", "train s", "p50 / FLOP limit", "ECE %"):
+        assert header in named

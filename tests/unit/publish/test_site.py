@@ -438,3 +438,57 @@ def test_a_failed_build_leaves_the_previous_site_and_no_temporary_folder(
         build.publish_site(runs, out, dataset_loader=digits_only)
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [".publish.lock", "site"]
+
+
+class _SummaryColumns(HTMLParser):
+    """Per summary table: its id and data-show, and each header's text and data-themes; and
+    every column-tabs block's data-for with its buttons' data-show and aria-selected."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self.tabs, self._th = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and "summary" in a.get("class", ""):
+            self.tables.append({"id": a.get("id"), "show": a.get("data-show"), "columns": []})
+        elif tag == "th" and self.tables and "data-themes" in a:
+            self._th = [a["data-themes"], ""]
+        elif tag == "div" and "column-tabs" in a.get("class", ""):
+            self.tabs.append({"for": a.get("data-for"), "buttons": []})
+        elif tag == "button" and self.tabs and "data-show" in a:
+            self.tabs[-1]["buttons"].append((a["data-show"], a.get("aria-selected")))
+
+    def handle_endtag(self, tag):
+        if tag == "th" and self._th is not None:
+            self.tables[-1]["columns"].append((" ".join(self._th[1].split()), self._th[0]))
+            self._th = None
+
+    def handle_data(self, data):
+        if self._th is not None:
+            self._th[1] += data
+
+
+def test_each_summary_table_has_tabs_for_the_themes_of_its_columns(site):
+    p = _SummaryColumns()
+    p.feed((site / "index.html").read_text(encoding="utf-8"))
+    assert p.tables and len(p.tabs) == len(p.tables)
+    for t, tabs in zip(p.tables, p.tabs):
+        assert tabs["for"] == t["id"] and t["show"] == "accuracy"  # opens on the first theme
+        assert tabs["buttons"] == [
+            ("accuracy", "true"),
+            ("robustness", "false"),
+            ("training", "false"),
+            ("inference", "false"),
+            ("all", "false"),
+        ]
+        themes = dict(t["columns"])
+        # every column in some theme; model and n in all four
+        assert all(themes.values())
+        assert themes["model"] == themes["n"] == "accuracy robustness training inference"
+        assert themes["accuracy % (95% CI)"] == "accuracy robustness"
+        assert themes["p50 / FLOP limit"] == themes["load s"] == "inference"
+        assert themes["% of peak"] == "training" and themes["ECE %"] == "robustness"
+        assert themes["size MB"] == "inference" and themes["params"] == "accuracy"
+        tta = next(h for h in themes if h.startswith("time to "))
+        assert themes[tta] == "training"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench import records
 from bench.analysis.rowstats import COLUMNS, TABLE_COLUMNS
 from bench.publish import leaderboard, tables
@@ -34,10 +36,14 @@ def test_split_wide_keeps_the_first_column_and_every_other_once():
     assert tables.split_wide(["m", "a", "b"], width=11) == [[0, 1, 2]]
     headers = ["model", *(f"c{i}" for i in range(18))]  # 19 columns, as robustness per corruption
     parts = tables.split_wide(headers, width=11)
-    assert parts == [[0, *range(1, 11)], [0, *range(11, 19)]]
+    assert parts == [[0, *range(1, 10)], [0, *range(10, 19)]]  # two tables of 10, not 11 and 9
     assert sorted(i for part in parts for i in part[1:]) == list(range(1, 19))
     exactly = ["model", *(f"c{i}" for i in range(20))]  # 21 = 1 + 2 x 10
     assert [len(p) for p in tables.split_wide(exactly, width=11)] == [11, 11]
+    one_over = ["model", *(f"c{i}" for i in range(11))]  # 12: never a table of model + 1
+    assert [len(p) for p in tables.split_wide(one_over, width=11)] == [7, 6]
+    with pytest.raises(ValueError, match="room for its first column"):
+        tables.split_wide(headers, width=1)
 
 
 def test_text_tables_repeat_the_rows_in_each_part():
