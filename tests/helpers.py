@@ -91,3 +91,23 @@ def joined_table(md: str) -> tuple[list[str], list[list[str]]]:
         header += head[1:]
         body = [a + b[1:] for a, b in zip(body, rows)]
     return header, body
+
+
+def board_cells(md: str, label: str) -> dict[str, str]:
+    """The cells, by header, of the first row of each Markdown table in ``md`` whose model
+    cell is ``label`` or ``label`` followed by flags (" [evaluated]", " runtime=..."), merged
+    over the tables (the leaderboard's themed tables split one row's columns)."""
+    cells: dict[str, str] = {}
+    header: list[str] | None = None
+    found = False
+    for line in md.splitlines():
+        if not line.startswith("|"):
+            header, found = None, False
+            continue
+        parts = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = parts
+        elif not found and (parts[0] == label or parts[0].startswith(label + " ")):
+            cells.update(zip(header, parts))
+            found = True
+    return cells

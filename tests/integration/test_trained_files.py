@@ -12,6 +12,7 @@ from bench.data import load as load_dataset
 from bench.measure.profiles import PROFILES
 from bench.prep.preprocess import prepare
 from tests.conftest import assert_one_line_error, run_cli
+from tests.helpers import board_cells
 
 FAST = (
     "--dataset",
@@ -61,16 +62,12 @@ def _only_record(out):
 
 
 def _board_row(out, label: str) -> dict:
-    """The Markdown leaderboard's first table row whose model cell is ``label`` (plus flags), by header."""
-    lines = [
-        line for line in (out / "LEADERBOARD.md").read_text().splitlines() if line.startswith("|")
-    ]
-    header = [c.strip() for c in lines[0].strip("|").split("|")]
-    for line in lines[2:]:
-        cells = [c.strip() for c in line.strip("|").split("|")]
-        if cells[0] == label or cells[0].startswith(label + " "):
-            return dict(zip(header, cells))
-    raise AssertionError(f"no row {label!r} in the leaderboard")
+    """The cells, by header, of the Markdown leaderboard's row whose model cell is ``label``
+    (plus flags), merged over the themed tables that split the row's columns."""
+    cells = board_cells((out / "LEADERBOARD.md").read_text(), label)
+    if not cells:
+        raise AssertionError(f"no row {label!r} in the leaderboard")
+    return cells
 
 
 @pytest.fixture(scope="module")
