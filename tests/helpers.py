@@ -46,8 +46,21 @@ def write_csv(path: Path, x: np.ndarray, y: np.ndarray) -> Path:
 def markdown_cells(md: str, model: str) -> dict[str, str]:
     """The cells of ``model``'s row in every Markdown table of ``md`` that has one, merged by
     header (the leaderboard splits a group's columns over several tables by theme): in each
-    table the first row whose label is ``model`` or starts with it and a space (a recipe
-    tag), so "cnn-fast" never picks up "cnn-fast precision=bf16" further down."""
+    table the first row whose label is ``model`` or ``model`` with a recipe tag in brackets,
+    so "cnn-fast" never picks up "cnn-fast precision=bf16" further down."""
+    return _row_cells(md, lambda label: label == model or label.startswith(f"{model} ["))
+
+
+def board_cells(md: str, label: str) -> dict[str, str]:
+    """The cells, by header, of the first row of each Markdown table in ``md`` whose model
+    cell is ``label`` or ``label`` followed by flags (" [evaluated]", " runtime=..."), merged
+    over the tables (the leaderboard's themed tables split one row's columns)."""
+    return _row_cells(md, lambda cell: cell == label or cell.startswith(label + " "))
+
+
+def _row_cells(md: str, is_row) -> dict[str, str]:
+    """Per Markdown table of ``md``, the first row whose model cell (bold marks removed)
+    ``is_row`` accepts, its cells by header, merged over the tables."""
     cells: dict[str, str] = {}
     header: list[str] | None = None
     found = False
@@ -56,18 +69,12 @@ def markdown_cells(md: str, model: str) -> dict[str, str]:
             header, found = None, False
             continue
         parts = [c.strip() for c in line.strip().strip("|").split("|")]
-        label = parts[0].replace("**", "")
         if header is None:
             header = parts
-        elif not found and len(parts) == len(header) and _is_row_of(label, model):
+        elif not found and len(parts) == len(header) and is_row(parts[0].replace("**", "")):
             cells.update(zip(header, parts))
             found = True
     return cells
-
-
-def _is_row_of(label: str, model: str) -> bool:
-    """``label`` is ``model``'s plain row: the name alone, or with a recipe tag in brackets."""
-    return label == model or label.startswith(f"{model} [")
 
 
 def joined_table(md: str) -> tuple[list[str], list[list[str]]]:
@@ -91,23 +98,3 @@ def joined_table(md: str) -> tuple[list[str], list[list[str]]]:
         header += head[1:]
         body = [a + b[1:] for a, b in zip(body, rows)]
     return header, body
-
-
-def board_cells(md: str, label: str) -> dict[str, str]:
-    """The cells, by header, of the first row of each Markdown table in ``md`` whose model
-    cell is ``label`` or ``label`` followed by flags (" [evaluated]", " runtime=..."), merged
-    over the tables (the leaderboard's themed tables split one row's columns)."""
-    cells: dict[str, str] = {}
-    header: list[str] | None = None
-    found = False
-    for line in md.splitlines():
-        if not line.startswith("|"):
-            header, found = None, False
-            continue
-        parts = [c.strip() for c in line.strip().strip("|").split("|")]
-        if header is None:
-            header = parts
-        elif not found and (parts[0] == label or parts[0].startswith(label + " ")):
-            cells.update(zip(header, parts))
-            found = True
-    return cells
