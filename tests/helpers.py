@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import struct
 from pathlib import Path
 
@@ -98,3 +99,32 @@ def joined_table(md: str) -> tuple[list[str], list[list[str]]]:
         header += head[1:]
         body = [a + b[1:] for a, b in zip(body, rows)]
     return header, body
+
+
+FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
+INDENTED = re.compile(r"(?:^|\n\n)((?:(?: {4}|\t)[^\n]*\n?)+)")
+
+
+def _code_lines(block: str) -> list[str]:
+    """The command lines of a code block: continuations joined, a ``$ `` prompt dropped, cut
+    at a ``#`` comment or a gap of two spaces before a description, split at ``&&``."""
+    out = []
+    for line in re.sub(r"\s*\\\n\s*", " ", block).splitlines():
+        line = line.strip().removeprefix("$ ")
+        line = re.split(r"\s#|\s{2,}", line, maxsplit=1)[0]
+        out += [part.strip() for part in line.split("&&")]
+    return out
+
+
+def documented_commands(text: str) -> list[str]:
+    """Each command line a Markdown page shows, in page order within each kind: the lines of
+    its fenced, then its indented code blocks, then its inline code spans (which may wrap
+    across lines); ``a && b`` gives ``a`` and ``b``. Prose in code spans comes too: callers
+    keep the lines that start with the programs they know."""
+    blocks = FENCE.findall(text)
+    prose = FENCE.sub("", text)
+    blocks += INDENTED.findall(prose)
+    found = [line for block in blocks for line in _code_lines(block)]
+    for span in re.findall(r"`([^`]+)`", INDENTED.sub("", prose)):
+        found += [part.strip() for part in " ".join(span.split()).split("&&")]
+    return [line for line in found if line]

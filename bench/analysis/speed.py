@@ -63,7 +63,7 @@ METRICS = (
 
 # Relative change (0.25 = 25%) a figure must exceed, beyond its interval, to be called slower or
 # faster: about 1.4x the largest ratio two suites of one commit showed (one pair is a small
-# sample of a machine's noise); the measurement is in docs/methodology/speed.md.
+# sample of a machine's noise); the measurement is in docs/experiments/speed-noise.md.
 NOISE = {
     "train s": 0.25,
     "train img/s": 0.25,

@@ -98,6 +98,12 @@ def _add_run(sub) -> None:
         "and seed in --out",
     )
     run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the jobs the run would do (and which --resume skips) after every check and "
+        "the datasets' fetch, then stop: nothing trained or written",
+    )
+    run.add_argument(
         "--grid",
         action="append",
         default=[],

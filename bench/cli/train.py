@@ -6,7 +6,7 @@ from __future__ import annotations
 from bench.adapters.trained import is_model_file
 from bench.cli.parser import file_options, run_config
 from bench.core.errors import BenchError
-from bench.run.entry import execute
+from bench.run.entry import execute, preview
 
 
 def with_models(args) -> list[str]:
@@ -66,5 +66,8 @@ def cmd_run(args) -> int:
         args.out,
         resume=args.resume,
     )
+    if args.dry_run:
+        preview(config)
+        return 0
     outcomes = execute(config)
     return 1 if any(o.status in ("failed", "timeout") for o in outcomes) else 0

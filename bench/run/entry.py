@@ -269,9 +269,9 @@ def connect(req: Request) -> None:
     req.has_gpu = req.executor.has_gpu()
 
 
-def plan(req: Request) -> list:
-    """Fetch and verify each dataset once (and its corrupted test set, when robustness is
-    on), refuse splits missing a class, expand the jobs."""
+def plan(req: Request, corrupted: bool = True) -> list:
+    """Fetch and verify each dataset once (and, with ``corrupted`` and robustness on, build
+    or load its corrupted test set), refuse splits missing a class, expand the jobs."""
     from bench import data
     from bench.measure.profiles import PROFILES
     from bench.prep.preprocess import missing_classes, prepare_splits
@@ -289,7 +289,9 @@ def plan(req: Request) -> list:
                 )
         digests[name], val_splits[name] = s.digest(), prep.val_split
         print(f"dataset {name}: {len(s.y_train)} train / {len(s.y_test)} test ({ds.source})")
-        if req.robustness:  # built once here, before any job: never inside another job's timed fit
+        if (
+            req.robustness and corrupted
+        ):  # built once here, before any job: never inside another job's timed fit
             from bench.data import corrupted
 
             cset = corrupted.load(s.x_test, s.y_test, s.test_digest())
@@ -423,6 +425,46 @@ def publish(req: Request, outcomes: list, started: float | None = None) -> None:
             else ""
         )
     )
+
+
+def preview(config: RunConfig) -> list:
+    """``run --dry-run``: what ``execute`` would run, without running it. Checks every option,
+    loads the plugins and fetches and verifies the datasets as ``execute`` does, expands the
+    jobs and prints them, marking those ``--resume`` would skip (a result of the same
+    configuration and seed already in ``out``) and those that will only get a ``skipped``
+    record; starts no executor, measures no peak, builds no corrupted set, trains nothing and
+    writes nothing in ``out``. Returns the jobs."""
+    from bench.run import runner
+
+    req = validate(config)
+    try:
+        jobs = plan(req, corrupted=False)
+    finally:
+        req.executor.close()
+    scope = runner.resume_scope(req.executor)
+    done = runner.done_keys(req.runs_dir, scope, robustness=req.robustness)
+    print(f"dry run: {len(jobs)} job(s), {req.threads} thread(s) each, records -> {req.runs_dir}")
+    for i, job in enumerate(jobs, start=1):
+        print(
+            f"  {i}/{len(jobs)} {job.title()}{_preview_note(job, done.get(job.key(scope)), req.resume)}"
+        )
+    would_skip = sum(job.key(scope) in done for job in jobs)
+    if would_skip:
+        verb = "skips" if req.resume else "would skip"
+        print(
+            f"{would_skip} of {len(jobs)} already have a result in {req.runs_dir}: --resume {verb} them"
+        )
+    print("nothing was trained or written (without --dry-run the jobs above run)")
+    return jobs
+
+
+def _preview_note(job, run_id: str | None, resume: bool) -> str:
+    """A dry run's remark on one job: a ``skipped`` record's reason, or its existing result."""
+    if job.skip_reason:
+        return f"  [skipped: {job.skip_reason}]"
+    if run_id is not None:
+        return f"  [has a result: {run_id}{'; skipped' if resume else ''}]"
+    return ""
 
 
 def execute(config: RunConfig, scratch: bool = False, resumable: bool | None = True) -> list:

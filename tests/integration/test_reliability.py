@@ -117,6 +117,19 @@ def test_interrupt_keeps_finished_work_and_resume_runs_each_job_once(tmp_path):
     assert not [
         p for p in (out / "runs").iterdir() if not p.name.endswith(".json")
     ]  # no half-written file
+
+    def files():
+        return sorted((p.name, p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file())
+
+    before = files()
+    plan = run_cli(
+        "run", *jobs, *QUICK, "--out", str(out), "--resume", "--dry-run", env_extra=FAULTS
+    )
+    assert plan.returncode == 0, plan.stderr
+    assert "  1/3 logreg on digits (quick, cpu, seed 0)  [has a result: " in plan.stdout
+    assert "  2/3 fault-slow on digits (quick, cpu, seed 0)\n" in plan.stdout
+    assert "1 of 3 already have a result" in plan.stdout and "--resume skips them" in plan.stdout
+    assert files() == before  # nothing written or rewritten
     again = _start(
         jobs, out, ("--set", "fault-slow.seconds=30", "--resume", "--set", "fault-slow.seconds=1")
     )

@@ -17,34 +17,16 @@ from bench.cli import reference
 from bench.cli.parser import build_parser
 from bench.core.errors import BenchError
 from tests.conftest import ROOT
+from tests.helpers import documented_commands
 
 README = ROOT / "README.md"
 PAGES = sorted((ROOT / "docs").rglob("*.md"))
-FENCE = re.compile(r"```[^\n]*\n(.*?)```", re.S)
-INDENTED = re.compile(r"(?:^|\n\n)((?:(?: {4}|\t)[^\n]*\n?)+)")
 PREFIX = "python -m bench "
 
 
-def _code_lines(block: str) -> list[str]:
-    """The command lines of a code block: continuations joined, a ``$ `` prompt dropped, cut
-    at a ``#`` comment or a gap of two spaces before a description, split at ``&&``."""
-    out = []
-    for line in re.sub(r"\s*\\\n\s*", " ", block).splitlines():
-        line = line.strip().removeprefix("$ ")
-        line = re.split(r"\s#|\s{2,}", line, maxsplit=1)[0]
-        out += [part.strip() for part in line.split("&&")]
-    return out
-
-
 def _commands(text: str) -> list[str]:
-    """Each ``python -m bench ...`` a page shows: in its fenced and indented code blocks and
-    its inline code spans (which may wrap across lines)."""
-    blocks = FENCE.findall(text)
-    prose = FENCE.sub("", text)
-    blocks += INDENTED.findall(prose)
-    found = [line for block in blocks for line in _code_lines(block)]
-    found += [" ".join(span.split()) for span in re.findall(r"`([^`]+)`", INDENTED.sub("", prose))]
-    return [c[len(PREFIX) :] for c in found if c.startswith(PREFIX)]
+    """The arguments of each ``python -m bench ...`` a page shows (``documented_commands``)."""
+    return [c[len(PREFIX) :] for c in documented_commands(text) if c.startswith(PREFIX)]
 
 
 def _argv(command: str) -> list[str]:
