@@ -116,15 +116,20 @@ def _code_lines(block: str) -> list[str]:
     return out
 
 
-def documented_commands(text: str) -> list[str]:
-    """Each command line a Markdown page shows, in page order within each kind: the lines of
-    its fenced, then its indented code blocks, then its inline code spans (which may wrap
-    across lines); ``a && b`` gives ``a`` and ``b``. Prose in code spans comes too: callers
-    keep the lines that start with the programs they know."""
-    blocks = FENCE.findall(text)
+def block_commands(text: str) -> list[str]:
+    """The command lines of a Markdown page's fenced, then its indented code blocks (see
+    ``_code_lines``), in page order within each kind."""
     prose = FENCE.sub("", text)
-    blocks += INDENTED.findall(prose)
-    found = [line for block in blocks for line in _code_lines(block)]
-    for span in re.findall(r"`([^`]+)`", INDENTED.sub("", prose)):
+    blocks = FENCE.findall(text) + INDENTED.findall(prose)
+    return [line for block in blocks for line in _code_lines(block) if line]
+
+
+def documented_commands(text: str) -> list[str]:
+    """Each command line a Markdown page shows: ``block_commands``, then its inline code
+    spans (which may wrap across lines); ``a && b`` gives ``a`` and ``b``. Prose in code
+    spans comes too: callers keep the lines that start with the programs they know."""
+    found = block_commands(text)
+    prose = INDENTED.sub("", FENCE.sub("", text))
+    for span in re.findall(r"`([^`]+)`", prose):
         found += [part.strip() for part in " ".join(span.split()).split("&&")]
     return [line for line in found if line]

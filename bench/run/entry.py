@@ -432,12 +432,14 @@ def preview(config: RunConfig) -> list:
     loads the plugins and fetches and verifies the datasets as ``execute`` does, expands the
     jobs and prints them, marking those ``--resume`` would skip (a result of the same
     configuration and seed already in ``out``) and those that will only get a ``skipped``
-    record; starts no executor, measures no peak, builds no corrupted set, trains nothing and
-    writes nothing in ``out``. Returns the jobs."""
+    record. A Dask executor is connected as for the run (its workers set the thread budget
+    and whether there is a GPU, both in a job's identity), then closed. Measures no peak,
+    builds no corrupted set, trains nothing and writes nothing in ``out``. Returns the jobs."""
     from bench.run import runner
 
     req = validate(config)
     try:
+        connect(req)
         jobs = plan(req, corrupted=False)
     finally:
         req.executor.close()
