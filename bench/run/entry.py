@@ -443,14 +443,11 @@ def preview(config: RunConfig) -> list:
         jobs = plan(req, corrupted=False)
     finally:
         req.executor.close()
-    scope = runner.resume_scope(req.executor)
-    done = runner.done_keys(req.runs_dir, scope, robustness=req.robustness)
+    existing = runner.existing_results(jobs, req.runs_dir, req.executor)
     print(f"dry run: {len(jobs)} job(s), {req.threads} thread(s) each, records -> {req.runs_dir}")
-    for i, job in enumerate(jobs, start=1):
-        print(
-            f"  {i}/{len(jobs)} {job.title()}{_preview_note(job, done.get(job.key(scope)), req.resume)}"
-        )
-    would_skip = sum(job.key(scope) in done for job in jobs)
+    for i, (job, run_id) in enumerate(zip(jobs, existing), start=1):
+        print(f"  {i}/{len(jobs)} {job.title()}{_preview_note(job, run_id, req.resume)}")
+    would_skip = sum(run_id is not None for run_id in existing)
     if would_skip:
         verb = "skips" if req.resume else "would skip"
         print(

@@ -87,6 +87,14 @@ def resume_scope(executor) -> tuple[str, ...]:
     return () if getattr(executor, "name", "local") == "local" else identity.WHERE
 
 
+def existing_results(jobs: list[Job], runs_dir: Path, executor=None) -> list[str | None]:
+    """Per job, the run id of a result of its configuration and seed already in ``runs_dir``
+    (what ``--resume`` skips: ``done_keys`` within ``resume_scope``), else None."""
+    scope = resume_scope(executor)
+    done = done_keys(runs_dir, scope, robustness=any(j.robustness for j in jobs))
+    return [done.get(job.key(scope)) if done else None for job in jobs]
+
+
 def store(finished, runs_dir: Path) -> Outcome:
     """Keep one finished job: the local executor's worker already wrote its record; a
     remote one's record (and model files) arrive here and are written atomically, the
@@ -176,14 +184,12 @@ def run_suite(
 
     check_writable(runs_dir)
     executor = executor or executors.LocalExecutor()
-    scope = resume_scope(executor)
-    done = done_keys(runs_dir, scope, robustness=any(j.robustness for j in jobs)) if resume else {}
+    existing = existing_results(jobs, runs_dir, executor) if resume else [None] * len(jobs)
     progress = progress or progress_mod.Plain(echo)
     todo = []
-    for i, job in enumerate(jobs, start=1):
-        key = job.key(scope) if done else None
-        if key in done:
-            progress.skipped(i, len(jobs), job, done[key])
+    for i, (job, run_id) in enumerate(zip(jobs, existing), start=1):
+        if run_id is not None:
+            progress.skipped(i, len(jobs), job, run_id)
         else:
             todo.append((i, job))
     progress.begin(len(jobs), todo, parallel=getattr(executor, "parallel", False))
